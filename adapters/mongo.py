@@ -1,0 +1,109 @@
+"""MongoDB access: one client per process, exact decimals, idempotent indexes.
+
+Everything talks to MongoDB through pymongo over ``MONGO_URI``, whether the server is a
+real MongoDB or the embedded mongoeco stand-in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from decimal import Decimal
+
+from bson.codec_options import CodecOptions, TypeCodec, TypeRegistry
+from bson.decimal128 import Decimal128
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
+from pymongo.database import Database
+
+from adapters.per_process import PerProcess
+
+logger = logging.getLogger(__name__)
+
+
+class DecimalCodec(TypeCodec):
+    """``Decimal`` in Python, ``Decimal128`` in MongoDB: money never becomes a double."""
+
+    python_type = Decimal
+    bson_type = Decimal128
+
+    def transform_python(self, value: Decimal) -> Decimal128:
+        return Decimal128(value)
+
+    def transform_bson(self, value: Decimal128) -> Decimal:
+        return value.to_decimal()
+
+
+CODEC_OPTIONS = CodecOptions(tz_aware=True, type_registry=TypeRegistry([DecimalCodec()]))
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "produtos": [
+        IndexModel(
+            [("java_id", ASCENDING)],
+            name="java_id_unico",
+            unique=True,
+            partialFilterExpression={"java_id": {"$exists": True}},
+        ),
+        IndexModel([("excluido_em", ASCENDING), ("nome_busca", ASCENDING), ("_id", ASCENDING)], name="lista_nome"),
+        IndexModel(
+            [("excluido_em", ASCENDING), ("categoria_chave", ASCENDING), ("preco", ASCENDING)],
+            name="lista_categoria_preco",
+        ),
+        IndexModel([("excluido_em", ASCENDING), ("preco", ASCENDING)], name="lista_preco"),
+        IndexModel([("excluido_em", ASCENDING), ("criado_em", DESCENDING)], name="lista_criado"),
+    ],
+    "clientes": [
+        IndexModel([("email_norm", ASCENDING)], name="email_unico", unique=True),
+        IndexModel(
+            [("java_id", ASCENDING)],
+            name="java_id_unico",
+            unique=True,
+            partialFilterExpression={"java_id": {"$exists": True}},
+        ),
+        IndexModel([("nome_busca", ASCENDING), ("_id", ASCENDING)], name="lista_nome"),
+        IndexModel([("criado_em", DESCENDING)], name="lista_criado"),
+    ],
+}
+
+
+def ensure_indexes(db: Database) -> None:
+    """Create every index Ponte's queries rely on; safe to call on every start."""
+    for collection, models in INDEXES.items():
+        db[collection].create_indexes(models)
+
+
+class MongoConnector:
+    """Hands out this process's ``Database``, creating indexes once per process."""
+
+    def __init__(self, uri: str, db_name: str, timeout_ms: int = 5000, appname: str = "ponte"):
+        self.uri = uri
+        self.db_name = db_name
+        self._client = PerProcess(
+            lambda: MongoClient(
+                uri,
+                appname=appname,
+                serverSelectionTimeoutMS=timeout_ms,
+                connectTimeoutMS=timeout_ms,
+                tz_aware=True,
+            ),
+            lambda client: client.close(),
+        )
+        self._indexed_pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> MongoClient:
+        return self._client.get()
+
+    def db(self) -> Database:
+        database = self.client.get_database(self.db_name, codec_options=CODEC_OPTIONS)
+        if self._indexed_pid != os.getpid():
+            with self._lock:
+                if self._indexed_pid != os.getpid():
+                    ensure_indexes(database)
+                    self._indexed_pid = os.getpid()
+                    logger.info("indexes ensured on database %s", self.db_name)
+        return database
+
+    def close(self) -> None:
+        self._client.close()

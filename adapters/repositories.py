@@ -1,0 +1,213 @@
+"""MongoDB repositories for produtos and clientes (``domain.ports`` implementations).
+
+Writes are conditional on ``versao`` when the caller gives one, which is how the API's
+``If-Match`` becomes an atomic compare-and-set instead of a read-then-write race.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from datetime import datetime
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
+from domain.errors import Conflito
+from domain.produtos import Produto, ProdutoFiltro
+from domain.texto import chave_busca
+
+_OID = re.compile(r"^[0-9a-fA-F]{24}$")
+
+
+def parse_oid(value: str) -> ObjectId | None:
+    """The ObjectId behind a public id, or None for anything malformed."""
+    return ObjectId(value) if isinstance(value, str) and _OID.match(value) else None
+
+
+class MongoRepository:
+    """What the product and customer repositories share: ids, versions, paging."""
+
+    collection_name: str
+    entity: type
+    # Filter that makes a document visible to the API (hidden products are not).
+    visible: dict = {}
+    # Public sort field -> stored field (e.g. accent-insensitive ``nome_busca``).
+    sort_fields: dict[str, str] = {}
+    optional_fields: tuple[str, ...] = ()
+
+    def __init__(self, db: Database):
+        self.col: Collection = db[self.collection_name]
+
+    # -- mapping -----------------------------------------------------------------
+    def to_doc(self, campos: dict) -> dict:
+        """Stored fields for the given public ones (adds derived search keys)."""
+        return dict(campos)
+
+    def to_entity(self, doc: dict):
+        names = {f.name for f in fields(self.entity)}
+        values = {k: v for k, v in doc.items() if k in names}
+        return self.entity(id=str(doc["_id"]), **values)
+
+    # -- reads -------------------------------------------------------------------
+    def get(self, entity_id: str):
+        oid = parse_oid(entity_id)
+        doc = self.col.find_one({"_id": oid, **self.visible}) if oid else None
+        return self.to_entity(doc) if doc else None
+
+    def _page(self, query: dict, ordem: list[tuple[str, int]], offset: int, limit: int):
+        total = self.col.count_documents(query)
+        if offset >= total:
+            # Also keeps absurd page numbers away from the server's skip().
+            return [], total
+        sort = [(self.sort_fields.get(c, c), d) for c, d in ordem] + [("_id", 1)]
+        cursor = self.col.find(query).sort(sort).skip(offset).limit(limit)
+        return [self.to_entity(doc) for doc in cursor], total
+
+    # -- writes ------------------------------------------------------------------
+    def _insert(self, campos: dict, agora: datetime, java_id: int | None, extra: dict | None = None):
+        doc = {
+            **self.to_doc({k: v for k, v in campos.items() if v is not None}),
+            "criado_em": agora,
+            "atualizado_em": agora,
+            "versao": 1,
+            **(extra or {}),
+        }
+        if java_id is not None:
+            doc["java_id"] = java_id
+        result = self.col.insert_one(doc)
+        doc["_id"] = result.inserted_id
+        return self.to_entity(doc)
+
+    def _match(self, entity_id: str, versao: int | None) -> dict | None:
+        oid = parse_oid(entity_id)
+        if oid is None:
+            return None
+        query = {"_id": oid, **self.visible}
+        if versao is not None:
+            query["versao"] = versao
+        return query
+
+    def update(self, entity_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool):
+        query = self._match(entity_id, versao)
+        if query is None:
+            return None
+        cleared = {k for k, v in campos.items() if v is None}
+        if substituir:
+            cleared |= {k for k in self.optional_fields if k not in campos}
+        to_set = {**self.to_doc({k: v for k, v in campos.items() if v is not None}), "atualizado_em": agora}
+        unset = {k: "" for k in self.to_doc_keys(cleared)}
+        change: dict = {"$set": to_set, "$inc": {"versao": 1}}
+        if unset:
+            change["$unset"] = unset
+        doc = self.col.find_one_and_update(query, change, return_document=ReturnDocument.AFTER)
+        return self.to_entity(doc) if doc else None
+
+    def to_doc_keys(self, names: set[str]) -> set[str]:
+        """Stored keys to clear along with public optional fields (derived keys too)."""
+        return names
+
+
+class MongoProdutoRepository(MongoRepository):
+    collection_name = "produtos"
+    entity = Produto
+    visible = {"excluido_em": None}
+    sort_fields = {"nome": "nome_busca"}
+    optional_fields = ("descricao", "categoria")
+
+    def to_doc(self, campos: dict) -> dict:
+        doc = dict(campos)
+        if "nome" in doc:
+            doc["nome_busca"] = chave_busca(doc["nome"])
+        if "categoria" in doc:
+            doc["categoria_chave"] = chave_busca(doc["categoria"])
+        return doc
+
+    def to_doc_keys(self, names: set[str]) -> set[str]:
+        return names | ({"categoria_chave"} if "categoria" in names else set())
+
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Produto:
+        return self._insert(campos, agora, java_id, extra={"excluido_em": None})
+
+    def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
+        query: dict = dict(self.visible)
+        if filtro.texto:
+            # User text is escaped: it is matched literally, never run as a pattern.
+            query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.texto))}
+        if filtro.categoria:
+            query["categoria_chave"] = chave_busca(filtro.categoria)
+        preco = {}
+        if filtro.preco_min is not None:
+            preco["$gte"] = filtro.preco_min
+        if filtro.preco_max is not None:
+            preco["$lte"] = filtro.preco_max
+        if preco:
+            query["preco"] = preco
+        if filtro.em_estoque is not None:
+            query["estoque"] = {"$gt": 0} if filtro.em_estoque else 0
+        if filtro.java_id is not None:
+            query["java_id"] = filtro.java_id
+        return self._page(query, filtro.ordem, offset, limit)
+
+    def hide(self, produto_id: str, agora: datetime, versao: int | None) -> bool:
+        query = self._match(produto_id, versao)
+        if query is None:
+            return False
+        result = self.col.update_one(
+            query, {"$set": {"excluido_em": agora, "atualizado_em": agora}, "$inc": {"versao": 1}}
+        )
+        return result.matched_count == 1
+
+
+class MongoClienteRepository(MongoRepository):
+    collection_name = "clientes"
+    entity = Cliente
+    sort_fields = {"nome": "nome_busca", "email": "email_norm"}
+    optional_fields = ("endereco", "telefone")
+
+    def to_doc(self, campos: dict) -> dict:
+        doc = dict(campos)
+        if "nome" in doc:
+            doc["nome_busca"] = chave_busca(doc["nome"])
+        if "email" in doc:
+            doc["email_norm"] = normalizar_email(doc["email"])
+        if isinstance(doc.get("endereco"), Endereco):
+            doc["endereco"] = {k: v for k, v in vars(doc["endereco"]).items() if v is not None}
+        return doc
+
+    def to_entity(self, doc: dict) -> Cliente:
+        cliente = super().to_entity(doc)
+        if isinstance(cliente.endereco, dict):
+            cliente.endereco = Endereco(**cliente.endereco)
+        return cliente
+
+    def _conflict(self) -> Conflito:
+        return Conflito("E-mail já cadastrado.", {"email": ["Já existe um cliente com este e-mail."]})
+
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Cliente:
+        try:
+            return self._insert(campos, agora, java_id)
+        except DuplicateKeyError:
+            raise self._conflict() from None
+
+    def update(self, cliente_id, campos, agora, versao, substituir):
+        try:
+            return super().update(cliente_id, campos, agora, versao, substituir)
+        except DuplicateKeyError:
+            raise self._conflict() from None
+
+    def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]:
+        query: dict = {}
+        if filtro.email:
+            query["email_norm"] = filtro.email
+        if filtro.nome:
+            query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.nome))}
+        return self._page(query, filtro.ordem, offset, limit)
+
+    def delete(self, cliente_id: str, versao: int | None) -> bool:
+        query = self._match(cliente_id, versao)
+        return bool(query) and self.col.delete_one(query).deleted_count == 1

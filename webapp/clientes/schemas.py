@@ -1,0 +1,49 @@
+"""Marshmallow schemas of ``/clientes``. ``senha`` is write-only: never dumped."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from domain import clientes as regras
+
+
+class EnderecoSchema(ma.Schema):
+    """The address, shaped like the Java CRM's ``endereco``."""
+
+    rua = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    numero = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    bairro = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    cidade = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    estado = ma.fields.String(required=True, validate=validate.Length(equal=2), metadata={"example": "GO"})
+    cep = ma.fields.String(required=True, validate=validate.Length(max=9), metadata={"example": "74000-000"})
+    complemento = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class ClienteSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    nome = ma.fields.String(required=True, validate=validate.Length(min=1, max=regras.NOME_MAX))
+    email = ma.fields.Email(required=True, validate=validate.Length(max=regras.EMAIL_MAX))
+    senha = ma.fields.String(
+        load_only=True,
+        validate=validate.Length(min=regras.SENHA_MIN, max=regras.SENHA_MAX),
+        metadata={"description": "Obrigatória na criação; guardada só como hash argon2id."},
+    )
+    endereco = ma.fields.Nested(EnderecoSchema, allow_none=True)
+    telefone = ma.fields.String(allow_none=True, validate=validate.Length(max=regras.TELEFONE_MAX))
+    java_id = ma.fields.Integer(dump_only=True, metadata={"description": "Id do cliente no CRM Java."})
+    criado_em = ma.fields.DateTime(dump_only=True)
+    atualizado_em = ma.fields.DateTime(dump_only=True)
+
+
+class ClienteQueryArgsSchema(ma.Schema):
+    email = ma.fields.String(validate=validate.Length(max=regras.EMAIL_MAX))
+    nome = ma.fields.String(validate=validate.Length(max=100))
+    sort = ma.fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": f"Campos: {', '.join(regras.CAMPOS_ORDENAVEIS)}; '-' para decrescente."},
+    )
+
+
+class ClientePatchSchema(ClienteSchema):
+    """Body of PATCH: any subset of the writable fields (use with ``partial=True``)."""

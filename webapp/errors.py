@@ -1,0 +1,67 @@
+"""One JSON error shape for every failure: ``{code, status, message, errors?}``.
+
+flask-smorest already renders ``HTTPException`` (404, 405, 413, webargs' 400/422) in
+this shape; here the domain's exceptions, database outages and non-JSON bodies join
+it. Unexpected exceptions become a bare 500 in the same shape, logged with their
+traceback but never showing it to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from pymongo.errors import ConnectionFailure
+from werkzeug.http import HTTP_STATUS_CODES
+
+from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
+
+logger = logging.getLogger(__name__)
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def error_body(code: int, message: str | None = None, errors: dict | None = None) -> dict:
+    body: dict = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error")}
+    if message:
+        body["message"] = message
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _require_json_body():
+    """415 for a body that is not JSON: every write endpoint speaks JSON only."""
+    if request.method not in _BODY_METHODS:
+        return None
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    has_body = (request.content_length or 0) > 0 or chunked
+    if has_body and not request.is_json:
+        return error_body(415, "Envie o corpo como application/json."), 415
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_require_json_body)
+
+    @app.errorhandler(DadosInvalidos)
+    def _invalid(exc: DadosInvalidos):
+        location = "json" if request.method in _BODY_METHODS else "query"
+        return error_body(422, exc.message, {location: exc.errors}), 422
+
+    @app.errorhandler(NaoEncontrado)
+    def _not_found(exc: NaoEncontrado):
+        return error_body(404, exc.message), 404
+
+    @app.errorhandler(Conflito)
+    def _conflict(exc: Conflito):
+        return error_body(409, exc.message, {"json": exc.errors} if exc.errors else None), 409
+
+    @app.errorhandler(VersaoDesatualizada)
+    def _stale(exc: VersaoDesatualizada):
+        return error_body(412, exc.message), 412
+
+    @app.errorhandler(ConnectionFailure)
+    def _db_down(exc: ConnectionFailure):
+        logger.error("MongoDB unavailable: %s", exc)
+        return error_body(503, "Banco de dados indisponível; tente de novo."), 503, {"Retry-After": "5"}

@@ -1,0 +1,82 @@
+"""JSON in and out with exact decimals.
+
+Incoming numbers with a fraction become ``Decimal`` (never ``float``); outgoing
+``Decimal`` values are written as JSON numbers with their digits intact (simplejson),
+so a price of 0.1 goes in and comes out as 0.1 and 0.1 + 0.2 totals 0.3.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from flask import current_app
+from flask.json.provider import DefaultJSONProvider, _default
+from flask_smorest import abort
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+
+class JSONDepthError(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(data: str | bytes) -> Any:
+    """Strict JSON: decimals as ``Decimal``, NaN/Infinity refused."""
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def check_depth(obj: Any, max_depth: int) -> None:
+    """Raise ``JSONDepthError`` if containers nest deeper than ``max_depth``."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > max_depth:
+                raise JSONDepthError(f"JSON nested deeper than {max_depth} levels")
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+
+
+class PonteJSONProvider(DefaultJSONProvider):
+    """Flask JSON provider writing ``Decimal`` as numbers."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return simplejson.dumps(
+            obj,
+            use_decimal=True,
+            default=_default,
+            ensure_ascii=False,
+            indent=kwargs.get("indent"),
+            separators=kwargs.get("separators", (",", ":")),
+        )
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s)
+
+
+class PonteParser(FlaskParser):
+    """webargs parser with exact decimals and bounded nesting for request bodies."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        raw = req.get_data(cache=True)
+        if not raw.strip():
+            return core.missing
+        try:
+            data = loads(raw)
+            check_depth(data, current_app.config["MAX_JSON_DEPTH"])
+        except JSONDepthError as exc:
+            abort(400, message="Corpo JSON aninhado demais.", errors={"json": [str(exc)]})
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # ValueError covers malformed JSON, NaN and integers past Python's
+            # digit limit; RecursionError a pathological nesting the decoder hit first.
+            abort(400, message="Corpo JSON malformado.", errors={"json": ["Invalid JSON body."]})
+        return data

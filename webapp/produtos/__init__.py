@@ -1,0 +1,1 @@
+"""The ``/produtos`` resource: the public catalogue."""
