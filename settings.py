@@ -53,9 +53,7 @@ REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 ENVIRONMENTS = ("development", "test", "production")
 
 
-def load(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the effective settings; raise ``ConfigError`` if they cannot work."""
     environ = os.environ if environ is None else environ
     cfg = dict(DEFAULTS)

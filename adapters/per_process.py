@@ -11,14 +11,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-
-class PerProcess(Generic[T]):
+class PerProcess[T]:
     def __init__(self, factory: Callable[[], T], closer: Callable[[T], None] | None = None):
         self._factory = factory
         self._closer = closer

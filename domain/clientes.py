@@ -119,9 +119,7 @@ _REGRAS = {
 
 def normalizar_campos(dados: dict, *, completo: bool) -> dict:
     """Validate writable customer fields; ``senha`` is only ever stored hashed."""
-    return validar(
-        dados, _REGRAS, obrigatorios=CAMPOS_OBRIGATORIOS, completo=completo, nao_nulos=("senha",)
-    )
+    return validar(dados, _REGRAS, obrigatorios=CAMPOS_OBRIGATORIOS, completo=completo, nao_nulos=("senha",))
 
 
 def montar_filtro(*, email: str | None = None, nome: str | None = None, sort: str | None = None) -> ClienteFiltro:

@@ -24,10 +24,11 @@ def parse_preco(valor: object, campo: str = "preco") -> Decimal:
     booleans, NaN/infinity, negatives, values above ``PRECO_MAXIMO`` and anything with
     more than two decimal places: rounding a price would be guessing.
     """
+
     def erro(msg: str) -> DadosInvalidos:
         return DadosInvalidos({campo: [msg]})
 
-    if isinstance(valor, bool) or isinstance(valor, float):
+    if isinstance(valor, (bool, float)):
         raise erro("Preço deve ser um número exato (decimal), não ponto flutuante.")
     if isinstance(valor, Decimal):
         dec = valor

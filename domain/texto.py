@@ -42,13 +42,11 @@ def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> l
     """
     spec = spec or padrao
     ordem: list[tuple[str, int]] = []
-    for parte in spec.split(","):
-        parte = parte.strip()
+    for bruto in spec.split(","):
+        parte = bruto.strip()
         direcao = -1 if parte.startswith("-") else 1
         campo = parte.lstrip("+-")
         if campo not in permitidos or any(c == campo for c, _ in ordem):
-            raise DadosInvalidos(
-                {"sort": [f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente)."]}
-            )
+            raise DadosInvalidos({"sort": [f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente)."]})
         ordem.append((campo, direcao))
     return ordem

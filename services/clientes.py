@@ -21,9 +21,7 @@ def _hash_senha(campos: dict, hasher: PasswordHasher) -> dict:
     return campos
 
 
-def criar(
-    repo: ClienteRepository, hasher: PasswordHasher, dados: dict, *, java_id: int | None = None
-) -> Cliente:
+def criar(repo: ClienteRepository, hasher: PasswordHasher, dados: dict, *, java_id: int | None = None) -> Cliente:
     campos = regras.normalizar_campos(dados, completo=True)
     if "senha" not in campos:
         raise DadosInvalidos({"senha": ["Campo obrigatório."]})
@@ -37,9 +35,7 @@ def obter(repo: ClienteRepository, cliente_id: str) -> Cliente:
     return cliente
 
 
-def listar(
-    repo: ClienteRepository, filtro: ClienteFiltro, offset: int, limit: int
-) -> tuple[list[Cliente], int]:
+def listar(repo: ClienteRepository, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]:
     return repo.list(filtro, offset, limit)
 
 

@@ -24,9 +24,7 @@ def obter(repo: ProdutoRepository, produto_id: str) -> Produto:
     return produto
 
 
-def listar(
-    repo: ProdutoRepository, filtro: ProdutoFiltro, offset: int, limit: int
-) -> tuple[list[Produto], int]:
+def listar(repo: ProdutoRepository, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
     return repo.list(filtro, offset, limit)
 
 

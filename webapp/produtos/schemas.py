@@ -38,7 +38,9 @@ class ProdutoQueryArgsSchema(ma.Schema):
     java_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     sort = ma.fields.String(
         validate=validate.Length(max=100),
-        metadata={"description": f"Campos separados por vírgula, '-' para decrescente: {', '.join(regras.CAMPOS_ORDENAVEIS)}."},
+        metadata={
+            "description": "Campos separados por vírgula, '-' para decrescente: " + ", ".join(regras.CAMPOS_ORDENAVEIS)
+        },
     )
 
 

@@ -1,0 +1,17 @@
+# Thin front door: every target delegates to a script or a Python entry point.
+.PHONY: run test lint venv clean
+
+run: venv
+	.venv/bin/python -m devstack.run
+
+test: venv
+	scripts/test.sh
+
+lint: venv
+	.venv/bin/ruff check .
+
+venv:
+	scripts/bootstrap.sh
+
+clean:
+	rm -rf .venv .pytest_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,82 @@
+"""``make run``: the embedded default, then every process of the Procfile.
+
+With no ``MONGO_URI`` it starts mongoeco on SQLite (data under ``var/mongo``, kept
+across restarts); with no ``REDIS_URL``/``REDIS_HOST`` and nothing answering on
+localhost:6379 it starts redis-server (AOF under ``var/redis``). Then honcho runs the
+Procfile with those URIs in the environment. Ctrl-C stops everything it started.
+
+Tests (and anyone who needs to) can move the data folder with ``PONTE_VAR_DIR`` and the
+preferred local ports with ``PONTE_LOCAL_MONGO_PORT`` / ``PONTE_LOCAL_REDIS_PORT``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from devstack import procs
+
+ROOT = Path(__file__).resolve().parent.parent
+# Overridable so that tests never touch a developer's var/.
+VAR = Path(os.environ.get("PONTE_VAR_DIR", ROOT / "var"))
+# The ports the embedded default prefers (the standard ones); tests pick free ones.
+MONGO_PORT = int(os.environ.get("PONTE_LOCAL_MONGO_PORT", "27017"))
+REDIS_PORT = int(os.environ.get("PONTE_LOCAL_REDIS_PORT", "6379"))
+
+
+def _say(msg: str) -> None:
+    print(f"[ponte] {msg}", flush=True)
+
+
+def embedded_services(env: dict[str, str]) -> list:
+    """Start what the environment does not configure; fill ``env`` with its URIs."""
+    started = []
+    VAR.mkdir(parents=True, exist_ok=True)
+    if not env.get("MONGO_URI"):
+        port = MONGO_PORT if procs.port_is_free(MONGO_PORT) else procs.free_port()
+        log = open(VAR / "mongo.log", "a")  # noqa: SIM115 - kept open for the child's life
+        proc, uri = procs.start_mongo(port, engine="sqlite", path=str(VAR / "mongo" / "ponte.sqlite"), log=log)
+        started.append(proc)
+        env["MONGO_URI"] = uri
+        _say(f"embedded MongoDB stand-in (mongoeco, SQLite in {VAR / 'mongo'}): {uri}")
+    if not env.get("REDIS_URL") and not env.get("REDIS_HOST"):
+        if procs.redis_answers("127.0.0.1", REDIS_PORT):
+            env["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
+            _say(f"using the Redis already answering on 127.0.0.1:{REDIS_PORT}")
+        else:
+            port = REDIS_PORT if procs.port_is_free(REDIS_PORT) else procs.free_port()
+            log = open(VAR / "redis.log", "a")  # noqa: SIM115
+            started.append(procs.start_redis(port, data_dir=str(VAR / "redis"), log=log))
+            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+            _say(f"embedded redis-server (AOF in {VAR / 'redis'}): {env['REDIS_URL']}")
+    return started
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("PONTE_ENV", "development")
+    # The Procfile's commands (gunicorn, celery) live next to this interpreter.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    procfile = parse_procfile((ROOT / "Procfile").read_text())
+    started = embedded_services(env)
+    try:
+        manager = Manager(Printer(sys.stdout))
+        for name, cmd in procfile.processes.items():
+            manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+        host, port = env.get("API_HOST", "127.0.0.1"), env.get("API_PORT", "8000")
+        _say(f"API on http://{host}:{port}  (docs: /docs, /redoc)  Ctrl-C stops everything")
+        manager.loop()
+        return manager.returncode or 0
+    finally:
+        for proc in reversed(started):
+            procs.stop(proc)
+        _say("embedded services stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The API served by a real gunicorn over HTTP, as in production."""
+
+import signal
+from decimal import Decimal
+
+import pytest
+
+from tests.helpers import http
+
+pytestmark = pytest.mark.e2e
+
+
+def test_create_and_list_over_http(gunicorn):
+    status, headers, criado = http(
+        "POST", gunicorn.url + "/produtos", body=b'{"nome": "Notebook Gamer", "preco": 4599.9, "estoque": 12}'
+    )
+    assert status == 201, criado
+    assert headers["ETag"] == '"1"'
+    assert criado["preco"] == Decimal("4599.90")
+    status, headers, lista = http("GET", gunicorn.url + "/produtos?q=notebook")
+    assert status == 200
+    assert [p["id"] for p in lista] == [criado["id"]]
+    assert '"total": 1' in headers["X-Pagination"]
+    assert http("GET", gunicorn.url + "/ready")[0] == 200
+    assert http("GET", gunicorn.url + "/docs")[0] == 200
+
+
+def test_every_gunicorn_worker_serves_and_sigterm_exits_zero(gunicorn):
+    # Many sequential requests land on both workers; each builds its own MongoClient.
+    for i in range(40):
+        status, _, _ = http("POST", gunicorn.url + "/produtos", body={"nome": f"p{i}", "preco": 1, "estoque": 1})
+        assert status == 201
+    status, headers, _ = http("GET", gunicorn.url + "/produtos?page_size=1")
+    assert '"total": 40' in headers["X-Pagination"]
+    gunicorn.signal(signal.SIGTERM)
+    assert gunicorn.wait(timeout=30) == 0
+    assert "Shutting down: Master" in gunicorn.output()
+
+
+def test_production_mode_without_settings_refuses_to_start(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import base_env
+    from tests.helpers import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        env=base_env(PONTE_ENV="production"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "MONGO_URI, REDIS_URL" in result.stderr + result.stdout

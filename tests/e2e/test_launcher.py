@@ -1,0 +1,83 @@
+"""``make run``'s launcher: embedded MongoDB and Redis, every Procfile process, clean Ctrl-C.
+
+The launcher runs with no MONGO_URI and no REDIS_URL, its data folder and preferred
+ports moved to throwaway ones, so it starts mongoeco on SQLite and its own redis-server.
+"""
+
+import signal
+import sys
+
+import pytest
+from celery import Celery
+
+from devstack import procs
+from tests.e2e.conftest import Server, base_env
+from tests.helpers import alive, descendants, http, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n):
+    env = base_env(
+        PONTE_VAR_DIR=var_dir,
+        API_PORT=api_port,
+        PONTE_LOCAL_MONGO_PORT=mongo_port,
+        PONTE_LOCAL_REDIS_PORT=redis_port,
+        WEB_CONCURRENCY=1,
+    )
+    server = Server([sys.executable, "-m", "devstack.run"], env, tmp_path / f"run{n}.log")
+    url = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_for(lambda: http("GET", url + "/ready")[0] == 200, timeout=60, what="launcher /ready")
+    except AssertionError:
+        server.close()
+        raise AssertionError(server.output()) from None
+    return server, url
+
+
+def stop_launcher(server):
+    family = descendants(server.proc.pid)
+    assert family, "the launcher started no process"
+    server.signal(signal.SIGINT)  # what Ctrl-C sends
+    server.wait(timeout=60)
+    wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, what="every child to exit")
+    server.close()
+    return server.output()
+
+
+def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
+    var_dir = tmp_path / "var"
+    ports = {"api_port": procs.free_port(), "mongo_port": procs.free_port(), "redis_port": procs.free_port()}
+
+    server, url = start_launcher(tmp_path, var_dir, n=1, **ports)
+    try:
+        status, _, criado = http("POST", url + "/produtos", body={"nome": "Persistente", "preco": 1, "estoque": 1})
+        assert status == 201
+        # The Celery worker of the Procfile is up on the launcher's Redis.
+        celery = Celery(broker=f"redis://127.0.0.1:{ports['redis_port']}/0")
+        assert wait_for(lambda: celery.control.ping(timeout=1.0), timeout=30, what="celery worker ping")
+        assert http("GET", url + "/docs")[0] == 200
+    finally:
+        output = stop_launcher(server)
+    assert "embedded MongoDB stand-in" in output and "embedded redis-server" in output
+    for port in ports.values():
+        assert procs.port_is_free(port), f"port {port} still in use after Ctrl-C"
+    assert (var_dir / "mongo" / "ponte.sqlite").exists()
+
+    server, url = start_launcher(tmp_path, var_dir, n=2, **ports)
+    try:
+        status, _, lido = http("GET", url + f"/produtos/{criado['id']}")
+        assert status == 200 and lido["nome"] == "Persistente"
+    finally:
+        stop_launcher(server)
+
+
+def test_run_command_uses_a_redis_already_answering(tmp_path, redis_url):
+    redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    server, url = start_launcher(tmp_path, tmp_path / "var", procs.free_port(), procs.free_port(), redis_port, n=1)
+    try:
+        assert http("GET", url + "/ready")[0] == 200
+    finally:
+        output = stop_launcher(server)
+    assert f"using the Redis already answering on 127.0.0.1:{redis_port}" in output
+    assert procs.redis_answers("127.0.0.1", redis_port), "the launcher must not stop a Redis it did not start"

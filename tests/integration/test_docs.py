@@ -1,0 +1,33 @@
+"""OpenAPI document, Swagger UI and ReDoc, served entirely by the app (no CDN)."""
+
+import re
+
+import pytest
+
+
+def test_openapi_document_lists_every_operation(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    assert set(paths["/produtos/{produto_id}"]) >= {"get", "put", "patch", "delete"}
+    assert set(paths["/clientes"]) >= {"get", "post"}
+    assert "/health" in paths and "/ready" in paths
+    cliente = spec["components"]["schemas"]["Cliente"]["properties"]
+    assert cliente["senha"].get("writeOnly") is True
+    assert spec["components"]["schemas"]["Produto"]["properties"]["preco"]["type"] == "number"
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_and_every_referenced_asset_are_served_locally(client, page):
+    resp = client.get(page)
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    refs += re.findall(r'spec-url="([^"]+)"', html)
+    assert refs, "the page references no asset"
+    for ref in refs:
+        assert ref.startswith("/"), f"{page} loads {ref} from outside the app"
+        asset = client.get(ref)
+        assert asset.status_code == 200, ref
+        assert len(asset.data) > 100, ref
+    assert "/openapi.json" in html

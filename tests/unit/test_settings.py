@@ -1,0 +1,43 @@
+"""Configuration: defaults, environment, overrides; production fails fast."""
+
+import pytest
+
+import settings
+
+
+def test_defaults_match_the_seed():
+    cfg = settings.load({})
+    assert cfg["MONGO_DB"] == "ecommerce"
+    assert cfg["API_PORT"] == 8000
+    assert cfg["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+
+
+def test_environment_then_overrides():
+    cfg = settings.load({"API_PORT": "9000", "REDIS_HOST": "cache", "REDIS_PORT": "6380"}, {"MONGO_DB": "x"})
+    assert cfg["API_PORT"] == 9000
+    assert cfg["REDIS_URL"] == "redis://cache:6380/0"
+    assert cfg["MONGO_DB"] == "x"
+    assert settings.load({"REDIS_URL": "redis://r:1/2", "REDIS_HOST": "ignored"})["REDIS_URL"] == "redis://r:1/2"
+
+
+def test_production_refuses_to_start_without_connection_settings():
+    with pytest.raises(settings.ConfigError, match="MONGO_URI, REDIS_URL"):
+        settings.load({"PONTE_ENV": "production"})
+    cfg = settings.load({"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_HOST": "cache"})
+    assert cfg["REDIS_URL"] == "redis://cache:6379/0"
+
+
+@pytest.mark.parametrize("env", [{"API_PORT": "eighty"}, {"PONTE_ENV": "staging"}, {"MAX_JSON_DEPTH": "1"}])
+def test_invalid_values_refused(env):
+    with pytest.raises(settings.ConfigError):
+        settings.load(env)
+
+
+def test_app_factory_fails_fast_in_production(monkeypatch):
+    from webapp import create_app
+
+    monkeypatch.setenv("PONTE_ENV", "production")
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(settings.ConfigError):
+        create_app()

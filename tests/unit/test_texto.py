@@ -1,0 +1,29 @@
+"""Search keys and sort specifications."""
+
+import pytest
+
+from domain.errors import DadosInvalidos
+from domain.texto import chave_busca, parse_ordem, texto_obrigatorio, texto_opcional
+
+
+def test_search_key_ignores_accents_case_and_spacing():
+    assert chave_busca("  Café   MOÍDO ") == "cafe moido"
+    assert chave_busca("Açúcar") == chave_busca("acucar")
+
+
+def test_sort_spec_parsed_and_restricted():
+    assert parse_ordem("-preco,nome", ("nome", "preco"), "nome") == [("preco", -1), ("nome", 1)]
+    assert parse_ordem(None, ("nome",), "nome") == [("nome", 1)]
+    for ruim in ("senha_hash", "preco,preco", "$where", "nome,"):
+        with pytest.raises(DadosInvalidos):
+            parse_ordem(ruim, ("nome", "preco"), "nome")
+
+
+def test_text_rules():
+    assert texto_obrigatorio("  a ", "x", 5) == "a"
+    with pytest.raises(DadosInvalidos):
+        texto_obrigatorio("   ", "x", 5)
+    with pytest.raises(DadosInvalidos):
+        texto_obrigatorio("abcdef", "x", 5)
+    assert texto_opcional("  ", "x", 5) is None
+    assert texto_opcional(None, "x", 5) is None
