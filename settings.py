@@ -33,7 +33,28 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
     "LOG_LEVEL": "INFO",
+    # -- security ---------------------------------------------------------------
+    "SECRET_KEY": None,  # signs customer tokens; required (and strong) in production
+    "TOKEN_TTL_S": 900,
+    "REDIS_PREFIX": "ponte",
+    "RATELIMIT_ENABLED": "true",
+    "RATELIMIT_DEFAULT": "600 per minute",
+    "RATELIMIT_LOGIN": "10 per minute",
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_S": 900,
+    "CORS_ORIGINS": "",
+    "PROXY_COUNT": 0,
+    "TLS_CERTFILE": None,
+    "TLS_KEYFILE": None,
+    "ARGON2_TIME_COST": 2,
+    "ARGON2_MEMORY_KIB": 19456,
+    "ARGON2_PARALLELISM": 1,
 }
+
+# Used only outside production so that tests and a bare `flask run` work; production
+# refuses it (and any secret shorter than SECRET_MIN_LENGTH).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-never-use-in-production"  # noqa: S105 - refused in production
+SECRET_MIN_LENGTH = 32
 
 _INTS = {
     "MONGO_TIMEOUT_MS",
@@ -44,6 +65,13 @@ _INTS = {
     "WEB_THREADS",
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
+    "TOKEN_TTL_S",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_LOCKOUT_S",
+    "PROXY_COUNT",
+    "ARGON2_TIME_COST",
+    "ARGON2_MEMORY_KIB",
+    "ARGON2_PARALLELISM",
 }
 
 # Settings that production must receive explicitly: a localhost default there would
@@ -53,7 +81,7 @@ REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 ENVIRONMENTS = ("development", "test", "production")
 
 
-def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load(  # noqa: PLR0912 - one flat sequence of checks reads better than helpersenviron: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the effective settings; raise ``ConfigError`` if they cannot work."""
     environ = os.environ if environ is None else environ
     cfg = dict(DEFAULTS)
@@ -90,7 +118,22 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
                 + ", ".join(missing)
                 + " in the environment (see the settings table in README.md)"
             )
+        secret = cfg["SECRET_KEY"] or ""
+        if secret == DEV_SECRET_KEY or len(secret) < SECRET_MIN_LENGTH:
+            raise ConfigError(
+                f"production start-up refused: SECRET_KEY must be set to a random value of at least "
+                f"{SECRET_MIN_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = DEV_SECRET_KEY
 
+    cfg["RATELIMIT_ENABLED"] = str(cfg["RATELIMIT_ENABLED"]).lower() in ("1", "true", "yes", "on")
+    cfg["CORS_ORIGINS"] = [o.strip() for o in str(cfg["CORS_ORIGINS"] or "").split(",") if o.strip()]
+    if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
+        raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")
+
+    if cfg["LOGIN_MAX_FAILURES"] < 1 or cfg["TOKEN_TTL_S"] < 1 or cfg["PROXY_COUNT"] < 0:
+        raise ConfigError("LOGIN_MAX_FAILURES and TOKEN_TTL_S must be >= 1, PROXY_COUNT >= 0")
     if cfg["MAX_BODY_BYTES"] < 1024 or cfg["MAX_JSON_DEPTH"] < 2:
         raise ConfigError("MAX_BODY_BYTES must be >= 1024 and MAX_JSON_DEPTH >= 2")
     return cfg

@@ -63,6 +63,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("nome_busca", ASCENDING), ("_id", ASCENDING)], name="lista_nome"),
         IndexModel([("criado_em", DESCENDING)], name="lista_criado"),
     ],
+    "api_keys": [IndexModel([("prefixo", ASCENDING)], name="prefixo_unico", unique=True)],
+    "auditoria": [
+        IndexModel([("em", DESCENDING), ("_id", ASCENDING)], name="lista_em"),
+        IndexModel([("recurso", ASCENDING), ("recurso_id", ASCENDING), ("em", DESCENDING)], name="por_recurso"),
+        IndexModel([("ator", ASCENDING), ("em", DESCENDING)], name="por_ator"),
+    ],
 }
 
 

@@ -7,10 +7,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Hasher:
-    """Implements ``domain.ports.PasswordHasher`` with argon2-cffi's RFC 9106 defaults."""
+    """Implements ``domain.ports.PasswordHasher`` with argon2id.
 
-    def __init__(self, hasher: PasswordHasher | None = None):
-        self._hasher = hasher or PasswordHasher()
+    Defaults follow OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): strong against
+    GPU cracking while keeping a web worker's memory small under concurrent log-ins.
+    """
+
+    def __init__(self, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1):
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
     def hash(self, senha: str) -> str:
         return self._hasher.hash(senha)

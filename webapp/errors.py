@@ -12,9 +12,12 @@ import logging
 
 from flask import Flask, request
 from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
+from domain.seguranca import Bloqueado, NaoAutenticado, SemPermissao
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,25 @@ def init_app(app: Flask) -> None:
     def _stale(exc: VersaoDesatualizada):
         return error_body(412, exc.message), 412
 
+    @app.errorhandler(NaoAutenticado)
+    def _unauthenticated(exc: NaoAutenticado):
+        return error_body(401, exc.message), 401, {"WWW-Authenticate": 'Bearer realm="ponte"'}
+
+    @app.errorhandler(SemPermissao)
+    def _forbidden(exc: SemPermissao):
+        return error_body(403, exc.message), 403
+
+    @app.errorhandler(Bloqueado)
+    def _locked(exc: Bloqueado):
+        return error_body(429, exc.message), 429, {"Retry-After": str(exc.retry_after)}
+
     @app.errorhandler(ConnectionFailure)
     def _db_down(exc: ConnectionFailure):
         logger.error("MongoDB unavailable: %s", exc)
         return error_body(503, "Banco de dados indisponível; tente de novo."), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_down(exc: Exception):
+        logger.error("Redis unavailable: %s", exc)
+        return error_body(503, "Serviço temporariamente indisponível; tente de novo."), 503, {"Retry-After": "5"}

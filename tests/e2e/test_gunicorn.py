@@ -12,7 +12,10 @@ pytestmark = pytest.mark.e2e
 
 def test_create_and_list_over_http(gunicorn):
     status, headers, criado = http(
-        "POST", gunicorn.url + "/produtos", body=b'{"nome": "Notebook Gamer", "preco": 4599.9, "estoque": 12}'
+        "POST",
+        gunicorn.url + "/produtos",
+        body=b'{"nome": "Notebook Gamer", "preco": 4599.9, "estoque": 12}',
+        headers=gunicorn.auth,
     )
     assert status == 201, criado
     assert headers["ETag"] == '"1"'
@@ -28,7 +31,9 @@ def test_create_and_list_over_http(gunicorn):
 def test_every_gunicorn_worker_serves_and_sigterm_exits_zero(gunicorn):
     # Many sequential requests land on both workers; each builds its own MongoClient.
     for i in range(40):
-        status, _, _ = http("POST", gunicorn.url + "/produtos", body={"nome": f"p{i}", "preco": 1, "estoque": 1})
+        status, _, _ = http(
+            "POST", gunicorn.url + "/produtos", body={"nome": f"p{i}", "preco": 1, "estoque": 1}, headers=gunicorn.auth
+        )
         assert status == 201
     status, headers, _ = http("GET", gunicorn.url + "/produtos?page_size=1")
     assert '"total": 40' in headers["X-Pagination"]

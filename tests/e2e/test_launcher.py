@@ -51,7 +51,15 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
 
     server, url = start_launcher(tmp_path, var_dir, n=1, **ports)
     try:
-        status, _, criado = http("POST", url + "/produtos", body={"nome": "Persistente", "preco": 1, "estoque": 1})
+        # First run: an admin key was created in var/staff.key (owner-only) and shown once.
+        key_file = var_dir / "staff.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text().strip()
+        assert key in server.output()
+        auth = {"Authorization": f"Bearer {key}"}
+        body = {"nome": "Persistente", "preco": 1, "estoque": 1}
+        assert http("POST", url + "/produtos", body=body)[0] == 401
+        status, _, criado = http("POST", url + "/produtos", body=body, headers=auth)
         assert status == 201
         # The Celery worker of the Procfile is up on the launcher's Redis.
         celery = Celery(broker=f"redis://127.0.0.1:{ports['redis_port']}/0")
@@ -63,11 +71,15 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
     for port in ports.values():
         assert procs.port_is_free(port), f"port {port} still in use after Ctrl-C"
     assert (var_dir / "mongo" / "ponte.sqlite").exists()
+    assert (var_dir / "secret.key").stat().st_mode & 0o777 == 0o600
 
     server, url = start_launcher(tmp_path, var_dir, n=2, **ports)
     try:
         status, _, lido = http("GET", url + f"/produtos/{criado['id']}")
         assert status == 200 and lido["nome"] == "Persistente"
+        # Same key file, same data: the key still works and is not printed again.
+        assert http("PATCH", url + f"/produtos/{criado['id']}", body={"estoque": 2}, headers=auth)[0] == 200
+        assert key not in server.output()
     finally:
         stop_launcher(server)
 

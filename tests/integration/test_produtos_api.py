@@ -98,10 +98,11 @@ def test_regex_metacharacters_are_literal(client):
 
 
 def test_find_by_crm_id(app, client):
-    with app.app_context():
-        from webapp.deps import produtos_repo
+    from webapp.deps import build_contexto
 
-        produtos_service.criar(produtos_repo(), {"nome": "Notebook", "preco": 4299, "estoque": 10}, java_id=7)
+    with app.app_context():
+        ctx = build_contexto(app, ator="sistema:java")
+        produtos_service.criar(ctx, {"nome": "Notebook", "preco": 4299, "estoque": 10}, java_id=7)
     criar(client, nome="Outro")
     resp = client.get("/produtos?java_id=7")
     assert [(p["nome"], p["java_id"]) for p in body(resp)] == [("Notebook", 7)]
@@ -148,11 +149,10 @@ def test_delete_hides_but_keeps_history(client, db):
     assert stored["nome"] == "Caneca" and stored["excluido_em"] is not None
 
 
-def test_concurrent_patches_with_same_version_only_one_wins(app):
+def test_concurrent_patches_with_same_version_only_one_wins(app, client, staff_key):
     """If-Match is an atomic compare-and-set, not a read-then-write race."""
     import threading
 
-    client = app.test_client()
     p = criar(client)
     results = []
     barrier = threading.Barrier(8)
@@ -160,7 +160,8 @@ def test_concurrent_patches_with_same_version_only_one_wins(app):
     def worker(n):
         c = app.test_client()
         barrier.wait()
-        results.append(c.patch(f"/produtos/{p['id']}", json={"estoque": n}, headers={"If-Match": '"1"'}).status_code)
+        headers = {"If-Match": '"1"', "Authorization": f"Bearer {staff_key}"}
+        results.append(c.patch(f"/produtos/{p['id']}", json={"estoque": n}, headers=headers).status_code)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for t in threads:

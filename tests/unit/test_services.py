@@ -6,74 +6,91 @@ import pytest
 
 from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
 from services import clientes, produtos
-from tests.fakes import FakeClienteRepository, FakeHasher, FakeProdutoRepository
+from tests.fakes import fake_contexto
 
 NOVO = {"nome": "Caneca", "preco": Decimal("0.1"), "estoque": 3, "descricao": "azul"}
 
 
 def test_create_then_patch_bumps_version_and_keeps_other_fields():
-    repo = FakeProdutoRepository()
-    p = produtos.criar(repo, NOVO)
+    ctx = fake_contexto()
+    p = produtos.criar(ctx, NOVO)
     assert (p.versao, p.preco) == (1, Decimal("0.10"))
-    p2 = produtos.alterar(repo, p.id, {"estoque": 5})
+    p2 = produtos.alterar(ctx, p.id, {"estoque": 5})
     assert (p2.versao, p2.estoque, p2.descricao) == (2, 5, "azul")
 
 
 def test_replace_clears_optional_fields_not_sent():
-    repo = FakeProdutoRepository()
-    p = produtos.criar(repo, NOVO)
-    p2 = produtos.alterar(repo, p.id, {"nome": "X", "preco": 1, "estoque": 1}, substituir=True)
+    ctx = fake_contexto()
+    p = produtos.criar(ctx, NOVO)
+    p2 = produtos.alterar(ctx, p.id, {"nome": "X", "preco": 1, "estoque": 1}, substituir=True)
     assert p2.descricao is None
     with pytest.raises(DadosInvalidos):
-        produtos.alterar(repo, p.id, {"nome": "X"}, substituir=True)
+        produtos.alterar(ctx, p.id, {"nome": "X"}, substituir=True)
 
 
 def test_stale_version_is_412_and_missing_is_404():
-    repo = FakeProdutoRepository()
-    p = produtos.criar(repo, NOVO)
-    produtos.alterar(repo, p.id, {"estoque": 5}, versao=1)
+    ctx = fake_contexto()
+    p = produtos.criar(ctx, NOVO)
+    produtos.alterar(ctx, p.id, {"estoque": 5}, versao=1)
     with pytest.raises(VersaoDesatualizada):
-        produtos.alterar(repo, p.id, {"estoque": 6}, versao=1)
+        produtos.alterar(ctx, p.id, {"estoque": 6}, versao=1)
     with pytest.raises(VersaoDesatualizada):
-        produtos.remover(repo, p.id, versao=1)
+        produtos.remover(ctx, p.id, versao=1)
     with pytest.raises(NaoEncontrado):
-        produtos.alterar(repo, "nope", {"estoque": 6})
+        produtos.alterar(ctx, "nope", {"estoque": 6})
 
 
 def test_removed_product_is_gone_for_reads_and_writes():
-    repo = FakeProdutoRepository()
-    p = produtos.criar(repo, NOVO)
-    produtos.remover(repo, p.id)
+    ctx = fake_contexto()
+    p = produtos.criar(ctx, NOVO)
+    produtos.remover(ctx, p.id)
     with pytest.raises(NaoEncontrado):
-        produtos.obter(repo, p.id)
+        produtos.obter(ctx, p.id)
     with pytest.raises(NaoEncontrado):
-        produtos.remover(repo, p.id)
-    assert p.id in repo.rows  # hidden, not destroyed
+        produtos.remover(ctx, p.id)
+    assert p.id in ctx.produtos.rows  # hidden, not destroyed
+
+
+def test_every_write_is_audited_with_actor_request_and_field_names():
+    ctx = fake_contexto(ator="staff:ops")
+    p = produtos.criar(ctx, NOVO)
+    produtos.alterar(ctx, p.id, {"estoque": 5})
+    produtos.remover(ctx, p.id)
+    c = clientes.criar(ctx, {"nome": "M", "email": "m@example.com", "senha": "s3nh@Forte"})
+    trilha = [(r.ator, r.recurso, r.recurso_id, r.acao, r.campos, r.request_id) for r in ctx.auditoria.registros]
+    assert trilha == [
+        ("staff:ops", "produto", p.id, "criado", ["descricao", "estoque", "nome", "preco"], "req-1"),
+        ("staff:ops", "produto", p.id, "alterado", ["estoque"], "req-1"),
+        ("staff:ops", "produto", p.id, "removido", [], "req-1"),
+        ("staff:ops", "cliente", c.id, "criado", ["email", "nome", "senha (alterada)"], "req-1"),
+    ]
+    assert "s3nh@Forte" not in repr(ctx.auditoria.registros)
+    assert ctx.hasher.hash("s3nh@Forte") not in repr(ctx.auditoria.registros)
 
 
 def test_password_only_ever_reaches_the_repository_hashed():
-    repo, hasher = FakeClienteRepository(), FakeHasher()
-    c = clientes.criar(repo, hasher, {"nome": "Maria", "email": "m@example.com", "senha": "s3nh@Forte"})
-    assert c.senha_hash == hasher.hash("s3nh@Forte")
-    assert "s3nh@Forte" not in repr(repo.rows)
-    c2 = clientes.alterar(repo, hasher, c.id, {"nome": "Maria S", "email": "m@example.com"}, substituir=True)
+    ctx = fake_contexto()
+    c = clientes.criar(ctx, {"nome": "Maria", "email": "m@example.com", "senha": "s3nh@Forte"})
+    assert c.senha_hash == ctx.hasher.hash("s3nh@Forte")
+    assert "s3nh@Forte" not in repr(ctx.clientes.rows)
+    c2 = clientes.alterar(ctx, c.id, {"nome": "Maria S", "email": "m@example.com"}, substituir=True)
     assert c2.senha_hash == c.senha_hash  # replace without senha keeps the password
-    c3 = clientes.alterar(repo, hasher, c.id, {"senha": "outraSenha9"})
-    assert hasher.verify(c3.senha_hash, "outraSenha9")
+    c3 = clientes.alterar(ctx, c.id, {"senha": "outraSenha9"})
+    assert ctx.hasher.verify(c3.senha_hash, "outraSenha9")
 
 
 def test_customer_needs_password_and_unique_email():
-    repo, hasher = FakeClienteRepository(), FakeHasher()
+    ctx = fake_contexto()
     with pytest.raises(DadosInvalidos):
-        clientes.criar(repo, hasher, {"nome": "A", "email": "a@example.com"})
-    clientes.criar(repo, hasher, {"nome": "A", "email": "a@example.com", "senha": "12345678"})
+        clientes.criar(ctx, {"nome": "A", "email": "a@example.com"})
+    clientes.criar(ctx, {"nome": "A", "email": "a@example.com", "senha": "12345678"})
     with pytest.raises(Conflito):
-        clientes.criar(repo, hasher, {"nome": "B", "email": "A@EXAMPLE.com", "senha": "12345678"})
+        clientes.criar(ctx, {"nome": "B", "email": "A@EXAMPLE.com", "senha": "12345678"})
 
 
 def test_delete_customer():
-    repo, hasher = FakeClienteRepository(), FakeHasher()
-    c = clientes.criar(repo, hasher, {"nome": "A", "email": "a@example.com", "senha": "12345678"})
-    clientes.remover(repo, c.id)
+    ctx = fake_contexto()
+    c = clientes.criar(ctx, {"nome": "A", "email": "a@example.com", "senha": "12345678"})
+    clientes.remover(ctx, c.id)
     with pytest.raises(NaoEncontrado):
-        clientes.obter(repo, c.id)
+        clientes.obter(ctx, c.id)

@@ -23,8 +23,29 @@ def test_environment_then_overrides():
 def test_production_refuses_to_start_without_connection_settings():
     with pytest.raises(settings.ConfigError, match="MONGO_URI, REDIS_URL"):
         settings.load({"PONTE_ENV": "production"})
-    cfg = settings.load({"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_HOST": "cache"})
+    strong = "x" * 48
+    cfg = settings.load(
+        {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_HOST": "cache", "SECRET_KEY": strong}
+    )
     assert cfg["REDIS_URL"] == "redis://cache:6379/0"
+
+
+@pytest.mark.parametrize("secret", [None, "", "short", settings.DEV_SECRET_KEY])
+def test_production_refuses_a_missing_weak_or_default_secret(secret):
+    env = {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_URL": "redis://r"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(settings.ConfigError, match="SECRET_KEY"):
+        settings.load(env)
+
+
+def test_development_gets_the_dev_secret_and_parsed_security_settings():
+    cfg = settings.load({"CORS_ORIGINS": "https://loja.example, https://admin.example", "RATELIMIT_ENABLED": "0"})
+    assert cfg["SECRET_KEY"] == settings.DEV_SECRET_KEY
+    assert cfg["CORS_ORIGINS"] == ["https://loja.example", "https://admin.example"]
+    assert cfg["RATELIMIT_ENABLED"] is False
+    with pytest.raises(settings.ConfigError):
+        settings.load({"TLS_CERTFILE": "cert.pem"})
 
 
 @pytest.mark.parametrize("env", [{"API_PORT": "eighty"}, {"PONTE_ENV": "staging"}, {"MAX_JSON_DEPTH": "1"}])

@@ -1,32 +1,49 @@
-"""Swagger UI and ReDoc assets served by the app itself, so /docs works offline.
+"""Swagger UI (/docs) and ReDoc (/redoc), served entirely by the app so they work offline.
 
-flask-smorest points the pages at a CDN by default; Ponte serves the files shipped in
-the maintained ``drf-spectacular-sidecar`` data package instead (it is never imported
-for any Django purpose, only located on disk).
+flask-smorest would load both from a CDN with inline scripts; Ponte renders its own
+pages instead: assets come from the maintained ``drf-spectacular-sidecar`` data package
+(located on disk, never imported for any Django purpose) and Swagger UI starts from an
+external script, so the pages run under a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
 
 from importlib.resources import files
 
-from flask import Blueprint
+from flask import Blueprint, current_app, render_template
 
 ASSETS_URL = "/docs-assets"
-_STATIC = files("drf_spectacular_sidecar") / "static" / "drf_spectacular_sidecar"
+_SIDECAR = files("drf_spectacular_sidecar") / "static" / "drf_spectacular_sidecar"
 
 SWAGGER_UI_URL = f"{ASSETS_URL}/swagger-ui-dist/"
 REDOC_URL = f"{ASSETS_URL}/redoc/bundles/redoc.standalone.js"
+SPEC_URL = "/openapi.json"
 
-bp = Blueprint("docs_assets", __name__, static_folder=str(_STATIC), static_url_path=ASSETS_URL)
+assets_bp = Blueprint("docs_assets", __name__, static_folder=str(_SIDECAR), static_url_path=ASSETS_URL)
+bp = Blueprint("docs", __name__, template_folder="templates", static_folder="static", static_url_path="/docs-static")
 
 OPENAPI_CONFIG = {
     "API_TITLE": "Ponte",
     "API_VERSION": "1.0",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/",
-    "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
-    "OPENAPI_REDOC_PATH": "/redoc",
-    "OPENAPI_REDOC_URL": REDOC_URL,
+    "OPENAPI_JSON_PATH": SPEC_URL.lstrip("/"),
 }
+
+# Endpoints that are not flask-smorest views and are public by nature.
+PUBLIC_ENDPOINTS = frozenset(
+    {"docs.swagger_ui", "docs.redoc", "docs.static", "docs_assets.static", "api-docs.openapi_json"}
+)
+
+
+@bp.route("/docs")
+def swagger_ui():
+    return render_template(
+        "ponte_swagger_ui.html", title=current_app.config["API_TITLE"], swagger_ui_url=SWAGGER_UI_URL, spec_url=SPEC_URL
+    )
+
+
+@bp.route("/redoc")
+def redoc():
+    title = current_app.config["API_TITLE"]
+    return render_template("ponte_redoc.html", title=title, redoc_url=REDOC_URL, spec_url=SPEC_URL)

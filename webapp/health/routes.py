@@ -9,7 +9,9 @@ import pymongo
 from flask import current_app
 from flask.views import MethodView
 
+from domain.seguranca import PUBLICO
 from webapp.blueprint import Blueprint
+from webapp.security import acesso
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ def _check(nome: str, probe) -> str:
 
 @blp.route("/health")
 class Health(MethodView):
+    @acesso(PUBLICO)
     @blp.response(200, HealthSchema)
     def get(self):
         """The process is alive"""
@@ -47,6 +50,7 @@ class Health(MethodView):
 
 @blp.route("/ready")
 class Ready(MethodView):
+    @acesso(PUBLICO)
     @blp.response(200, ReadySchema)
     @blp.alt_response(503, schema=ReadySchema, description="Uma dependência não responde")
     def get(self):

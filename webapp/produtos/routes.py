@@ -5,17 +5,22 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from domain.produtos import montar_filtro
+from domain.seguranca import PUBLICO, staff
 from services import produtos
 from webapp.blueprint import Blueprint
-from webapp.deps import produtos_repo
+from webapp.deps import contexto
 from webapp.etag import com_etag, versao_esperada
 from webapp.produtos.schemas import ProdutoPatchSchema, ProdutoQueryArgsSchema, ProdutoSchema
+from webapp.security import acesso
 
 blp = Blueprint("produtos", __name__, url_prefix="/produtos", description="Catálogo de produtos")
+
+ESCRITA = staff("catalog:write")
 
 
 @blp.route("")
 class Produtos(MethodView):
+    @acesso(PUBLICO)
     @blp.arguments(ProdutoQueryArgsSchema, location="query")
     @blp.response(200, ProdutoSchema(many=True))
     @blp.paginate()
@@ -23,39 +28,44 @@ class Produtos(MethodView):
         """List visible products, filtered, sorted and paginated"""
         filtro = montar_filtro(texto=args.pop("q", None), **args)
         itens, total = produtos.listar(
-            produtos_repo(), filtro, pagination_parameters.first_item, pagination_parameters.page_size
+            contexto(), filtro, pagination_parameters.first_item, pagination_parameters.page_size
         )
         pagination_parameters.item_count = total
         return itens
 
+    @acesso(ESCRITA)
     @blp.arguments(ProdutoSchema)
     @blp.response(201, ProdutoSchema)
     def post(self, dados):
         """Create a product"""
-        return com_etag(produtos.criar(produtos_repo(), dados), 201)
+        return com_etag(produtos.criar(contexto(), dados), 201)
 
 
 @blp.route("/<produto_id>")
 class ProdutoPorId(MethodView):
+    @acesso(PUBLICO)
     @blp.response(200, ProdutoSchema)
     def get(self, produto_id):
         """Get one product (ETag = its version)"""
-        return com_etag(produtos.obter(produtos_repo(), produto_id))
+        return com_etag(produtos.obter(contexto(), produto_id))
 
+    @acesso(ESCRITA)
     @blp.arguments(ProdutoSchema)
     @blp.response(200, ProdutoSchema)
     def put(self, dados, produto_id):
         """Replace a product (If-Match optional; stale -> 412)"""
-        produto = produtos.alterar(produtos_repo(), produto_id, dados, versao=versao_esperada(), substituir=True)
+        produto = produtos.alterar(contexto(), produto_id, dados, versao=versao_esperada(), substituir=True)
         return com_etag(produto)
 
+    @acesso(ESCRITA)
     @blp.arguments(ProdutoPatchSchema(partial=True))
     @blp.response(200, ProdutoSchema)
     def patch(self, dados, produto_id):
         """Change some fields of a product (If-Match optional; stale -> 412)"""
-        return com_etag(produtos.alterar(produtos_repo(), produto_id, dados, versao=versao_esperada()))
+        return com_etag(produtos.alterar(contexto(), produto_id, dados, versao=versao_esperada()))
 
+    @acesso(ESCRITA)
     @blp.response(204)
     def delete(self, produto_id):
         """Hide a product from the catalogue (orders keep referring to it)"""
-        produtos.remover(produtos_repo(), produto_id, versao=versao_esperada())
+        produtos.remover(contexto(), produto_id, versao=versao_esperada())

@@ -1,0 +1,51 @@
+"""Customer bearer tokens: HS256 JWTs (PyJWT) with expiry, revocable through Redis.
+
+A token carries the customer id (``sub``), ``exp``, ``iat`` and a random ``jti``.
+Log-out (or refresh) puts the ``jti`` on a Redis deny-list until the token would have
+expired anyway, so the list never grows beyond the live tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import jwt
+import redis
+
+from domain.seguranca import Identidade, NaoAutenticado
+
+ALGORITHM = "HS256"
+AUDIENCE = "ponte:cliente"
+
+
+class JwtTokens:
+    def __init__(self, secret: str, ttl_s: int, redis_client: redis.Redis, prefix: str):
+        self._secret = secret
+        self._ttl = ttl_s
+        self._redis = redis_client
+        self._prefix = f"{prefix}:auth:revogado:"
+
+    def emitir(self, cliente_id: str) -> tuple[str, int]:
+        now = int(time.time())
+        claims = {"sub": cliente_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl, "jti": secrets.token_hex(16)}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), self._ttl
+
+    def verificar(self, token: str) -> Identidade:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["sub", "exp", "iat", "jti", "aud"]},
+            )
+        except jwt.PyJWTError:
+            raise NaoAutenticado("Token inválido ou expirado.") from None
+        if self._redis.exists(self._prefix + claims["jti"]):
+            raise NaoAutenticado("Token revogado.")
+        return Identidade("cliente", id=str(claims["sub"]), token_id=claims["jti"], token_exp=claims["exp"])
+
+    def revogar(self, ident: Identidade) -> None:
+        restante = max(1, int(ident.token_exp - time.time()) + 1)
+        self._redis.set(self._prefix + ident.token_id, 1, ex=restante)

@@ -1,0 +1,46 @@
+"""Staff API keys: created (shown once), listed by prefix, revoked, authenticated."""
+
+from __future__ import annotations
+
+from domain import seguranca
+from domain.errors import DadosInvalidos, NaoEncontrado
+from domain.ports import ChaveRepository
+from domain.seguranca import ChaveApi, Identidade
+from domain.texto import texto_obrigatorio
+from services.common import agora
+from services.contexto import Contexto
+
+
+def criar(ctx: Contexto, nome: str, escopos: list[str]) -> tuple[ChaveApi, str]:
+    """Create a key; the clear key is returned here once and stored only as a hash."""
+    if not isinstance(nome, str):
+        raise DadosInvalidos({"nome": ["Informe um nome."]})
+    nome = texto_obrigatorio(nome, "nome", 100)
+    escopos = seguranca.validar_escopos(escopos)
+    texto, prefixo = seguranca.gerar_chave()
+    chave = ctx.chaves.add(
+        ChaveApi(
+            id="", prefixo=prefixo, nome=nome, escopos=escopos, hash=seguranca.hash_chave(texto), criado_em=agora()
+        )
+    )
+    ctx.auditar("chave", prefixo, "criada", ["nome", "escopos"])
+    return chave, texto
+
+
+def listar(ctx: Contexto) -> list[ChaveApi]:
+    return ctx.chaves.list()
+
+
+def revogar(ctx: Contexto, prefixo: str) -> None:
+    if not ctx.chaves.revoke(prefixo, agora()):
+        raise NaoEncontrado("Chave não encontrada ou já revogada.")
+    ctx.auditar("chave", prefixo, "revogada")
+
+
+def autenticar(repo: ChaveRepository, texto: str) -> Identidade | None:
+    """The staff identity behind a presented key, or None for any unknown/revoked key."""
+    prefixo = seguranca.prefixo_da_chave(texto)
+    chave = repo.by_prefix(prefixo) if prefixo else None
+    if chave is None or chave.revogada_em is not None or not seguranca.chave_confere(texto, chave.hash):
+        return None
+    return Identidade("staff", id=chave.prefixo, nome=chave.nome, escopos=frozenset(chave.escopos))

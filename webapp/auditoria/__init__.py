@@ -1,0 +1,1 @@
+"""``/auditoria``: the audit trail, for staff with ``audit:read``."""

@@ -1,0 +1,1 @@
+"""``/auth``: customer log-in, token refresh and log-out."""

@@ -1,0 +1,1 @@
+"""``/chaves``: staff API keys, for administrators (the CLI does the same)."""
