@@ -81,7 +81,7 @@ REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 ENVIRONMENTS = ("development", "test", "production")
 
 
-def load(  # noqa: PLR0912 - one flat sequence of checks reads better than helpersenviron: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the effective settings; raise ``ConfigError`` if they cannot work."""
     environ = os.environ if environ is None else environ
     cfg = dict(DEFAULTS)
@@ -111,29 +111,35 @@ def load(  # noqa: PLR0912 - one flat sequence of checks reads better than helpe
             explicit.add("REDIS_URL")
 
     if cfg["PONTE_ENV"] == "production":
-        missing = [key for key in REQUIRED_IN_PRODUCTION if key not in explicit]
-        if missing:
-            raise ConfigError(
-                "production start-up refused: set "
-                + ", ".join(missing)
-                + " in the environment (see the settings table in README.md)"
-            )
-        secret = cfg["SECRET_KEY"] or ""
-        if secret == DEV_SECRET_KEY or len(secret) < SECRET_MIN_LENGTH:
-            raise ConfigError(
-                f"production start-up refused: SECRET_KEY must be set to a random value of at least "
-                f"{SECRET_MIN_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
+        _check_production(cfg, explicit)
     elif not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = DEV_SECRET_KEY
-
-    cfg["RATELIMIT_ENABLED"] = str(cfg["RATELIMIT_ENABLED"]).lower() in ("1", "true", "yes", "on")
-    cfg["CORS_ORIGINS"] = [o.strip() for o in str(cfg["CORS_ORIGINS"] or "").split(",") if o.strip()]
-    if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
-        raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")
-
+    _parse_security(cfg)
     if cfg["LOGIN_MAX_FAILURES"] < 1 or cfg["TOKEN_TTL_S"] < 1 or cfg["PROXY_COUNT"] < 0:
         raise ConfigError("LOGIN_MAX_FAILURES and TOKEN_TTL_S must be >= 1, PROXY_COUNT >= 0")
     if cfg["MAX_BODY_BYTES"] < 1024 or cfg["MAX_JSON_DEPTH"] < 2:
         raise ConfigError("MAX_BODY_BYTES must be >= 1024 and MAX_JSON_DEPTH >= 2")
     return cfg
+
+
+def _check_production(cfg: dict[str, Any], explicit: set[str]) -> None:
+    missing = [key for key in REQUIRED_IN_PRODUCTION if key not in explicit]
+    if missing:
+        raise ConfigError(
+            "production start-up refused: set "
+            + ", ".join(missing)
+            + " in the environment (see the settings table in README.md)"
+        )
+    secret = cfg["SECRET_KEY"] or ""
+    if secret == DEV_SECRET_KEY or len(secret) < SECRET_MIN_LENGTH:
+        raise ConfigError(
+            f"production start-up refused: SECRET_KEY must be set to a random value of at least "
+            f"{SECRET_MIN_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
+def _parse_security(cfg: dict[str, Any]) -> None:
+    cfg["RATELIMIT_ENABLED"] = str(cfg["RATELIMIT_ENABLED"]).lower() in ("1", "true", "yes", "on")
+    cfg["CORS_ORIGINS"] = [o.strip() for o in str(cfg["CORS_ORIGINS"] or "").split(",") if o.strip()]
+    if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
+        raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")
