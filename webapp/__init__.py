@@ -73,7 +73,7 @@ def _conditional_get(response):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = settings.load(overrides=config)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config.update(cfg)
     app.config.update(docs.OPENAPI_CONFIG)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]

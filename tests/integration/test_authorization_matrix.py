@@ -1,0 +1,162 @@
+"""Every route x every kind of caller gets exactly the status the access table promises.
+
+The rows are checked against the app's own URL map: a route (or method) added without
+a row here fails ``test_every_route_has_a_row``, and README.md's access table must be
+this very table (``test_readme_access_table_matches``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from tests.conftest import make_key
+from tests.helpers import ROOT
+
+CALLERS = ("anonimo", "cliente A", "cliente B", "staff sem escopo", "staff admin")
+
+# (route as in the URL map, method): statuses for CALLERS, in order. Resource routes
+# target customer A's record, an existing product or an existing key.
+EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
+    ("/health", "GET"): (200, 200, 200, 200, 200),
+    ("/ready", "GET"): (200, 200, 200, 200, 200),
+    ("/openapi.json", "GET"): (200, 200, 200, 200, 200),
+    ("/docs", "GET"): (200, 200, 200, 200, 200),
+    ("/redoc", "GET"): (200, 200, 200, 200, 200),
+    ("/docs-assets/<path:filename>", "GET"): (200, 200, 200, 200, 200),
+    ("/docs-static/<path:filename>", "GET"): (200, 200, 200, 200, 200),
+    ("/auth/login", "POST"): (200, 200, 200, 200, 200),
+    ("/auth/refresh", "POST"): (401, 200, 200, 403, 403),
+    ("/auth/logout", "POST"): (401, 204, 204, 403, 403),
+    ("/produtos", "GET"): (200, 200, 200, 200, 200),
+    ("/produtos", "POST"): (401, 403, 403, 403, 201),
+    ("/produtos/<produto_id>", "GET"): (200, 200, 200, 200, 200),
+    ("/produtos/<produto_id>", "PUT"): (401, 403, 403, 403, 200),
+    ("/produtos/<produto_id>", "PATCH"): (401, 403, 403, 403, 200),
+    ("/produtos/<produto_id>", "DELETE"): (401, 403, 403, 403, 204),
+    ("/clientes", "GET"): (401, 403, 403, 403, 200),
+    ("/clientes", "POST"): (201, 403, 403, 403, 201),
+    ("/clientes/me", "GET"): (401, 200, 200, 403, 403),
+    ("/clientes/me", "PATCH"): (401, 200, 200, 403, 403),
+    ("/clientes/<cliente_id>", "GET"): (401, 200, 404, 403, 200),
+    ("/clientes/<cliente_id>", "PUT"): (401, 200, 404, 403, 200),
+    ("/clientes/<cliente_id>", "PATCH"): (401, 200, 404, 403, 200),
+    ("/clientes/<cliente_id>", "DELETE"): (401, 403, 403, 403, 204),
+    ("/chaves", "GET"): (401, 403, 403, 403, 200),
+    ("/chaves", "POST"): (401, 403, 403, 403, 201),
+    ("/chaves/<prefixo>", "DELETE"): (401, 403, 403, 403, 204),
+    ("/auditoria", "GET"): (401, 403, 403, 403, 200),
+}
+
+SENHA = "senha-de-teste-1"
+
+
+@pytest.fixture
+def app_config(app_config):
+    # This module checks who may do what; limits have their own tests and would only
+    # throttle the many log-ins the matrix performs.
+    return {**app_config, "RATELIMIT_ENABLED": False}
+
+
+class World:
+    """Two customers with tokens, a staff key without scopes, an admin key, a product."""
+
+    def __init__(self, app):
+        self.app = app
+        self.admin = make_key(app, ("admin",), "admin")
+        self.noscope = make_key(app, (), "sem-escopo")
+        anon = app.test_client()
+        self.clientes = {}
+        for nome in ("A", "B"):
+            email = f"{nome.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+            resp = anon.post("/clientes", json={"nome": f"Cliente {nome}", "email": email, "senha": SENHA})
+            assert resp.status_code == 201, resp.get_data(as_text=True)
+            login = anon.post("/auth/login", json={"email": email, "senha": SENHA})
+            assert login.status_code == 200
+            self.clientes[nome] = {
+                "id": resp.get_json()["id"],
+                "email": email,
+                "token": login.get_json()["access_token"],
+            }
+        admin = self.client("staff admin")
+        self.produto = admin.post("/produtos", json={"nome": "P", "preco": 1, "estoque": 1}).get_json()["id"]
+        self.chave = admin.post("/chaves", json={"nome": "alvo", "escopos": []}).get_json()["prefixo"]
+
+    def client(self, caller: str):
+        c = self.app.test_client()
+        credential = {
+            "anonimo": None,
+            "cliente A": self.clientes["A"]["token"],
+            "cliente B": self.clientes["B"]["token"],
+            "staff sem escopo": self.noscope,
+            "staff admin": self.admin,
+        }[caller]
+        if credential:
+            c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
+        return c
+
+    def url(self, rule: str) -> str:
+        return (
+            rule.replace("<produto_id>", self.produto)
+            .replace("<cliente_id>", self.clientes["A"]["id"])
+            .replace("<prefixo>", self.chave)
+            .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
+            .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
+        )
+
+    def body(self, rule: str, method: str):
+        a = self.clientes["A"]
+        bodies = {
+            ("/auth/login", "POST"): {"email": a["email"], "senha": SENHA},
+            ("/produtos", "POST"): {"nome": "Novo", "preco": 2, "estoque": 1},
+            ("/produtos/<produto_id>", "PUT"): {"nome": "P2", "preco": 3, "estoque": 1},
+            ("/produtos/<produto_id>", "PATCH"): {"estoque": 9},
+            ("/clientes", "POST"): {"nome": "C", "email": f"c-{uuid.uuid4().hex[:8]}@example.com", "senha": SENHA},
+            ("/clientes/me", "PATCH"): {"telefone": "+55 62 1234-5678"},
+            ("/clientes/<cliente_id>", "PUT"): {"nome": "Cliente A", "email": a["email"]},
+            ("/clientes/<cliente_id>", "PATCH"): {"telefone": "+55 62 1234-5678"},
+            ("/chaves", "POST"): {"nome": "nova", "escopos": ["catalog:write"]},
+        }
+        return bodies.get((rule, method))
+
+
+def _routes(app):
+    skip = {"HEAD", "OPTIONS"}
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - skip):
+            yield rule.rule, method
+
+
+def test_every_route_has_a_row(app):
+    routes = set(_routes(app))
+    missing = sorted(routes - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - routes)
+    assert not missing, f"routes without an access rule in the matrix: {missing}"
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(("rule", "method"), sorted(EXPECTED))
+def test_access_matrix(app, rule, method):
+    world = World(app)
+    got = []
+    for caller in CALLERS:
+        # Each caller acts on an untouched world: deletes and logouts do not leak.
+        world = World(app) if caller != CALLERS[0] and method in ("DELETE", "POST", "PUT", "PATCH") else world
+        resp = world.client(caller).open(world.url(rule), method=method, json=world.body(rule, method))
+        got.append(resp.status_code)
+        if resp.status_code >= 400:
+            assert resp.get_json()["code"] == resp.status_code
+    assert tuple(got) == EXPECTED[(rule, method)], dict(zip(CALLERS, got, strict=True))
+
+
+def test_readme_access_table_matches():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- access-table:start -->")[1].split("<!-- access-table:end -->")[0]
+    rows = {}
+    for line in block.strip().splitlines()[2:]:
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        route, method, statuses = cells[0], cells[1], cells[3:]
+        rows[(route, method)] = tuple(int(re.match(r"\d+", s).group()) for s in statuses)
+    assert rows == EXPECTED
