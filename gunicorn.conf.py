@@ -20,3 +20,8 @@ preload_app = False
 # gunicorn 27's control socket defaults to one path per user: two instances on one
 # machine (tests, benchmarks, blue/green) would fight over it. Off unless asked for.
 control_socket_disable = True
+
+# TLS for deployments without a terminating proxy (both files or neither: settings.py).
+if _cfg["TLS_CERTFILE"]:
+    certfile = _cfg["TLS_CERTFILE"]
+    keyfile = _cfg["TLS_KEYFILE"]

@@ -31,7 +31,7 @@ class ClienteSchema(ma.Schema):
     )
     endereco = ma.fields.Nested(EnderecoSchema, allow_none=True)
     telefone = ma.fields.String(allow_none=True, validate=validate.Length(max=regras.TELEFONE_MAX))
-    java_id = ma.fields.Integer(dump_only=True, metadata={"description": "Id do cliente no CRM Java."})
+    java_id = ma.fields.Integer(dump_only=True, allow_none=True, metadata={"description": "Id do cliente no CRM Java."})
     criado_em = ma.fields.DateTime(dump_only=True)
     atualizado_em = ma.fields.DateTime(dump_only=True)
 

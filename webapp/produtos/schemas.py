@@ -21,7 +21,7 @@ class ProdutoSchema(ma.Schema):
     )
     estoque = StrictInteger(required=True, validate=validate.Range(min=0, max=regras.ESTOQUE_MAXIMO))
     categoria = ma.fields.String(allow_none=True, validate=validate.Length(max=regras.CATEGORIA_MAX))
-    java_id = ma.fields.Integer(dump_only=True, metadata={"description": "Id do produto no CRM Java."})
+    java_id = ma.fields.Integer(dump_only=True, allow_none=True, metadata={"description": "Id do produto no CRM Java."})
     criado_em = ma.fields.DateTime(dump_only=True)
     atualizado_em = ma.fields.DateTime(dump_only=True)
 
