@@ -1,7 +1,13 @@
 """Celery configuration (``app.config_from_object("celeryconfig")``).
 
-Broker and result store are the Redis of ``REDIS_URL``. Loading this module reads the
-settings, so a production worker without them refuses to start.
+Broker is the Redis of ``REDIS_URL``. Loading this module reads the settings, so a
+production worker without them refuses to start.
+
+Delivery is at-least-once by design: tasks are acknowledged after they finish
+(``task_acks_late``), a task whose worker process dies is handed back to the queue
+(``task_reject_on_worker_lost``) and each worker process reserves one message at a
+time. That is safe because every task is idempotent (sync writes are conditional on
+the event's sequence number).
 """
 
 import settings
@@ -10,12 +16,21 @@ _cfg = settings.load()
 
 broker_url = _cfg["REDIS_URL"]
 broker_connection_retry_on_startup = True
+# Redis redelivers a reserved-but-unacknowledged message after this long (a worker
+# killed as a whole); retries always wait less than this (settings.py checks it).
+broker_transport_options = {"visibility_timeout": _cfg["BROKER_VISIBILITY_TIMEOUT_S"]}
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
 timezone = "UTC"
 enable_utc = True
+
 task_default_queue = "default"
+task_routes = {"tasks.sync.*": {"queue": "sync"}}
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+
 # Results are not used to carry data between steps (services write to MongoDB), so
 # they are not stored: nothing accumulates in Redis.
 task_ignore_result = True

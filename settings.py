@@ -49,6 +49,16 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 2,
     "ARGON2_MEMORY_KIB": 19456,
     "ARGON2_PARALLELISM": 1,
+    # -- CRM bridge and sync workers ---------------------------------------------
+    "BRIDGE_CHANNELS": "produtos,canal-clientes",
+    "BRIDGE_PATTERNS": "carrinho:*",
+    "BRIDGE_STREAM": "ponte:eventos",
+    "BRIDGE_GROUP": "ponte-bridge",
+    "BRIDGE_LOCK_TTL_MS": 5000,
+    "SYNC_MAX_RETRIES": 60,
+    "SYNC_RETRY_MAX_S": 60,
+    "SYNC_FAULT_DELAY_MS": 0,
+    "BROKER_VISIBILITY_TIMEOUT_S": 600,
 }
 
 # Used only outside production so that tests and a bare `flask run` work; production
@@ -72,6 +82,11 @@ _INTS = {
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_KIB",
     "ARGON2_PARALLELISM",
+    "BRIDGE_LOCK_TTL_MS",
+    "SYNC_MAX_RETRIES",
+    "SYNC_RETRY_MAX_S",
+    "SYNC_FAULT_DELAY_MS",
+    "BROKER_VISIBILITY_TIMEOUT_S",
 }
 
 # Settings that production must receive explicitly: a localhost default there would
@@ -138,8 +153,16 @@ def _check_production(cfg: dict[str, Any], explicit: set[str]) -> None:
         )
 
 
+def lista(valor: str) -> list[str]:
+    """A comma-separated setting as a list (blank items dropped)."""
+    return [item.strip() for item in str(valor or "").split(",") if item.strip()]
+
+
 def _parse_security(cfg: dict[str, Any]) -> None:
     cfg["RATELIMIT_ENABLED"] = str(cfg["RATELIMIT_ENABLED"]).lower() in ("1", "true", "yes", "on")
-    cfg["CORS_ORIGINS"] = [o.strip() for o in str(cfg["CORS_ORIGINS"] or "").split(",") if o.strip()]
+    cfg["CORS_ORIGINS"] = lista(cfg["CORS_ORIGINS"])
     if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
         raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")
+    # A retry waiting longer than the broker's visibility timeout would be delivered twice.
+    if cfg["SYNC_RETRY_MAX_S"] * 2 > cfg["BROKER_VISIBILITY_TIMEOUT_S"]:
+        raise ConfigError("SYNC_RETRY_MAX_S must be at most half of BROKER_VISIBILITY_TIMEOUT_S")

@@ -51,6 +51,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("excluido_em", ASCENDING), ("preco", ASCENDING)], name="lista_preco"),
         IndexModel([("excluido_em", ASCENDING), ("criado_em", DESCENDING)], name="lista_criado"),
+        # CRM sync: id-0 products are stored once per event, then linked by name.
+        IndexModel(
+            [("evento_origem", ASCENDING)],
+            name="evento_origem_unico",
+            unique=True,
+            partialFilterExpression={"evento_origem": {"$exists": True}},
+        ),
+        IndexModel([("nome_busca", ASCENDING), ("criado_seq", ASCENDING)], name="vinculo_por_nome"),
     ],
     "clientes": [
         IndexModel([("email_norm", ASCENDING)], name="email_unico", unique=True),
@@ -64,6 +72,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("criado_em", DESCENDING)], name="lista_criado"),
     ],
     "api_keys": [IndexModel([("prefixo", ASCENDING)], name="prefixo_unico", unique=True)],
+    "eventos_rejeitados": [
+        IndexModel([("event_id", ASCENDING)], name="event_id_unico", unique=True),
+        IndexModel([("estado", ASCENDING), ("em", DESCENDING)], name="lista_estado"),
+    ],
     "auditoria": [
         IndexModel([("em", DESCENDING), ("_id", ASCENDING)], name="lista_em"),
         IndexModel([("recurso", ASCENDING), ("recurso_id", ASCENDING), ("em", DESCENDING)], name="por_recurso"),

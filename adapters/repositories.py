@@ -71,7 +71,9 @@ class MongoRepository:
         return [self.to_entity(doc) for doc in cursor], total
 
     # -- writes ------------------------------------------------------------------
-    def _insert(self, campos: dict, agora: datetime, java_id: int | None, extra: dict | None = None):
+    def _insert(
+        self, campos: dict, agora: datetime, java_id: int | None, extra: dict | None = None, seq: int | None = None
+    ):
         doc = {
             **self.to_doc({k: v for k, v in campos.items() if v is not None}),
             "criado_em": agora,
@@ -79,29 +81,44 @@ class MongoRepository:
             "versao": 1,
             **(extra or {}),
         }
+        if seq is not None:
+            doc["sync_seq"] = seq
         if java_id is not None:
             doc["java_id"] = java_id
         result = self.col.insert_one(doc)
         doc["_id"] = result.inserted_id
         return self.to_entity(doc)
 
-    def _match(self, entity_id: str, versao: int | None) -> dict | None:
+    def _match(self, entity_id: str, versao: int | None, seq: int | None = None) -> dict | None:
         oid = parse_oid(entity_id)
         if oid is None:
             return None
         query = {"_id": oid, **self.visible}
         if versao is not None:
             query["versao"] = versao
+        if seq is not None:
+            # Writes are ordered with the CRM's events: only a newer sequence applies.
+            query["$or"] = [{"sync_seq": {"$lt": seq}}, {"sync_seq": {"$exists": False}}]
         return query
 
-    def update(self, entity_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool):
-        query = self._match(entity_id, versao)
+    def update(
+        self,
+        entity_id: str,
+        campos: dict,
+        agora: datetime,
+        versao: int | None,
+        substituir: bool,
+        seq: int | None = None,
+    ):
+        query = self._match(entity_id, versao, seq)
         if query is None:
             return None
         cleared = {k for k, v in campos.items() if v is None}
         if substituir:
             cleared |= {k for k in self.optional_fields if k not in campos}
         to_set = {**self.to_doc({k: v for k, v in campos.items() if v is not None}), "atualizado_em": agora}
+        if seq is not None:
+            to_set["sync_seq"] = seq
         unset = {k: "" for k in self.to_doc_keys(cleared)}
         change: dict = {"$set": to_set, "$inc": {"versao": 1}}
         if unset:
@@ -132,8 +149,8 @@ class MongoProdutoRepository(MongoRepository):
     def to_doc_keys(self, names: set[str]) -> set[str]:
         return names | ({"categoria_chave"} if "categoria" in names else set())
 
-    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Produto:
-        return self._insert(campos, agora, java_id, extra={"excluido_em": None})
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto:
+        return self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
 
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
         query: dict = dict(self.visible)
@@ -155,13 +172,14 @@ class MongoProdutoRepository(MongoRepository):
             query["java_id"] = filtro.java_id
         return self._page(query, filtro.ordem, offset, limit)
 
-    def hide(self, produto_id: str, agora: datetime, versao: int | None) -> bool:
-        query = self._match(produto_id, versao)
+    def hide(self, produto_id: str, agora: datetime, versao: int | None, seq: int | None = None) -> bool:
+        query = self._match(produto_id, versao, seq)
         if query is None:
             return False
-        result = self.col.update_one(
-            query, {"$set": {"excluido_em": agora, "atualizado_em": agora}, "$inc": {"versao": 1}}
-        )
+        change = {"excluido_em": agora, "atualizado_em": agora}
+        if seq is not None:
+            change["sync_seq"] = seq
+        result = self.col.update_one(query, {"$set": change, "$inc": {"versao": 1}})
         return result.matched_count == 1
 
 
@@ -190,15 +208,15 @@ class MongoClienteRepository(MongoRepository):
     def _conflict(self) -> Conflito:
         return Conflito("E-mail já cadastrado.", {"email": ["Já existe um cliente com este e-mail."]})
 
-    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Cliente:
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Cliente:
         try:
-            return self._insert(campos, agora, java_id)
+            return self._insert(campos, agora, java_id, seq=seq)
         except DuplicateKeyError:
             raise self._conflict() from None
 
-    def update(self, cliente_id, campos, agora, versao, substituir):
+    def update(self, cliente_id, campos, agora, versao, substituir, seq=None):
         try:
-            return super().update(cliente_id, campos, agora, versao, substituir)
+            return super().update(cliente_id, campos, agora, versao, substituir, seq)
         except DuplicateKeyError:
             raise self._conflict() from None
 

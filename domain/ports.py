@@ -15,22 +15,22 @@ from domain.seguranca import ChaveApi, Identidade
 
 
 class ProdutoRepository(Protocol):
-    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Produto: ...
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto: ...
 
     def get(self, produto_id: str) -> Produto | None: ...
 
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]: ...
 
     def update(
-        self, produto_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool
+        self, produto_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool, seq: int | None
     ) -> Produto | None:
-        """Apply ``campos`` if the product is visible and at ``versao`` (any if None)."""
+        """Apply ``campos`` if visible, at ``versao`` (any if None), older than ``seq``."""
 
-    def hide(self, produto_id: str, agora: datetime, versao: int | None) -> bool: ...
+    def hide(self, produto_id: str, agora: datetime, versao: int | None, seq: int | None) -> bool: ...
 
 
 class ClienteRepository(Protocol):
-    def add(self, campos: dict, agora: datetime, java_id: int | None = None) -> Cliente:
+    def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Cliente:
         """Insert; raise ``Conflito`` when the e-mail is taken."""
 
     def get(self, cliente_id: str) -> Cliente | None: ...
@@ -40,7 +40,7 @@ class ClienteRepository(Protocol):
     def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]: ...
 
     def update(
-        self, cliente_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool
+        self, cliente_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool, seq: int | None
     ) -> Cliente | None: ...
 
     def delete(self, cliente_id: str, versao: int | None) -> bool: ...

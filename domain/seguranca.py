@@ -16,7 +16,7 @@ from datetime import datetime
 from domain.errors import DadosInvalidos, DomainError, NaoEncontrado
 
 # Scopes a staff key may carry; ``admin`` implies every other one.
-ESCOPOS = ("catalog:write", "clientes:read", "clientes:write", "audit:read", "admin")
+ESCOPOS = ("catalog:write", "clientes:read", "clientes:write", "audit:read", "eventos", "admin")
 ADMIN = "admin"
 
 CHAVE_PREFIXO = "ponte_"

@@ -25,7 +25,7 @@ def criar(ctx: Contexto, dados: dict, *, java_id: int | None = None) -> Cliente:
     campos = regras.normalizar_campos(dados, completo=True)
     if "senha" not in campos:
         raise DadosInvalidos({"senha": ["Campo obrigatório."]})
-    cliente = ctx.clientes.add(_hash_senha(ctx, campos), agora(), java_id=java_id)
+    cliente = ctx.clientes.add(_hash_senha(ctx, campos), agora(), java_id=java_id, seq=ctx.proxima_seq())
     ctx.auditar("cliente", cliente.id, "criado", campos)
     return cliente
 
@@ -46,9 +46,9 @@ def alterar(
 ) -> Cliente:
     """PUT or PATCH; a replacement without ``senha`` keeps the current password."""
     campos = _hash_senha(ctx, regras.normalizar_campos(dados, completo=substituir))
-    cliente = ctx.clientes.update(cliente_id, campos, agora(), versao, substituir)
+    cliente = ctx.clientes.update(cliente_id, campos, agora(), versao, substituir, ctx.proxima_seq())
     if cliente is None:
-        raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO)
+        raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO, versao)
     ctx.auditar("cliente", cliente.id, "alterado", campos)
     return cliente
 
@@ -56,5 +56,5 @@ def alterar(
 def remover(ctx: Contexto, cliente_id: str, *, versao: int | None = None) -> None:
     """Erase the customer's personal data (orders keep their own address snapshot)."""
     if not ctx.clientes.delete(cliente_id, versao):
-        raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO)
+        raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO, versao)
     ctx.auditar("cliente", cliente_id, "removido")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.errors import NaoEncontrado, VersaoDesatualizada
+from domain.errors import Conflito, NaoEncontrado, VersaoDesatualizada
 
 
 def agora() -> datetime:
@@ -13,8 +13,14 @@ def agora() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def falha_de_escrita(existe: bool, recurso: str) -> Exception:
-    """Why a conditional write matched nothing: gone (404) or changed meanwhile (412)."""
+def falha_de_escrita(existe: bool, recurso: str, versao: int | None = None) -> Exception:
+    """Why a conditional write matched nothing.
+
+    Gone: 404. The client's ``If-Match`` version is stale: 412. Otherwise a newer change
+    (a CRM event received after this request began) won the race: 409.
+    """
     if not existe:
         return NaoEncontrado(f"{recurso} não encontrado.")
-    return VersaoDesatualizada(f"{recurso} foi alterado por outra requisição; releia e tente de novo.")
+    if versao is not None:
+        return VersaoDesatualizada(f"{recurso} foi alterado por outra requisição; releia e tente de novo.")
+    return Conflito(f"{recurso} foi alterado ao mesmo tempo por uma mudança mais recente; releia e tente de novo.")

@@ -1,13 +1,16 @@
 """The context every use case runs in: repositories, who is acting, which request.
 
 The API builds one per request from the caller's identity; a Celery task builds one
-with ``ator="sistema:..."``. Services write the audit trail through it, so every write,
-whichever door it came through, is recorded the same way.
+with ``ator="sistema:java"``. Services write the audit trail through it, so every write,
+whichever door it came through, is recorded the same way. ``sequencia`` hands out the
+numbers that order API writes with the CRM's events (the bridge's counter).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from domain.auditoria import RegistroAuditoria, campos_auditaveis
 from domain.ports import AuditoriaRepository, ChaveRepository, ClienteRepository, PasswordHasher, ProdutoRepository
@@ -23,6 +26,15 @@ class Contexto:
     hasher: PasswordHasher
     ator: str = "sistema"
     request_id: str | None = None
+    sequencia: Callable[[], int] | None = None
+    # CRM sync: conditional writes keyed by CRM id, the dead-letter store, the task queue.
+    sync_produtos: Any = None
+    sync_clientes: Any = None
+    rejeitados: Any = None
+    despachante: Any = None
+
+    def proxima_seq(self) -> int | None:
+        return self.sequencia() if self.sequencia else None
 
     def auditar(self, recurso: str, recurso_id: str | None, acao: str, campos=(), ator: str | None = None) -> None:
         self.auditoria.add(

@@ -14,7 +14,7 @@ RECURSO = "Produto"
 def criar(ctx: Contexto, dados: dict, *, java_id: int | None = None) -> Produto:
     """Create a product from client data (``java_id`` is set only by the CRM sync)."""
     campos = regras.normalizar_campos(dados, completo=True)
-    produto = ctx.produtos.add(campos, agora(), java_id=java_id)
+    produto = ctx.produtos.add(campos, agora(), java_id=java_id, seq=ctx.proxima_seq())
     ctx.auditar("produto", produto.id, "criado", campos)
     return produto
 
@@ -35,15 +35,15 @@ def alterar(
 ) -> Produto:
     """PUT (``substituir``) or PATCH a visible product, optionally only at ``versao``."""
     campos = regras.normalizar_campos(dados, completo=substituir)
-    produto = ctx.produtos.update(produto_id, campos, agora(), versao, substituir)
+    produto = ctx.produtos.update(produto_id, campos, agora(), versao, substituir, ctx.proxima_seq())
     if produto is None:
-        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO)
+        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO, versao)
     ctx.auditar("produto", produto.id, "alterado", campos)
     return produto
 
 
 def remover(ctx: Contexto, produto_id: str, *, versao: int | None = None) -> None:
     """Hide the product from the catalogue; its document stays for order history."""
-    if not ctx.produtos.hide(produto_id, agora(), versao):
-        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO)
+    if not ctx.produtos.hide(produto_id, agora(), versao, ctx.proxima_seq()):
+        raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO, versao)
     ctx.auditar("produto", produto_id, "removido")

@@ -8,16 +8,19 @@ prefork pool forks (``worker_process_init``).
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 import settings
+from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
+from adapters.passwords import Argon2Hasher
 
 logger = logging.getLogger(__name__)
 
-app = Celery("ponte")
+app = Celery("ponte", include=["tasks.sync"])
 app.config_from_object("celeryconfig")
 
 
@@ -26,13 +29,25 @@ class _Resources:
 
     mongo: MongoConnector | None = None
 
+    @cache  # noqa: B019 - one instance per process, for the process's life
+    def cfg(self) -> dict:
+        return settings.load()
+
     def get_mongo(self) -> MongoConnector:
         if self.mongo is None:
-            cfg = settings.load()
+            cfg = self.cfg()
             self.mongo = MongoConnector(
                 cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"], appname="ponte-worker"
             )
         return self.mongo
+
+    @cache  # noqa: B019
+    def hasher(self) -> Argon2Hasher:
+        cfg = self.cfg()
+        return Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
+
+    def contexto(self, ator: str, request_id: str | None = None):
+        return montar_contexto(self.get_mongo().db(), self.hasher(), ator, request_id)
 
 
 resources = _Resources()
@@ -40,9 +55,8 @@ resources = _Resources()
 
 @worker_process_init.connect
 def _init_worker_process(**_):
-    # One MongoClient per pool process, created after the fork.
-    # Building the client does not block on the server: a worker still starts while
-    # MongoDB is down, and its tasks retry until it is back.
+    # One MongoClient per pool process, created after the fork. Building it does not
+    # block on the server: a worker starts while MongoDB is down and its tasks retry.
     resources.mongo = None
     client = resources.get_mongo().client
     logger.debug("worker process MongoClient ready: %r", client.topology_description.topology_type_name)

@@ -23,7 +23,7 @@ class FakeRepository:
     def _check(self, campos, ignore_id=None):
         """Uniqueness rules a real store would enforce."""
 
-    def add(self, campos, agora, java_id=None):
+    def add(self, campos, agora, java_id=None, seq=None):
         self._check(campos)
         ent = self.entity(id=next(self._ids), criado_em=agora, atualizado_em=agora, java_id=java_id, **campos)
         self.rows[ent.id] = ent
@@ -39,7 +39,7 @@ class FakeRepository:
         visible = [e for i, e in self.rows.items() if i not in self.hidden]
         return visible[offset : offset + limit], len(visible)
 
-    def update(self, entity_id, campos, agora, versao, substituir):
+    def update(self, entity_id, campos, agora, versao, substituir, seq=None):
         atual = self.get(entity_id)
         if atual is None or (versao is not None and atual.versao != versao):
             return None
@@ -56,7 +56,7 @@ class FakeProdutoRepository(FakeRepository):
     entity = Produto
     optional = ("descricao", "categoria")
 
-    def hide(self, produto_id, agora, versao):
+    def hide(self, produto_id, agora, versao, seq=None):
         atual = self.get(produto_id)
         if atual is None or (versao is not None and atual.versao != versao):
             return False

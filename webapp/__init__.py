@@ -17,26 +17,38 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
+from adapters.despachante import CeleryDespachante, celery_produtor
 from adapters.lockout import RedisLoginGuard
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
 from adapters.redis_client import RedisConnector
 from adapters.repositories import MongoChaveRepository
+from adapters.sequencia import RedisSequencia
 from adapters.tokens import JwtTokens
 from webapp import docs, errors, limits, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
 from webapp.chaves.routes import blp as chaves_blp
-from webapp.cli import keys
+from webapp.cli import dead_letters, keys
 from webapp.clientes.routes import blp as clientes_blp
+from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
 from webapp.produtos.routes import blp as produtos_blp
 
 logger = logging.getLogger(__name__)
 
-BLUEPRINTS = (health_blp, login_blp, auth_blp, produtos_blp, clientes_blp, chaves_blp, auditoria_blp)
+BLUEPRINTS = (
+    health_blp,
+    login_blp,
+    auth_blp,
+    produtos_blp,
+    clientes_blp,
+    chaves_blp,
+    auditoria_blp,
+    eventos_blp,
+)
 
 
 @dataclass
@@ -47,6 +59,7 @@ class Resources:
     mongo: MongoConnector
     redis: RedisConnector
     hasher: Argon2Hasher
+    _celery: Any = None
 
     def chaves_repo(self) -> MongoChaveRepository:
         return MongoChaveRepository(self.mongo.db())
@@ -58,6 +71,14 @@ class Resources:
         return RedisLoginGuard(
             self.redis.client, self.cfg["REDIS_PREFIX"], self.cfg["LOGIN_MAX_FAILURES"], self.cfg["LOGIN_LOCKOUT_S"]
         )
+
+    def sequencia(self) -> RedisSequencia:
+        return RedisSequencia(self.redis.client, self.cfg["REDIS_PREFIX"])
+
+    def despachante(self) -> CeleryDespachante:
+        if self._celery is None:
+            self._celery = celery_produtor(self.cfg["REDIS_URL"])
+        return CeleryDespachante(self._celery)
 
     def close(self) -> None:
         self.mongo.close()
@@ -115,4 +136,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     app.after_request(_conditional_get)
     app.cli.add_command(keys)
+    app.cli.add_command(dead_letters)
     return app

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from domain.rejeitados import ESTADOS, PENDENTE, RejeitadoFiltro
 from domain.seguranca import ESCOPOS
-from services import chaves
+from services import chaves, sync
 from webapp.deps import build_contexto
 
 keys = AppGroup("keys", help="Staff API keys (shown once at creation, stored hashed).")
@@ -47,3 +50,41 @@ def revoke(prefix: str):
     """Revoke the key with this prefix; requests using it get 401 at once."""
     chaves.revogar(_ctx(), prefix)
     click.echo(f"revoked {prefix}")
+
+
+dead_letters = AppGroup("dead-letters", help="CRM events that could not be applied (eventos_rejeitados).")
+
+
+@dead_letters.command("list")
+@click.option("--estado", type=click.Choice(ESTADOS), default=PENDENTE, show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True)
+def dl_list(estado: str, limit: int):
+    """List dead letters, newest first."""
+    itens, total = sync.listar_rejeitados(_ctx(), RejeitadoFiltro(estado=estado), 0, limit)
+    for r in itens:
+        click.echo(f"{r.id}  {r.em:%Y-%m-%d %H:%M:%S}  {r.canal:<16} x{r.vezes}  {r.motivo[:80]}")
+    click.echo(f"{len(itens)} of {total} {estado}")
+
+
+@dead_letters.command("show")
+@click.argument("rejeitado_id")
+def dl_show(rejeitado_id: str):
+    """Show one dead letter with its envelope."""
+    r = sync.obter_rejeitado(_ctx(), rejeitado_id)
+    click.echo(json.dumps({**vars(r), "em": str(r.em), "atualizado_em": str(r.atualizado_em)}, indent=2, default=str))
+
+
+@dead_letters.command("replay")
+@click.argument("rejeitado_id")
+def dl_replay(rejeitado_id: str):
+    """Enqueue the event again (same sequence number)."""
+    sync.reenviar(_ctx(), rejeitado_id)
+    click.echo(f"replayed {rejeitado_id}")
+
+
+@dead_letters.command("discard")
+@click.argument("rejeitado_id")
+def dl_discard(rejeitado_id: str):
+    """Mark the dead letter discarded."""
+    sync.descartar(_ctx(), rejeitado_id)
+    click.echo(f"discarded {rejeitado_id}")

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from adapters.repositories import (
-    MongoAuditoriaRepository,
-    MongoChaveRepository,
-    MongoClienteRepository,
-    MongoProdutoRepository,
-)
+from adapters.contexto import montar_contexto
 from services.contexto import Contexto
 from webapp.security import identidade
 
@@ -20,15 +15,13 @@ def _resources():
 
 def build_contexto(app, ator: str, request_id: str | None = None) -> Contexto:
     res = app.extensions["ponte"]
-    db = res.mongo.db()
-    return Contexto(
-        produtos=MongoProdutoRepository(db),
-        clientes=MongoClienteRepository(db),
-        chaves=MongoChaveRepository(db),
-        auditoria=MongoAuditoriaRepository(db),
-        hasher=res.hasher,
-        ator=ator,
-        request_id=request_id,
+    return montar_contexto(
+        res.mongo.db(),
+        res.hasher,
+        ator,
+        request_id,
+        sequencia=res.sequencia(),
+        despachante=res.despachante(),
     )
 
 

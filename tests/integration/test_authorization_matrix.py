@@ -48,6 +48,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/chaves", "POST"): (401, 403, 403, 403, 201),
     ("/chaves/<prefixo>", "DELETE"): (401, 403, 403, 403, 204),
     ("/auditoria", "GET"): (401, 403, 403, 403, 200),
+    ("/eventos-rejeitados", "GET"): (401, 403, 403, 403, 200),
+    ("/eventos-rejeitados/<rejeitado_id>", "GET"): (401, 403, 403, 403, 200),
+    ("/eventos-rejeitados/<rejeitado_id>", "DELETE"): (401, 403, 403, 403, 204),
+    ("/eventos-rejeitados/<rejeitado_id>/reenvio", "POST"): (401, 403, 403, 403, 202),
 }
 
 SENHA = "senha-de-teste-1"
@@ -83,6 +87,16 @@ class World:
         admin = self.client("staff admin")
         self.produto = admin.post("/produtos", json={"nome": "P", "preco": 1, "estoque": 1}).get_json()["id"]
         self.chave = admin.post("/chaves", json={"nome": "alvo", "escopos": []}).get_json()["prefixo"]
+        self.rejeitado = self._dead_letter()
+
+    def _dead_letter(self) -> str:
+        from domain.eventos import Envelope
+        from services import sync
+        from webapp.deps import build_contexto
+
+        env = Envelope(uuid.uuid4().hex, "produtos", "{", "2026-01-01T00:00:00+00:00", 1)
+        with self.app.app_context():
+            return sync.rejeitar(build_contexto(self.app, "sistema:tests"), env, "JSON inválido", 1).id
 
     def client(self, caller: str):
         c = self.app.test_client()
@@ -102,6 +116,7 @@ class World:
             rule.replace("<produto_id>", self.produto)
             .replace("<cliente_id>", self.clientes["A"]["id"])
             .replace("<prefixo>", self.chave)
+            .replace("<rejeitado_id>", self.rejeitado)
             .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
             .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
         )

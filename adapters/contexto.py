@@ -1,0 +1,30 @@
+"""Builds the service ``Contexto`` on MongoDB, for the API and the workers alike."""
+
+from __future__ import annotations
+
+from pymongo.database import Database
+
+from adapters.repositories import (
+    MongoAuditoriaRepository,
+    MongoChaveRepository,
+    MongoClienteRepository,
+    MongoProdutoRepository,
+)
+from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync, MongoRejeitadoRepository
+from services.contexto import Contexto
+
+
+def montar_contexto(db: Database, hasher, ator: str, request_id: str | None = None, **extra) -> Contexto:
+    return Contexto(
+        produtos=MongoProdutoRepository(db),
+        clientes=MongoClienteRepository(db),
+        chaves=MongoChaveRepository(db),
+        auditoria=MongoAuditoriaRepository(db),
+        hasher=hasher,
+        ator=ator,
+        request_id=request_id,
+        sync_produtos=MongoProdutoSync(db),
+        sync_clientes=MongoClienteSync(db),
+        rejeitados=MongoRejeitadoRepository(db),
+        **extra,
+    )

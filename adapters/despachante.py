@@ -1,0 +1,32 @@
+"""Enqueueing sync work on Celery from processes that do not run tasks (bridge, web).
+
+Tasks are sent by name, so a producer imports no task code; every sync task goes to the
+``sync`` queue, which ops scale independently.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+TASK_APLICAR = "tasks.sync.aplicar_evento"
+TASK_REJEITAR = "tasks.sync.rejeitar_evento"
+FILA_SYNC = "sync"
+
+
+def celery_produtor(redis_url: str) -> Celery:
+    """A Celery app configured like the workers' (celeryconfig) but on ``redis_url``."""
+    app = Celery("ponte", set_as_current=False)
+    app.config_from_object("celeryconfig")
+    app.conf.broker_url = redis_url
+    return app
+
+
+class CeleryDespachante:
+    def __init__(self, app: Celery):
+        self._app = app
+
+    def enviar(self, envelope: dict, headers: dict | None = None) -> None:
+        self._app.send_task(TASK_APLICAR, args=[envelope], queue=FILA_SYNC, headers=headers or {})
+
+    def rejeitar(self, envelope: dict, motivo: str) -> None:
+        self._app.send_task(TASK_REJEITAR, args=[envelope, motivo], queue=FILA_SYNC)

@@ -1,0 +1,242 @@
+"""MongoDB side of the CRM sync: conditional, idempotent writes keyed by CRM id.
+
+Every document the sync touches carries ``sync_seq``, the bridge's sequence number of
+the last change applied to it (API writes take numbers from the same counter). A change
+applies only when its number is greater, so parallel workers, retries and redeliveries
+can run events in any order and still end in the state of the last event received;
+running an envelope twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
+from domain.eventos import EventoInvalido
+from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
+
+
+def _older_than(seq: int) -> dict:
+    return {"$or": [{"sync_seq": {"$lt": seq}}, {"sync_seq": {"$exists": False}}]}
+
+
+class MongoProdutoSync:
+    def __init__(self, db: Database):
+        self._repo = MongoProdutoRepository(db)
+        self.col = self._repo.col
+
+    def _doc(self, campos: dict) -> tuple[dict, dict]:
+        """$set and $unset parts for the CRM-owned fields (a missing descricao is null)."""
+        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
+        unset = {k: "" for k in ("descricao",) if campos.get(k) is None and k in campos}
+        return to_set, unset
+
+    def _upsert(self, java_id: int, seq: int, change: dict) -> tuple[str, str | None]:
+        """Conditional upsert by CRM id: ("criado"|"aplicado", id), or ("obsoleto", None)."""
+        try:
+            doc = self.col.find_one_and_update(
+                {"java_id": java_id, **_older_than(seq)},
+                change,
+                upsert=True,
+                projection={"criado_seq": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return "obsoleto", None  # the product exists with a newer (or this very) sequence
+        return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
+
+    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool) -> tuple[str, str | None]:
+        """Upsert the product's CRM fields if ``seq`` is newer."""
+        to_set, unset = self._doc(campos)
+        to_set.update({"atualizado_em": agora, "sync_seq": seq})
+        on_insert = {"criado_em": agora, "criado_seq": seq}
+        if reviver:
+            to_set["excluido_em"] = None
+        else:
+            on_insert["excluido_em"] = None
+        change: dict = {"$set": to_set, "$setOnInsert": on_insert, "$inc": {"versao": 1}}
+        if unset:
+            change["$unset"] = unset
+        return self._upsert(java_id, seq, change)
+
+    def ocultar(self, java_id: int, seq: int, agora: datetime) -> tuple[str, str | None]:
+        """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
+        so that an older event arriving late cannot bring it into existence."""
+        change = {
+            "$set": {"excluido_em": agora, "atualizado_em": agora, "sync_seq": seq},
+            "$setOnInsert": {"criado_em": agora, "criado_seq": seq},
+            "$inc": {"versao": 1},
+        }
+        resultado, doc_id = self._upsert(java_id, seq, change)
+        return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
+
+    def existe(self, java_id: int) -> bool:
+        return self.col.count_documents({"java_id": java_id}, limit=1) > 0
+
+    def vincular_pendente(self, java_id: int, nome_busca: str, seq: int) -> bool:
+        """Give ``java_id`` to the oldest product created by an id-0 ``criado`` of the same
+        name received before ``seq``. True when one was linked."""
+        try:
+            doc = self.col.find_one_and_update(
+                {"pendente_vinculo": True, "nome_busca": nome_busca, "criado_seq": {"$lt": seq}},
+                {"$set": {"java_id": java_id, "pendente_vinculo": False}},
+                sort=[("criado_seq", 1)],
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False  # another worker linked this id meanwhile
+        return doc is not None
+
+    def superado(self, nome_busca: str, seq: int) -> bool:
+        """A product of this name was created by a later event with a real id."""
+        return (
+            self.col.count_documents(
+                {"nome_busca": nome_busca, "java_id": {"$exists": True}, "criado_seq": {"$gt": seq}}, limit=1
+            )
+            > 0
+        )
+
+    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> tuple[str, str | None]:
+        """Store an id-0 ``criado`` once (keyed by its event id), awaiting its real id."""
+        to_set, _ = self._doc(campos)
+        doc = {
+            **to_set,
+            "pendente_vinculo": True,
+            "evento_origem": event_id,
+            "criado_seq": seq,
+            "sync_seq": seq,
+            "excluido_em": None,
+            "criado_em": agora,
+            "atualizado_em": agora,
+            "versao": 1,
+        }
+        result = self.col.update_one({"evento_origem": event_id}, {"$setOnInsert": doc}, upsert=True)
+        if result.upserted_id is None:
+            return "obsoleto", None  # this envelope was applied before
+        return "criado", str(result.upserted_id)
+
+    def descartar_pendente(self, event_id: str) -> None:
+        self.col.delete_one({"evento_origem": event_id, "pendente_vinculo": True})
+
+    def descartar_pendentes_anteriores(self, nome_busca: str, seq: int) -> int:
+        """Drop id-0 products of this name from before ``seq``: a later event with a real id
+        created the same product while they were being stored (a race both sides check)."""
+        return self.col.delete_many(
+            {"pendente_vinculo": True, "nome_busca": nome_busca, "criado_seq": {"$lt": seq}}
+        ).deleted_count
+
+
+class MongoClienteSync:
+    def __init__(self, db: Database):
+        self._repo = MongoClienteRepository(db)
+        self.col = self._repo.col
+
+    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> str:
+        """Upsert a customer by CRM id (id 0: by e-mail) if ``seq`` is newer.
+
+        A customer registered through the API with the same e-mail is linked to the CRM id
+        rather than duplicated; an e-mail that belongs to another CRM customer is refused.
+        """
+        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
+        unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
+        email_norm = to_set["email_norm"]
+        if java_id:
+            key = {"java_id": java_id}
+            if not self.col.count_documents(key, limit=1):
+                # Linked by a concurrent event meanwhile: the conditional write below decides.
+                with suppress(DuplicateKeyError):
+                    self.col.update_one(
+                        {"email_norm": email_norm, "java_id": {"$exists": False}}, {"$set": {"java_id": java_id}}
+                    )
+        else:
+            key = {"email_norm": email_norm}
+        change: dict = {
+            "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
+            "$setOnInsert": {"criado_em": agora},
+            "$inc": {"versao": 1},
+        }
+        if unset:
+            change["$unset"] = unset
+        try:
+            result = self.col.update_one({**key, **_older_than(seq)}, change, upsert=True)
+        except DuplicateKeyError as exc:
+            index = (exc.details or {}).get("keyPattern", {})
+            if "email_norm" in index or "email_norm" in str(exc):
+                if self.col.count_documents({**key}, limit=1) and not self.col.count_documents(
+                    {**key, **_older_than(seq)}, limit=1
+                ):
+                    return "obsoleto"
+                raise EventoInvalido(f"e-mail {email_norm} pertence a outro cliente") from None
+            return "obsoleto"
+        return "criado" if result.upserted_id is not None else "aplicado"
+
+
+class MongoRejeitadoRepository:
+    """The ``eventos_rejeitados`` collection: one document per event id."""
+
+    def __init__(self, db: Database):
+        self.col = db["eventos_rejeitados"]
+        self._oid = parse_oid
+
+    @staticmethod
+    def _entity(doc: dict) -> EventoRejeitado:
+        names = set(EventoRejeitado.__dataclass_fields__)
+        return EventoRejeitado(id=str(doc["_id"]), **{k: v for k, v in doc.items() if k in names and k != "id"})
+
+    def add(self, envelope: dict, motivo: str, tentativas: int, agora: datetime) -> EventoRejeitado:
+        """Record (or re-record) a dead letter; idempotent per event id."""
+        doc = self.col.find_one_and_update(
+            {"event_id": envelope["event_id"]},
+            {
+                "$set": {
+                    "envelope": envelope,
+                    "canal": envelope.get("canal", "?"),
+                    "motivo": motivo,
+                    "tentativas": tentativas,
+                    "estado": PENDENTE,
+                    "atualizado_em": agora,
+                },
+                "$setOnInsert": {"em": agora},
+                "$inc": {"vezes": 1},
+                "$push": {"historico": {"em": agora, "acao": "rejeitado", "motivo": motivo}},
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return self._entity(doc)
+
+    def get(self, rejeitado_id: str) -> EventoRejeitado | None:
+        oid = self._oid(rejeitado_id)
+        doc = self.col.find_one({"_id": oid}) if oid else None
+        return self._entity(doc) if doc else None
+
+    def list(self, filtro: RejeitadoFiltro, offset: int, limit: int) -> tuple[list[EventoRejeitado], int]:
+        query = {k: v for k, v in (("estado", filtro.estado), ("canal", filtro.canal)) if v}
+        total = self.col.count_documents(query)
+        if offset >= total:
+            return [], total
+        cursor = self.col.find(query).sort([("em", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return [self._entity(d) for d in cursor], total
+
+    def marcar(self, rejeitado_id: str, de: str, para: str, agora: datetime, ator: str) -> EventoRejeitado | None:
+        """Move a dead letter from state ``de`` to ``para`` (atomic: replay/discard once)."""
+        oid = self._oid(rejeitado_id)
+        if oid is None:
+            return None
+        doc = self.col.find_one_and_update(
+            {"_id": oid, "estado": de},
+            {
+                "$set": {"estado": para, "atualizado_em": agora},
+                "$push": {"historico": {"em": agora, "acao": para, "por": ator}},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return self._entity(doc) if doc else None
+
+    def pendentes(self) -> int:
+        return self.col.count_documents({"estado": PENDENTE})

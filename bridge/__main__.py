@@ -1,0 +1,55 @@
+"""``python -m bridge``: run the Redis bridge until SIGTERM/SIGINT (then drain, exit 0)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import redis
+
+import settings
+from adapters.despachante import CeleryDespachante, celery_produtor
+from adapters.passwords import Argon2Hasher
+from bridge.core import Bridge, BridgeConfig
+
+logger = logging.getLogger("bridge")
+
+
+def build(cfg: dict) -> Bridge:
+    client = redis.Redis.from_url(cfg["REDIS_URL"], health_check_interval=30, socket_connect_timeout=5)
+    hasher = Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
+    return Bridge(
+        client,
+        CeleryDespachante(celery_produtor(cfg["REDIS_URL"])),
+        BridgeConfig(
+            channels=settings.lista(cfg["BRIDGE_CHANNELS"]),
+            patterns=settings.lista(cfg["BRIDGE_PATTERNS"]),
+            stream=cfg["BRIDGE_STREAM"],
+            group=cfg["BRIDGE_GROUP"],
+            prefix=cfg["REDIS_PREFIX"],
+            lock_ttl_ms=cfg["BRIDGE_LOCK_TTL_MS"],
+        ),
+        hasher.hash,
+    )
+
+
+def main() -> int:
+    cfg = settings.load()
+    logging.basicConfig(
+        level=cfg["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout
+    )
+    bridge = build(cfg)
+
+    def _stop(signum, _frame):
+        logger.info("signal %s: draining and stopping", signal.Signals(signum).name)
+        bridge.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    bridge.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""The bridge's machinery: leader election, pub/sub and stream intake, envelopes.
+
+Two inputs, one order:
+
+- **Pub/sub** (what the CRM does today): ``SUBSCRIBE`` to the configured channels and
+  ``PSUBSCRIBE`` to the patterns. Redis drops what is published while nobody listens.
+- **A Redis Stream** (durable): the CRM ``XADD``s ``canal``/``payload`` entries; the bridge
+  reads them through a consumer group and acknowledges an entry only after its task is
+  enqueued. Entries a crashed bridge left pending are claimed again.
+
+High availability: any number of bridges may run; they elect a leader with a Redis lock
+(``SET NX PX`` renewed every second). Only the leader takes input, so nothing is enqueued
+twice; if it dies, another takes over within the lock's TTL (seconds). Because only the
+leader numbers events (``INCR``), the sequence is the order the bridge received them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+import simplejson
+from redis.exceptions import ResponseError
+
+from adapters.sequencia import chave_sequencia
+from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, ler_json, resumo, sem_senha, triagem
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BridgeConfig:
+    channels: list[str]
+    patterns: list[str]
+    stream: str
+    group: str
+    prefix: str
+    lock_ttl_ms: int = 5000
+    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self.prefix}:bridge:leader"
+
+    @property
+    def stats_key(self) -> str:
+        return f"{self.prefix}:bridge:stats"
+
+
+class Stats:
+    """Counters kept in-process and mirrored in a Redis hash for the metrics endpoint."""
+
+    NAMES = ("recebidos", "enfileirados", "rejeitados", "erros")
+
+    def __init__(self, client: redis.Redis, key: str):
+        self._client, self._key = client, key
+        self._lock = threading.Lock()
+        self.values = dict.fromkeys(self.NAMES, 0)
+        self.lag_ms = 0.0
+
+    def add(self, name: str, lag_ms: float | None = None) -> None:
+        with self._lock:
+            self.values[name] += 1
+            if lag_ms is not None:
+                self.lag_ms = lag_ms
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                pipe.hincrby(self._key, name, 1)
+                if lag_ms is not None:
+                    pipe.hset(self._key, "ultimo_lag_ms", round(lag_ms, 3))
+                pipe.execute()
+        except redis.RedisError:
+            logger.warning("bridge stats not mirrored to Redis", exc_info=True)
+
+
+class Bridge:
+    def __init__(
+        self,
+        client: redis.Redis,
+        despachante,
+        cfg: BridgeConfig,
+        hash_senha: Callable[[str], str],
+    ):
+        self.client = client
+        self.despachante = despachante
+        self.cfg = cfg
+        self.hash_senha = hash_senha
+        self.stop = threading.Event()
+        self.stats = Stats(client, cfg.stats_key)
+        self.lock = client.lock(cfg.lock_key, timeout=cfg.lock_ttl_ms / 1000, blocking=False, thread_local=False)
+        self.leading = threading.Event()
+        self._seq_key = chave_sequencia(cfg.prefix)
+
+    # -- one message -------------------------------------------------------------
+    def handle(self, canal: str, raw: bytes | str, origem: str, event_id: str | None = None) -> Envelope:
+        """Wrap one message in an envelope and enqueue it (or its dead letter)."""
+        inicio = time.monotonic()
+        self.stats.add("recebidos")
+        motivo = None
+        if isinstance(raw, bytes):
+            try:
+                payload = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                payload, motivo = raw.decode("utf-8", "replace"), "payload não é UTF-8"
+        else:
+            payload = raw
+        motivo = motivo or triagem(canal, payload)
+        if motivo is None and canal == CANAL_CLIENTES:
+            payload, motivo = self._sem_senha_em_claro(payload)
+        env = Envelope(
+            event_id=event_id or uuid.uuid4().hex,
+            canal=canal,
+            payload=payload if motivo is None else sem_senha(payload),
+            recebido_em=datetime.now(UTC).isoformat(),
+            seq=int(self.client.incr(self._seq_key)),
+            origem=origem,
+        )
+        if motivo:
+            self.despachante.rejeitar(env.to_dict(), motivo)
+            self.stats.add("rejeitados")
+            resultado = "rejeitado"
+        else:
+            self.despachante.enviar(env.to_dict(), headers={"event_id": env.event_id})
+            resultado = "enfileirado"
+        if motivo is None:
+            self.stats.add("enfileirados", lag_ms=(time.monotonic() - inicio) * 1000)
+        info = resumo(canal, payload)
+        logger.info(
+            "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s origem=%s resultado=%s%s",
+            env.event_id, canal, info.get("acao"), info.get("crm_id"), env.seq, origem, resultado,
+            f" motivo={motivo!r}" if motivo else "",
+        )  # fmt: skip
+        return env
+
+    def _sem_senha_em_claro(self, payload: str) -> tuple[str, str | None]:
+        """Replace a customer's clear ``senha`` by its argon2 hash before it is queued:
+        clear passwords never reach the task queue, the dead-letter store or a log."""
+        try:
+            dados = ler_json(payload)
+        except EventoInvalido as exc:
+            return payload, exc.message
+        senha = dados.pop("senha", None) if isinstance(dados, dict) else None
+        if not isinstance(senha, str):
+            return payload, None
+        dados["senha_hash"] = self.hash_senha(senha)
+        return simplejson.dumps(dados, use_decimal=True, ensure_ascii=False), None
+
+    # -- leadership ------------------------------------------------------------------
+    def run(self, poll_s: float = 0.5) -> None:
+        """Until ``stop``: become leader when possible, then take input."""
+        logger.info("bridge %s started (standby until it holds the leader lock)", self.cfg.consumer)
+        while not self.stop.is_set():
+            if not self.lock.acquire(blocking=False):
+                self.stop.wait(poll_s)
+                continue
+            logger.info("bridge %s is the leader", self.cfg.consumer)
+            self.leading.set()
+            try:
+                self._lead()
+            finally:
+                self.leading.clear()
+                with suppress(redis.exceptions.LockError):  # already expired or taken over
+                    self.lock.release()
+        logger.info("bridge %s stopped", self.cfg.consumer)
+
+    def _lead(self) -> None:
+        lost = threading.Event()
+        done = threading.Event()
+
+        def renew():
+            interval = self.cfg.lock_ttl_ms / 1000 / 5
+            while not done.wait(interval):
+                try:
+                    if not self.lock.reacquire():
+                        raise redis.exceptions.LockError("not owned")
+                except (redis.RedisError, redis.exceptions.LockError):
+                    logger.error("bridge %s lost the leader lock", self.cfg.consumer)
+                    lost.set()
+                    return
+
+        workers = [threading.Thread(target=renew, name="bridge-lock", daemon=True)]
+        if self.cfg.channels or self.cfg.patterns:
+            workers.append(threading.Thread(target=self._pubsub_loop, args=(lost,), name="bridge-pubsub"))
+        if self.cfg.stream:
+            workers.append(threading.Thread(target=self._stream_loop, args=(lost,), name="bridge-stream"))
+        for t in workers:
+            t.start()
+        while not (self.stop.is_set() or lost.is_set()):
+            self.stop.wait(0.2)
+        for t in workers[1:]:
+            t.join()
+        done.set()
+        workers[0].join()
+
+    def _running(self, lost: threading.Event) -> bool:
+        return not (self.stop.is_set() or lost.is_set())
+
+    # -- pub/sub -----------------------------------------------------------------------
+    def _pubsub_loop(self, lost: threading.Event) -> None:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        if self.cfg.channels:
+            pubsub.subscribe(*self.cfg.channels)
+        if self.cfg.patterns:
+            pubsub.psubscribe(*self.cfg.patterns)
+        try:
+            while self._running(lost):
+                self._pubsub_one(pubsub, timeout=0.2)
+            # Stop listening, then enqueue what already arrived: nothing received is dropped.
+            pubsub.unsubscribe()
+            pubsub.punsubscribe()
+            while self._pubsub_one(pubsub, timeout=0.2):
+                pass
+        finally:
+            pubsub.close()
+
+    def _pubsub_one(self, pubsub, timeout: float) -> bool:
+        try:
+            msg = pubsub.get_message(timeout=timeout)
+        except redis.RedisError:
+            logger.exception("pub/sub connection error; reconnecting")
+            time.sleep(0.5)
+            return False
+        if msg is None or msg["type"] not in ("message", "pmessage"):
+            return msg is not None
+        canal = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
+        self._safe_handle(canal, msg["data"], "pubsub")
+        return True
+
+    def _safe_handle(self, canal: str, raw, origem: str, event_id: str | None = None) -> bool:
+        """Handle one message; a failure is logged and counted, never fatal to the bridge.
+
+        A pub/sub message cannot be read again, so a Redis hiccup is retried here for a few
+        seconds; a stream entry is simply left pending and claimed again later.
+        """
+        tentativas = 5 if origem == "pubsub" else 1
+        for tentativa in range(1, tentativas + 1):
+            try:
+                self.handle(canal, raw, origem, event_id)
+                return True
+            except redis.RedisError:
+                if tentativa == tentativas:
+                    break
+                self.stop.wait(0.2 * 2**tentativa)
+            except Exception:
+                break
+        self.stats.add("erros")
+        logger.exception("bridge failed to enqueue a message from %s (%s)", canal, origem)
+        return False
+
+    # -- stream ------------------------------------------------------------------------
+    def _ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.cfg.stream, self.cfg.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def _stream_loop(self, lost: threading.Event) -> None:
+        try:
+            self._ensure_group()
+        except redis.RedisError:
+            logger.exception("cannot create consumer group %s on %s", self.cfg.group, self.cfg.stream)
+            return
+        next_claim = 0.0
+        while self._running(lost):
+            try:
+                if time.monotonic() >= next_claim:
+                    self._reclaim()
+                    next_claim = time.monotonic() + self.cfg.lock_ttl_ms / 1000
+                resp = self.client.xreadgroup(
+                    self.cfg.group, self.cfg.consumer, {self.cfg.stream: ">"}, count=100, block=200
+                )
+            except redis.RedisError:
+                logger.exception("stream read failed; retrying")
+                self.stop.wait(0.5)
+                continue
+            for _stream, entries in resp or []:
+                self._process_entries(entries, lost)
+
+    def _reclaim(self) -> None:
+        """Take over entries another (dead) consumer read but never acknowledged."""
+        start = "0-0"
+        while True:
+            result = self.client.xautoclaim(
+                self.cfg.stream, self.cfg.group, self.cfg.consumer,
+                min_idle_time=self.cfg.lock_ttl_ms, start_id=start, count=100,
+            )  # fmt: skip
+            start, entries = result[0], result[1]
+            if entries:
+                logger.warning("bridge reclaimed %d pending stream entries", len(entries))
+                self._process_entries(entries, None)
+            if start in (b"0-0", "0-0"):
+                return
+
+    def _process_entries(self, entries, lost: threading.Event | None) -> None:
+        for entry_id, fields in entries:
+            if fields is None:  # deleted entry still referenced by the PEL
+                self.client.xack(self.cfg.stream, self.cfg.group, entry_id)
+                continue
+            eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            campos = {(k.decode() if isinstance(k, bytes) else k): v for k, v in fields.items()}
+            canal = campos.get("canal", b"")
+            canal = canal.decode("utf-8", "replace") if isinstance(canal, bytes) else canal
+            # A deterministic id: an entry handled twice (crash before XACK) keeps its id.
+            if self._safe_handle(canal or "?", campos.get("payload", b""), "stream", event_id=f"s-{eid}"):
+                self.client.xack(self.cfg.stream, self.cfg.group, entry_id)
+
+    def snapshot(self) -> dict:
+        return {**self.stats.values, "lider": self.leading.is_set(), "lag_ms": self.stats.lag_ms}

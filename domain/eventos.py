@@ -1,0 +1,245 @@
+"""Events of the Java CRM: the bridge's envelope, decoding, and what each event means.
+
+The CRM publishes Gson-serialized objects (see ../shared/java-events/): prices are Java
+doubles, null fields are omitted, a new product arrives as ``criado`` with ``"id": 0``.
+Decoding turns a raw payload into a typed event or raises ``EventoInvalido`` with a
+reason for the dead-letter store; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import EXCLUDE, validate
+
+from domain.clientes import normalizar_campos as normalizar_cliente
+from domain.errors import DadosInvalidos, DomainError
+from domain.produtos import normalizar_campos as normalizar_produto
+
+CANAL_PRODUTOS = "produtos"
+CANAL_CLIENTES = "canal-clientes"
+PREFIXO_CARRINHO = "carrinho:"
+
+# Both spellings exist: the CRM's own and the seed's.
+ACOES = {
+    "criado": "criado",
+    "CREATE": "criado",
+    "atualizado": "atualizado",
+    "UPDATE": "atualizado",
+    "removido": "removido",
+    "DELETE": "removido",
+}
+JAVA_INT_MAX = 2**31 - 1
+PAYLOAD_MAXIMO = 64 * 1024
+
+
+class EventoInvalido(DomainError):
+    """The event cannot be applied as sent; it goes to the dead-letter store, unretried."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the bridge wraps around each message before it becomes a task."""
+
+    event_id: str
+    canal: str
+    payload: str
+    recebido_em: str
+    seq: int
+    origem: str = "pubsub"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Envelope:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass(frozen=True)
+class EventoProduto:
+    acao: str
+    java_id: int
+    campos: dict  # normalized nome, descricao, preco, estoque (empty for a bare removido)
+
+
+@dataclass(frozen=True)
+class EventoCliente:
+    java_id: int
+    campos: dict  # nome, email, endereco, telefone; senha_hash when the bridge hashed one
+    senha: str | None = None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} não é JSON válido")
+
+
+def ler_json(payload: str) -> Any:
+    """Strict JSON with exact decimals (a Java double's text is kept, never re-rounded)."""
+    if len(payload) > PAYLOAD_MAXIMO:
+        raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes")
+    try:
+        return json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}") from None
+
+
+class _JavaInt(ma.fields.Integer):
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(min=0, max=JAVA_INT_MAX), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ProdutoJavaSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE  # the CRM may add fields; they are ignored, not fatal
+
+    id = _JavaInt(required=True)
+    nome = ma.fields.Raw()
+    descricao = ma.fields.Raw(allow_none=True)
+    preco = ma.fields.Raw()
+    estoque = ma.fields.Raw()
+
+
+class EventoProdutoSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    acao = ma.fields.String(required=True, validate=validate.OneOf(list(ACOES)))
+    produto = ma.fields.Nested(ProdutoJavaSchema, required=True)
+
+
+class EnderecoJavaSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    rua = ma.fields.Raw()
+    numero = ma.fields.Raw()
+    bairro = ma.fields.Raw()
+    cidade = ma.fields.Raw()
+    estado = ma.fields.Raw()
+    cep = ma.fields.Raw()
+    complemento = ma.fields.Raw(allow_none=True)
+
+
+class ClienteJavaSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = _JavaInt(required=True)
+    nome = ma.fields.Raw(required=True)
+    email = ma.fields.Raw(required=True)
+    senha = ma.fields.String()
+    senha_hash = ma.fields.String(validate=validate.Regexp(r"^\$argon2id\$"))
+    endereco = ma.fields.Nested(EnderecoJavaSchema, allow_none=True)
+    numeroTelefone = ma.fields.Raw(allow_none=True)
+
+
+def _validar(schema: ma.Schema, data: Any) -> dict:
+    if not isinstance(data, dict):
+        raise EventoInvalido("formato desconhecido: esperado um objeto JSON")
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise EventoInvalido(f"formato desconhecido: {exc.messages}") from None
+
+
+def _regras(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except DadosInvalidos as exc:
+        raise EventoInvalido(f"valores inválidos: {exc.errors}") from None
+
+
+def decodificar_produto(payload: str) -> EventoProduto:
+    """A product event: ``{"acao": ..., "produto": {"id", "nome", "descricao"?, "preco", "estoque"}}``."""
+    dados = _validar(EventoProdutoSchema(), ler_json(payload))
+    acao, p = ACOES[dados["acao"]], dados["produto"]
+    if acao == "removido":
+        campos = {}  # only the id matters
+    else:
+        bruto = {k: p.get(k) for k in ("nome", "descricao", "preco", "estoque")}
+        campos = _regras(normalizar_produto, bruto, completo=True)
+    if p["id"] == 0 and acao != "criado":
+        raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir")
+    return EventoProduto(acao=acao, java_id=p["id"], campos=campos)
+
+
+def decodificar_cliente(payload: str) -> EventoCliente:
+    """A customer event: ``{"id", "nome", "email", "senha", "endereco"{...}, "numeroTelefone"}``."""
+    dados = _validar(ClienteJavaSchema(), ler_json(payload))
+    bruto = {"nome": dados["nome"], "email": dados["email"]}
+    if dados.get("endereco") is not None:
+        bruto["endereco"] = {k: v for k, v in dados["endereco"].items() if v is not None}
+    if dados.get("numeroTelefone") is not None:
+        bruto["telefone"] = dados["numeroTelefone"]
+    campos = _regras(normalizar_cliente, bruto, completo=True)
+    if "endereco" not in campos:
+        campos["endereco"] = None
+    if "telefone" not in campos:
+        campos["telefone"] = None
+    senha = dados.get("senha")
+    if senha is not None:
+        _regras(normalizar_cliente, {"senha": senha}, completo=False)
+    if dados.get("senha_hash"):
+        campos["senha_hash"] = dados["senha_hash"]
+    return EventoCliente(java_id=dados["id"], campos=campos, senha=senha)
+
+
+_SENHA_TEXTO = re.compile(r'("senha"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def sem_senha(payload: str) -> str:
+    """The payload with any clear ``senha`` blanked: for logs and the dead-letter store."""
+    return _SENHA_TEXTO.sub(r'\1"***"', payload)
+
+
+def canal_conhecido(canal: str) -> bool:
+    return canal in (CANAL_PRODUTOS, CANAL_CLIENTES) or canal.startswith(PREFIXO_CARRINHO)
+
+
+def resumo(canal: str, payload: str) -> dict[str, Any]:
+    """``acao`` and CRM id for the one-line log of an event; never fails, never the payload."""
+    try:
+        dados = json.loads(payload)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(dados, dict):
+        return {}
+    if canal == CANAL_PRODUTOS and isinstance(dados.get("produto"), dict):
+        return {"acao": dados.get("acao"), "crm_id": dados["produto"].get("id")}
+    if canal == CANAL_CLIENTES:
+        return {"acao": "cliente", "crm_id": dados.get("id")}
+    return {}
+
+
+def triagem(canal: str, payload: str) -> str | None:
+    """The bridge's quick check: why this message cannot be an event, or None.
+
+    Only the envelope-level shape (known channel, JSON, top-level structure); the field
+    rules are the worker's, which dead-letters what fails them.
+    """
+    if not canal_conhecido(canal):
+        return f"canal desconhecido: {canal[:100]}"
+    try:
+        dados = ler_json(payload)
+    except EventoInvalido as exc:
+        return exc.message
+    if canal == CANAL_PRODUTOS:
+        if not isinstance(dados, dict) or "acao" not in dados or not isinstance(dados.get("produto"), dict):
+            return "formato desconhecido: esperado {acao, produto{...}}"
+    elif canal == CANAL_CLIENTES:
+        if not isinstance(dados, dict) or "id" not in dados or "email" not in dados:
+            return "formato desconhecido: esperado {id, nome, email, ...}"
+    elif not isinstance(dados, list):
+        return "formato desconhecido: esperado uma lista de itens do carrinho"
+    return None

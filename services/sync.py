@@ -1,0 +1,122 @@
+"""Applying the Java CRM's events to MongoDB, and the dead-letter store around it.
+
+One envelope at a time (``aplicar``) or a batch (``aplicar_lote``): because every write
+is conditional on the envelope's sequence number, a batch has exactly the semantics of
+its events applied one after another, in any order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from domain import eventos
+from domain.errors import Conflito, NaoEncontrado
+from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, Envelope, EventoInvalido
+from domain.rejeitados import DESCARTADO, PENDENTE, REENVIADO, EventoRejeitado, RejeitadoFiltro
+from domain.texto import chave_busca
+from services.common import agora
+from services.contexto import Contexto
+
+logger = logging.getLogger(__name__)
+
+
+def aplicar(ctx: Contexto, env: Envelope) -> dict:
+    """Apply one envelope; return what happened (for the log). Raise ``EventoInvalido``."""
+    if env.canal == CANAL_PRODUTOS:
+        return _produto(ctx, env)
+    if env.canal == CANAL_CLIENTES:
+        return _cliente(ctx, env)
+    raise EventoInvalido(f"canal sem consumidor: {env.canal}")
+
+
+def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
+    """Apply several envelopes; an invalid one is dead-lettered, the others still apply."""
+    resultados = []
+    for env in envelopes:
+        try:
+            resultados.append(aplicar(ctx, env))
+        except EventoInvalido as exc:
+            rejeitar(ctx, env, exc.message, tentativas=1)
+            resultados.append({"resultado": "rejeitado", "motivo": exc.message})
+    return resultados
+
+
+def _produto(ctx: Contexto, env: Envelope) -> dict:
+    ev = eventos.decodificar_produto(env.payload)
+    sync, momento = ctx.sync_produtos, agora()
+    nome = chave_busca(ev.campos["nome"]) if ev.campos.get("nome") else None
+    if ev.java_id == 0:
+        # A new product whose CRM id does not exist yet: stored once, linked later by name.
+        if sync.superado(nome, env.seq):
+            resultado, doc_id = "obsoleto", None
+        else:
+            resultado, doc_id = sync.criar_pendente(ev.campos, env.seq, env.event_id, momento)
+            if resultado == "criado" and sync.superado(nome, env.seq):
+                sync.descartar_pendente(env.event_id)  # lost the race to its own later event
+                resultado, doc_id = "obsoleto", None
+    else:
+        if nome and not sync.existe(ev.java_id) and sync.vincular_pendente(ev.java_id, nome, env.seq):
+            logger.info("produto java_id=%s vinculado ao criado com id 0 de mesmo nome", ev.java_id)
+        if ev.acao == "removido":
+            resultado, doc_id = sync.ocultar(ev.java_id, env.seq, momento)
+        else:
+            resultado, doc_id = sync.aplicar(ev.java_id, ev.campos, env.seq, momento, reviver=ev.acao == "criado")
+            if resultado == "criado" and nome:
+                sync.descartar_pendentes_anteriores(nome, env.seq)
+    if doc_id:
+        ctx.auditar("produto", doc_id, ev.acao, ev.campos)
+    return {"resultado": resultado, "acao": ev.acao, "crm_id": ev.java_id, "id": doc_id}
+
+
+def _cliente(ctx: Contexto, env: Envelope) -> dict:
+    ev = eventos.decodificar_cliente(env.payload)
+    campos = dict(ev.campos)
+    if ev.senha is not None and "senha_hash" not in campos:
+        campos["senha_hash"] = ctx.hasher.hash(ev.senha)
+    resultado = ctx.sync_clientes.aplicar(ev.java_id, campos, env.seq, agora())
+    if resultado != "obsoleto":
+        ctx.auditar("cliente", f"java:{ev.java_id}", resultado, campos)
+    return {"resultado": resultado, "acao": "cliente", "crm_id": ev.java_id}
+
+
+# -- dead letters -------------------------------------------------------------
+
+
+def rejeitar(ctx: Contexto, env: Envelope, motivo: str, tentativas: int) -> EventoRejeitado:
+    """Keep an event that cannot be applied, without any clear password in it."""
+    guardado = {**env.to_dict(), "payload": eventos.sem_senha(env.payload)}
+    rejeitado = ctx.rejeitados.add(guardado, motivo[:2000], tentativas, agora())
+    ctx.auditar("evento_rejeitado", rejeitado.id, "rejeitado")
+    return rejeitado
+
+
+def listar_rejeitados(ctx: Contexto, filtro: RejeitadoFiltro, offset: int, limit: int):
+    return ctx.rejeitados.list(filtro, offset, limit)
+
+
+def obter_rejeitado(ctx: Contexto, rejeitado_id: str) -> EventoRejeitado:
+    rejeitado = ctx.rejeitados.get(rejeitado_id)
+    if rejeitado is None:
+        raise NaoEncontrado("Evento rejeitado não encontrado.")
+    return rejeitado
+
+
+def _mudar_estado(ctx: Contexto, rejeitado_id: str, para: str) -> EventoRejeitado:
+    rejeitado = ctx.rejeitados.marcar(rejeitado_id, PENDENTE, para, agora(), ctx.ator)
+    if rejeitado is None:
+        obter_rejeitado(ctx, rejeitado_id)  # 404 if it does not exist at all
+        raise Conflito("Este evento não está pendente (já reenviado ou descartado).")
+    ctx.auditar("evento_rejeitado", rejeitado_id, para)
+    return rejeitado
+
+
+def reenviar(ctx: Contexto, rejeitado_id: str) -> EventoRejeitado:
+    """Re-enqueue the original envelope (same sequence number: its place in the order
+    is kept, so it cannot undo changes received after it)."""
+    rejeitado = _mudar_estado(ctx, rejeitado_id, REENVIADO)
+    ctx.despachante.enviar(rejeitado.envelope)
+    return rejeitado
+
+
+def descartar(ctx: Contexto, rejeitado_id: str) -> EventoRejeitado:
+    return _mudar_estado(ctx, rejeitado_id, DESCARTADO)

@@ -1,0 +1,86 @@
+"""Sync tasks: apply one CRM event envelope to MongoDB, or dead-letter it.
+
+Thin by design: decode the envelope, call ``services.sync``, decide retry. Invalid
+events are dead-lettered at once (retrying cannot fix them); infrastructure failures
+(MongoDB or Redis unreachable, timeouts) retry with capped exponential backoff and
+full jitter for long enough to ride out a MongoDB outage of many minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from domain.eventos import Envelope, EventoInvalido, resumo
+from services import sync
+from tasks import app, resources
+
+logger = logging.getLogger(__name__)
+
+TRANSITORIOS = (ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError)
+
+
+def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(teto, base * 2^tentativa)]."""
+    return random.uniform(0, min(teto_s, base_s * 2**tentativa))  # noqa: S311 - jitter, not crypto
+
+
+def _log(env: Envelope, resultado: str, tentativas: int, **extra) -> None:
+    info = {**resumo(env.canal, env.payload), **extra}
+    logger.info(
+        "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s resultado=%s tentativas=%s",
+        env.event_id, env.canal, info.get("acao"), info.get("crm_id"), env.seq, resultado, tentativas,
+    )  # fmt: skip
+
+
+@app.task(name="tasks.sync.aplicar_evento", bind=True, max_retries=None)
+def aplicar_evento(self, envelope: dict) -> str:
+    """Apply one envelope; idempotent, so redelivery and retries are safe."""
+    env = Envelope.from_dict(envelope)
+    cfg = resources.cfg()
+    if cfg["SYNC_FAULT_DELAY_MS"]:
+        # Fault injection for tests and drills: random delays reorder parallel work.
+        time.sleep(random.uniform(0, cfg["SYNC_FAULT_DELAY_MS"]) / 1000)  # noqa: S311
+    tentativa = self.request.retries + 1
+    try:
+        ctx = resources.contexto(ator="sistema:java", request_id=env.event_id)
+        try:
+            info = sync.aplicar(ctx, env)
+        except EventoInvalido as exc:
+            sync.rejeitar(ctx, env, exc.message, tentativas=tentativa)
+            _log(env, "rejeitado", tentativa, motivo=exc.message)
+            return "rejeitado"
+    except TRANSITORIOS as exc:
+        if self.request.retries >= cfg["SYNC_MAX_RETRIES"]:
+            _esgotado(env, exc, tentativa)
+            raise
+        espera = atraso(self.request.retries, cfg["SYNC_RETRY_MAX_S"])
+        logger.warning("evento event_id=%s falha transitória (%s); nova tentativa em %.1fs", env.event_id, exc, espera)
+        raise self.retry(exc=exc, countdown=espera) from None
+    _log(env, info["resultado"], tentativa, **info)
+    return info["resultado"]
+
+
+def _esgotado(env: Envelope, exc: Exception, tentativas: int) -> None:
+    motivo = f"tentativas esgotadas ({tentativas}): {type(exc).__name__}: {exc}"
+    try:
+        sync.rejeitar(resources.contexto(ator="sistema:java", request_id=env.event_id), env, motivo, tentativas)
+    except Exception:  # the store itself is down: the log line is the last record
+        logger.exception("evento event_id=%s perdido: %s", env.event_id, motivo)
+
+
+@app.task(name="tasks.sync.rejeitar_evento", bind=True, max_retries=None)
+def rejeitar_evento(self, envelope: dict, motivo: str) -> str:
+    """Store an event the bridge already found malformed."""
+    env = Envelope.from_dict(envelope)
+    try:
+        sync.rejeitar(resources.contexto(ator="sistema:bridge", request_id=env.event_id), env, motivo, 1)
+    except TRANSITORIOS as exc:
+        raise self.retry(exc=exc, countdown=atraso(self.request.retries, resources.cfg()["SYNC_RETRY_MAX_S"])) from None
+    _log(env, "rejeitado", 1, motivo=motivo)
+    return "rejeitado"

@@ -1,0 +1,1 @@
+"""``/eventos-rejeitados``: the dead-letter store of CRM events (scope ``eventos``)."""

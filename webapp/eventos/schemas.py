@@ -1,0 +1,27 @@
+"""Schemas of ``/eventos-rejeitados``."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from domain.rejeitados import ESTADOS
+
+
+class EventoRejeitadoSchema(ma.Schema):
+    id = ma.fields.String()
+    event_id = ma.fields.String()
+    canal = ma.fields.String()
+    envelope = ma.fields.Dict(metadata={"description": "O envelope da ponte (payload sem senha em claro)."})
+    motivo = ma.fields.String()
+    tentativas = ma.fields.Integer()
+    vezes = ma.fields.Integer(metadata={"description": "Quantas vezes este evento foi rejeitado."})
+    estado = ma.fields.String(metadata={"enum": list(ESTADOS)})
+    em = ma.fields.DateTime()
+    atualizado_em = ma.fields.DateTime(allow_none=True)
+    historico = ma.fields.List(ma.fields.Dict())
+
+
+class RejeitadoQueryArgsSchema(ma.Schema):
+    estado = ma.fields.String(validate=validate.OneOf(ESTADOS))
+    canal = ma.fields.String(validate=validate.Length(max=200))
