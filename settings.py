@@ -57,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "BRIDGE_LOCK_TTL_MS": 5000,
     "SYNC_MAX_RETRIES": 60,
     "SYNC_RETRY_MAX_S": 60,
-    "SYNC_FAULT_DELAY_MS": 0,
+    "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
+    "SYNC_FAULT_DELAY_MIN_MS": 0,
     "BROKER_VISIBILITY_TIMEOUT_S": 600,
 }
 
@@ -86,6 +87,7 @@ _INTS = {
     "SYNC_MAX_RETRIES",
     "SYNC_RETRY_MAX_S",
     "SYNC_FAULT_DELAY_MS",
+    "SYNC_FAULT_DELAY_MIN_MS",
     "BROKER_VISIBILITY_TIMEOUT_S",
 }
 

@@ -7,7 +7,7 @@ Prices never pass through ``float``: the API parses JSON numbers straight into
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from domain.errors import DadosInvalidos
 
@@ -20,9 +20,10 @@ PRECO_MAXIMO = Decimal("1000000000")
 def parse_preco(valor: object, campo: str = "preco") -> Decimal:
     """Return ``valor`` as a price quantized to centavos, or raise ``DadosInvalidos``.
 
-    Accepts ``Decimal``, ``int`` or a numeric string. Refuses ``float`` (already lossy),
-    booleans, NaN/infinity, negatives, values above ``PRECO_MAXIMO`` and anything with
-    more than two decimal places: rounding a price would be guessing.
+    Accepts ``Decimal`` or ``int`` (what strict JSON parsing yields for numbers). Refuses
+    ``float`` (already lossy), strings, booleans, NaN/infinity, negatives, values above
+    ``PRECO_MAXIMO`` and anything with more than two decimal places: rounding a price
+    would be guessing.
     """
 
     def erro(msg: str) -> DadosInvalidos:
@@ -32,11 +33,8 @@ def parse_preco(valor: object, campo: str = "preco") -> Decimal:
         raise erro("Preço deve ser um número exato (decimal), não ponto flutuante.")
     if isinstance(valor, Decimal):
         dec = valor
-    elif isinstance(valor, (int, str)):
-        try:
-            dec = Decimal(valor)
-        except InvalidOperation:
-            raise erro("Preço não é um número.") from None
+    elif isinstance(valor, int):
+        dec = Decimal(valor)
     else:
         raise erro("Preço não é um número.")
     if not dec.is_finite():

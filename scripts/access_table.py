@@ -1,6 +1,6 @@
 """Print the README's access table from the authorization matrix test and the app's rules.
 
-    .venv/bin/python scripts/access_table.py   # paste between the access-table markers
+.venv/bin/python scripts/access_table.py   # paste between the access-table markers
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.test_authorization_matrix import EXPECTED  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.security import politica_da_rota  # noqa: E402
+from tests.integration.test_authorization_matrix import EXPECTED
+from webapp import create_app
+from webapp.security import politica_da_rota
 
 
 def main() -> None:

@@ -30,11 +30,13 @@ def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:
     return random.uniform(0, min(teto_s, base_s * 2**tentativa))  # noqa: S311 - jitter, not crypto
 
 
-def _log(env: Envelope, resultado: str, tentativas: int, **extra) -> None:
-    info = {**resumo(env.canal, env.payload), **extra}
+def _log(env: Envelope, tentativas: int, info: dict) -> None:
+    """One line per event: what it was and what became of it (never the payload)."""
+    info = {**resumo(env.canal, env.payload), **info}
     logger.info(
-        "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s resultado=%s tentativas=%s",
-        env.event_id, env.canal, info.get("acao"), info.get("crm_id"), env.seq, resultado, tentativas,
+        "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s resultado=%s tentativas=%s%s",
+        env.event_id, env.canal, info.get("acao"), info.get("crm_id"), env.seq, info.get("resultado"), tentativas,
+        f" motivo={info['motivo']!r}" if info.get("motivo") else "",
     )  # fmt: skip
 
 
@@ -45,7 +47,8 @@ def aplicar_evento(self, envelope: dict) -> str:
     cfg = resources.cfg()
     if cfg["SYNC_FAULT_DELAY_MS"]:
         # Fault injection for tests and drills: random delays reorder parallel work.
-        time.sleep(random.uniform(0, cfg["SYNC_FAULT_DELAY_MS"]) / 1000)  # noqa: S311
+        low = min(cfg["SYNC_FAULT_DELAY_MIN_MS"], cfg["SYNC_FAULT_DELAY_MS"])
+        time.sleep(random.uniform(low, cfg["SYNC_FAULT_DELAY_MS"]) / 1000)  # noqa: S311
     tentativa = self.request.retries + 1
     try:
         ctx = resources.contexto(ator="sistema:java", request_id=env.event_id)
@@ -53,8 +56,7 @@ def aplicar_evento(self, envelope: dict) -> str:
             info = sync.aplicar(ctx, env)
         except EventoInvalido as exc:
             sync.rejeitar(ctx, env, exc.message, tentativas=tentativa)
-            _log(env, "rejeitado", tentativa, motivo=exc.message)
-            return "rejeitado"
+            info = {"resultado": "rejeitado", "motivo": exc.message}
     except TRANSITORIOS as exc:
         if self.request.retries >= cfg["SYNC_MAX_RETRIES"]:
             _esgotado(env, exc, tentativa)
@@ -62,12 +64,17 @@ def aplicar_evento(self, envelope: dict) -> str:
         espera = atraso(self.request.retries, cfg["SYNC_RETRY_MAX_S"])
         logger.warning("evento event_id=%s falha transitória (%s); nova tentativa em %.1fs", env.event_id, exc, espera)
         raise self.retry(exc=exc, countdown=espera) from None
-    _log(env, info["resultado"], tentativa, **info)
+    except Exception as exc:
+        # A bug must not silently eat an event: keep it where staff see and can replay it.
+        logger.exception("evento event_id=%s erro inesperado", env.event_id)
+        _esgotado(env, exc, tentativa, motivo=f"erro inesperado: {type(exc).__name__}: {exc}")
+        return "rejeitado"
+    _log(env, tentativa, info)
     return info["resultado"]
 
 
-def _esgotado(env: Envelope, exc: Exception, tentativas: int) -> None:
-    motivo = f"tentativas esgotadas ({tentativas}): {type(exc).__name__}: {exc}"
+def _esgotado(env: Envelope, exc: Exception, tentativas: int, motivo: str | None = None) -> None:
+    motivo = motivo or f"tentativas esgotadas ({tentativas}): {type(exc).__name__}: {exc}"
     try:
         sync.rejeitar(resources.contexto(ator="sistema:java", request_id=env.event_id), env, motivo, tentativas)
     except Exception:  # the store itself is down: the log line is the last record
@@ -82,5 +89,5 @@ def rejeitar_evento(self, envelope: dict, motivo: str) -> str:
         sync.rejeitar(resources.contexto(ator="sistema:bridge", request_id=env.event_id), env, motivo, 1)
     except TRANSITORIOS as exc:
         raise self.retry(exc=exc, countdown=atraso(self.request.retries, resources.cfg()["SYNC_RETRY_MAX_S"])) from None
-    _log(env, "rejeitado", 1, motivo=motivo)
+    _log(env, 1, {"resultado": "rejeitado", "motivo": motivo})
     return "rejeitado"

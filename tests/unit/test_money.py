@@ -15,7 +15,7 @@ from domain.money import PRECO_MAXIMO, parse_preco, somar
         (Decimal("4299.0"), Decimal("4299.00")),
         (Decimal("1.25E7"), Decimal("12500000.00")),
         (7, Decimal("7.00")),
-        ("19.99", Decimal("19.99")),
+        (Decimal("19.99"), Decimal("19.99")),
         (Decimal("0"), Decimal("0.00")),
     ],
 )
@@ -32,6 +32,7 @@ def test_parse_preco_accepts_exact_values(valor, esperado):
         True,
         None,
         {"$gt": ""},
+        "19.99",
         "abc",
         Decimal("NaN"),
         Decimal("Infinity"),
