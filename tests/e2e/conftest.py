@@ -112,3 +112,112 @@ def gunicorn(mongo_uri, redis_url, db_name, tmp_path):
         yield server
     finally:
         server.close()
+
+
+class Pipeline:
+    """Real Celery workers and bridges on their own redis-server, MongoDB through MONGO_URI."""
+
+    def __init__(self, tmp_path, mongo_uri: str, db_name: str):
+        import redis as redis_lib
+
+        self.tmp_path = tmp_path
+        self.redis_port = procs.free_port()
+        self.redis_log = open(tmp_path / "redis.log", "w")
+        self.redis_proc = procs.start_redis(self.redis_port, log=self.redis_log)
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis = redis_lib.Redis.from_url(self.redis_url)
+        self.mongo_uri, self.db_name = mongo_uri, db_name
+        self.servers: list[Server] = []
+        self._app = None
+
+    def env(self, **extra) -> dict[str, str]:
+        return base_env(
+            MONGO_URI=self.mongo_uri,
+            MONGO_DB=self.db_name,
+            MONGO_TIMEOUT_MS=1000,
+            REDIS_URL=self.redis_url,
+            REDIS_PREFIX="e2e",
+            BRIDGE_LOCK_TTL_MS=2000,
+            SYNC_RETRY_MAX_S=2,
+            ARGON2_MEMORY_KIB=1024,
+            ARGON2_TIME_COST=1,
+            **extra,
+        )
+
+    def start_worker(self, concurrency: int = 2, name: str = "w", **extra) -> Server:
+        cmd = [
+            *(sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", "default,sync"),
+            *("-c", str(concurrency), "--loglevel=INFO", "--without-mingle", "--without-gossip"),
+            *("-n", f"{name}-{len(self.servers)}@%h"),
+        ]
+        server = Server(cmd, self.env(**extra), self.tmp_path / f"worker{len(self.servers)}.log")
+        self.servers.append(server)
+        self._wait_log(server, "ready.")
+        return server
+
+    def start_bridge(self, wait_leader: bool = True, **extra) -> Server:
+        server = Server(
+            [sys.executable, "-m", "bridge"], self.env(**extra), self.tmp_path / f"bridge{len(self.servers)}.log"
+        )
+        self.servers.append(server)
+        self._wait_log(server, "started")
+        if wait_leader:
+            self._wait_log(server, "is the leader")
+            self.wait(lambda: self.redis.pubsub_numsub("produtos")[0][1] >= 1, what="bridge subscribed")
+        return server
+
+    def _wait_log(self, server: Server, text: str, timeout: float = 60) -> None:
+        def seen():
+            if server.proc.poll() is not None:
+                raise AssertionError(f"process exited {server.proc.returncode}:\n{server.output()[-3000:]}")
+            return text in server.output()
+
+        self.wait(seen, timeout=timeout, what=f"{text!r} in the log")
+
+    @staticmethod
+    def wait(predicate, timeout: float = 60, what: str = "condition"):
+        from tests.helpers import wait_for
+
+        return wait_for(predicate, timeout=timeout, interval=0.1, what=what)
+
+    @property
+    def app(self):
+        """A Flask app on the same database and Redis: reads go through the real API."""
+        if self._app is None:
+            from webapp import create_app
+
+            self._app = create_app(
+                {
+                    "PONTE_ENV": "test",
+                    "MONGO_URI": self.mongo_uri,
+                    "MONGO_DB": self.db_name,
+                    "REDIS_URL": self.redis_url,
+                    "REDIS_PREFIX": "e2e",
+                    "RATELIMIT_ENABLED": False,
+                }
+            )
+        return self._app
+
+    def api_get(self, path: str):
+        return self.app.test_client().get(path).get_json()
+
+    def stats(self) -> dict[str, int]:
+        return {k.decode(): float(v) for k, v in self.redis.hgetall("e2e:bridge:stats").items()}
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+        if self._app is not None:
+            self._app.extensions["ponte"].close()
+        self.redis.close()
+        procs.stop(self.redis_proc)
+        self.redis_log.close()
+
+
+@pytest.fixture
+def pipeline(tmp_path, mongo_uri, db_name):
+    p = Pipeline(tmp_path, mongo_uri, db_name)
+    try:
+        yield p
+    finally:
+        p.close()

@@ -61,6 +61,16 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
         assert http("POST", url + "/produtos", body=body)[0] == 401
         status, _, criado = http("POST", url + "/produtos", body=body, headers=auth)
         assert status == 201
+        # The bridge of the Procfile turns the CRM's message into a visible product.
+        import redis
+
+        from tests.helpers import JAVA_EVENTS
+
+        r = redis.Redis(port=ports["redis_port"])
+        wait_for(lambda: r.pubsub_numsub("produtos")[0][1] >= 1, timeout=30, what="bridge subscribed")
+        r.publish("produtos", (JAVA_EVENTS / "produtos-criado-id0.json").read_bytes())
+        visible = wait_for(lambda: http("GET", url + "/produtos?q=notebook")[2], timeout=10, what="CRM product")
+        assert visible[0]["nome"] == "Notebook Gamer"
         # The Celery worker of the Procfile is up on the launcher's Redis.
         celery = Celery(broker=f"redis://127.0.0.1:{ports['redis_port']}/0")
         assert wait_for(lambda: celery.control.ping(timeout=1.0), timeout=30, what="celery worker ping")
