@@ -36,22 +36,28 @@ class MongoProdutoSync:
         unset = {k: "" for k in ("descricao",) if campos.get(k) is None and k in campos}
         return to_set, unset
 
-    def _upsert(self, java_id: int, seq: int, change: dict) -> tuple[str, str | None]:
-        """Conditional upsert by CRM id: ("criado"|"aplicado", id), or ("obsoleto", None)."""
+    def _upsert(self, java_id: int, seq: int, change: dict, upsert: bool) -> tuple[str, str | None]:
+        """Conditional write by CRM id: ("criado"|"aplicado", id), ("obsoleto", None) when a
+        newer sequence is stored, ("ausente", None) when there is no such product and
+        ``upsert`` is off."""
         try:
             doc = self.col.find_one_and_update(
                 {"java_id": java_id, **_older_than(seq)},
                 change,
-                upsert=True,
+                upsert=upsert,
                 projection={"criado_seq": 1},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
             return "obsoleto", None  # the product exists with a newer (or this very) sequence
+        if doc is None:
+            return ("ausente" if not self.existe(java_id) else "obsoleto"), None
         return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
 
-    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool) -> tuple[str, str | None]:
-        """Upsert the product's CRM fields if ``seq`` is newer."""
+    def aplicar(
+        self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
+    ) -> tuple[str, str | None]:
+        """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
         to_set, unset = self._doc(campos)
         to_set.update({"atualizado_em": agora, "sync_seq": seq})
         on_insert = {"criado_em": agora, "criado_seq": seq}
@@ -62,9 +68,9 @@ class MongoProdutoSync:
         change: dict = {"$set": to_set, "$setOnInsert": on_insert, "$inc": {"versao": 1}}
         if unset:
             change["$unset"] = unset
-        return self._upsert(java_id, seq, change)
+        return self._upsert(java_id, seq, change, upsert=criar)
 
-    def ocultar(self, java_id: int, seq: int, agora: datetime) -> tuple[str, str | None]:
+    def ocultar(self, java_id: int, seq: int, agora: datetime, criar: bool = True) -> tuple[str, str | None]:
         """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
         so that an older event arriving late cannot bring it into existence."""
         change = {
@@ -72,7 +78,7 @@ class MongoProdutoSync:
             "$setOnInsert": {"criado_em": agora, "criado_seq": seq},
             "$inc": {"versao": 1},
         }
-        resultado, doc_id = self._upsert(java_id, seq, change)
+        resultado, doc_id = self._upsert(java_id, seq, change, upsert=criar)
         return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
 
     def existe(self, java_id: int) -> bool:

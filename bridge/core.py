@@ -275,6 +275,7 @@ class Bridge:
             try:
                 if time.monotonic() >= next_claim:
                     self._reclaim()
+                    self._stream_lag()
                     next_claim = time.monotonic() + self.cfg.lock_ttl_ms / 1000
                 resp = self.client.xreadgroup(
                     self.cfg.group, self.cfg.consumer, {self.cfg.stream: ">"}, count=100, block=200
@@ -285,6 +286,16 @@ class Bridge:
                 continue
             for _stream, entries in resp or []:
                 self._process_entries(entries, lost)
+
+    def _stream_lag(self) -> None:
+        """Entries not yet delivered (``lag``) and delivered but unacknowledged (``pending``)."""
+        for group in self.client.xinfo_groups(self.cfg.stream):
+            name = group.get("name")
+            if (name.decode() if isinstance(name, bytes) else name) == self.cfg.group:
+                self.client.hset(
+                    self.cfg.stats_key,
+                    mapping={"stream_lag": group.get("lag") or 0, "stream_pendentes": group.get("pending") or 0},
+                )
 
     def _reclaim(self) -> None:
         """Take over entries another (dead) consumer read but never acknowledged."""

@@ -55,12 +55,18 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
                 sync.descartar_pendente(env.event_id)  # lost the race to its own later event
                 resultado, doc_id = "obsoleto", None
     else:
-        if nome and not sync.existe(ev.java_id) and sync.vincular_pendente(ev.java_id, nome, env.seq):
-            logger.info("produto java_id=%s vinculado ao criado com id 0 de mesmo nome", ev.java_id)
-        if ev.acao == "removido":
-            resultado, doc_id = sync.ocultar(ev.java_id, env.seq, momento)
-        else:
-            resultado, doc_id = sync.aplicar(ev.java_id, ev.campos, env.seq, momento, reviver=ev.acao == "criado")
+
+        def escrever(criar: bool):
+            if ev.acao == "removido":
+                return sync.ocultar(ev.java_id, env.seq, momento, criar=criar)
+            return sync.aplicar(ev.java_id, ev.campos, env.seq, momento, reviver=ev.acao == "criado", criar=criar)
+
+        # The common case, a product we know, costs one conditional write.
+        resultado, doc_id = escrever(criar=False)
+        if resultado == "ausente":
+            if nome and sync.vincular_pendente(ev.java_id, nome, env.seq):
+                logger.info("produto java_id=%s vinculado ao criado com id 0 de mesmo nome", ev.java_id)
+            resultado, doc_id = escrever(criar=True)
             if resultado == "criado" and nome:
                 sync.descartar_pendentes_anteriores(nome, env.seq)
     if doc_id:
