@@ -225,9 +225,16 @@ def test_bridge_sigterm_exits_zero_and_hands_over(pipeline):
     pipeline.start_worker()
     first = pipeline.start_bridge()
     second = pipeline.start_bridge(wait_leader=False)
-    first.signal(signal.SIGTERM)
+    with pipeline.redis.pipeline(transaction=False) as pipe:
+        for n in range(801, 1001):
+            pipe.publish("produtos", produto("atualizado", n, n))
+        pipe.execute()
+    first.signal(signal.SIGTERM)  # while messages are still arriving
     assert first.wait(timeout=20) == 0
     assert "stopped" in first.output()
+    stats = pipeline.stats()
+    assert stats["recebidos"] > 0
+    assert stats["recebidos"] == stats["enfileirados"]  # every message it received was enqueued
     pipeline._wait_log(second, "is the leader", timeout=10)  # released at once, not after the TTL
     family = descendants(second.proc.pid)
     second.signal(signal.SIGTERM)
