@@ -7,6 +7,7 @@ Writes are conditional on ``versao`` when the caller gives one, which is how the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 
@@ -41,14 +42,20 @@ class MongoRepository:
     # Public sort field -> stored field (e.g. accent-insensitive ``nome_busca``).
     sort_fields: dict[str, str] = {}
     optional_fields: tuple[str, ...] = ()
+    # Public field -> (stored key derived from it, how): search keys, uniqueness keys.
+    derived: dict[str, tuple[str, Callable[[str], str]]] = {}
 
     def __init__(self, db: Database):
         self.col: Collection = db[self.collection_name]
 
     # -- mapping -----------------------------------------------------------------
     def to_doc(self, campos: dict) -> dict:
-        """Stored fields for the given public ones (adds derived search keys)."""
-        return dict(campos)
+        """Stored fields for the given public ones, with their derived keys."""
+        doc = dict(campos)
+        for field_name, (key, fn) in self.derived.items():
+            if doc.get(field_name) is not None:
+                doc[key] = fn(doc[field_name])
+        return doc
 
     def to_entity(self, doc: dict):
         names = {f.name for f in fields(self.entity)}
@@ -128,7 +135,7 @@ class MongoRepository:
 
     def to_doc_keys(self, names: set[str]) -> set[str]:
         """Stored keys to clear along with public optional fields (derived keys too)."""
-        return names
+        return names | {self.derived[n][0] for n in names if n in self.derived}
 
 
 class MongoProdutoRepository(MongoRepository):
@@ -137,17 +144,7 @@ class MongoProdutoRepository(MongoRepository):
     visible = {"excluido_em": None}
     sort_fields = {"nome": "nome_busca"}
     optional_fields = ("descricao", "categoria")
-
-    def to_doc(self, campos: dict) -> dict:
-        doc = dict(campos)
-        if "nome" in doc:
-            doc["nome_busca"] = chave_busca(doc["nome"])
-        if "categoria" in doc:
-            doc["categoria_chave"] = chave_busca(doc["categoria"])
-        return doc
-
-    def to_doc_keys(self, names: set[str]) -> set[str]:
-        return names | ({"categoria_chave"} if "categoria" in names else set())
+    derived = {"nome": ("nome_busca", chave_busca), "categoria": ("categoria_chave", chave_busca)}
 
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto:
         return self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
@@ -188,13 +185,10 @@ class MongoClienteRepository(MongoRepository):
     entity = Cliente
     sort_fields = {"nome": "nome_busca", "email": "email_norm"}
     optional_fields = ("endereco", "telefone")
+    derived = {"nome": ("nome_busca", chave_busca), "email": ("email_norm", normalizar_email)}
 
     def to_doc(self, campos: dict) -> dict:
-        doc = dict(campos)
-        if "nome" in doc:
-            doc["nome_busca"] = chave_busca(doc["nome"])
-        if "email" in doc:
-            doc["email_norm"] = normalizar_email(doc["email"])
+        doc = super().to_doc(campos)
         if isinstance(doc.get("endereco"), Endereco):
             doc["endereco"] = {k: v for k, v in vars(doc["endereco"]).items() if v is not None}
         return doc

@@ -39,3 +39,10 @@ def tokens():
 
 def login_guard():
     return _resources().login_guard()
+
+
+def paginar(pagination_parameters, listar, *args):
+    """Run a service's ``listar(ctx, *args, offset, limit)`` for this page; set the total."""
+    itens, total = listar(contexto(), *args, pagination_parameters.first_item, pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return itens

@@ -9,7 +9,7 @@ from domain.seguranca import staff
 from services import auditoria
 from webapp.auditoria.schemas import AuditoriaQueryArgsSchema, RegistroAuditoriaSchema
 from webapp.blueprint import Blueprint
-from webapp.deps import contexto
+from webapp.deps import paginar
 from webapp.security import acesso
 
 blp = Blueprint("auditoria", __name__, url_prefix="/auditoria", description="Trilha de auditoria")
@@ -23,8 +23,4 @@ class Auditoria(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """Who changed what and when, newest first, filterable"""
-        itens, total = auditoria.listar(
-            contexto(), AuditoriaFiltro(**args), pagination_parameters.first_item, pagination_parameters.page_size
-        )
-        pagination_parameters.item_count = total
-        return itens
+        return paginar(pagination_parameters, auditoria.listar, AuditoriaFiltro(**args))

@@ -14,7 +14,7 @@ from domain.seguranca import SO_CLIENTE, anonimo_ou_staff, staff, staff_ou_dono
 from services import clientes
 from webapp.blueprint import Blueprint
 from webapp.clientes.schemas import ClientePatchSchema, ClienteQueryArgsSchema, ClienteSchema
-from webapp.deps import contexto
+from webapp.deps import contexto, paginar
 from webapp.etag import com_etag, versao_esperada
 from webapp.security import acesso, identidade
 
@@ -32,11 +32,7 @@ class Clientes(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List customers, filtered by e-mail or name"""
-        itens, total = clientes.listar(
-            contexto(), montar_filtro(**args), pagination_parameters.first_item, pagination_parameters.page_size
-        )
-        pagination_parameters.item_count = total
-        return itens
+        return paginar(pagination_parameters, clientes.listar, montar_filtro(**args))
 
     @acesso(anonimo_ou_staff("clientes:write"))
     @blp.arguments(ClienteSchema)

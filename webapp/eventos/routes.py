@@ -8,7 +8,7 @@ from domain.rejeitados import RejeitadoFiltro
 from domain.seguranca import staff
 from services import sync
 from webapp.blueprint import Blueprint
-from webapp.deps import contexto
+from webapp.deps import contexto, paginar
 from webapp.eventos.schemas import EventoRejeitadoSchema, RejeitadoQueryArgsSchema
 from webapp.security import acesso
 
@@ -27,11 +27,7 @@ class EventosRejeitados(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List dead letters, newest first (filter by estado, canal)"""
-        itens, total = sync.listar_rejeitados(
-            contexto(), RejeitadoFiltro(**args), pagination_parameters.first_item, pagination_parameters.page_size
-        )
-        pagination_parameters.item_count = total
-        return itens
+        return paginar(pagination_parameters, sync.listar_rejeitados, RejeitadoFiltro(**args))
 
 
 @blp.route("/<rejeitado_id>")

@@ -8,7 +8,7 @@ from domain.produtos import montar_filtro
 from domain.seguranca import PUBLICO, staff
 from services import produtos
 from webapp.blueprint import Blueprint
-from webapp.deps import contexto
+from webapp.deps import contexto, paginar
 from webapp.etag import com_etag, versao_esperada
 from webapp.produtos.schemas import ProdutoPatchSchema, ProdutoQueryArgsSchema, ProdutoSchema
 from webapp.security import acesso
@@ -26,12 +26,7 @@ class Produtos(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List visible products, filtered, sorted and paginated"""
-        filtro = montar_filtro(texto=args.pop("q", None), **args)
-        itens, total = produtos.listar(
-            contexto(), filtro, pagination_parameters.first_item, pagination_parameters.page_size
-        )
-        pagination_parameters.item_count = total
-        return itens
+        return paginar(pagination_parameters, produtos.listar, montar_filtro(texto=args.pop("q", None), **args))
 
     @acesso(ESCRITA)
     @blp.arguments(ProdutoSchema)
