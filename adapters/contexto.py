@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from adapters.pedidos_repositories import (
+    MongoCarrinhoRepository,
+    MongoEstoque,
+    MongoIdempotenciaRepository,
+    MongoPedidoRepository,
+)
 from adapters.repositories import (
     MongoAuditoriaRepository,
     MongoChaveRepository,
@@ -26,5 +32,9 @@ def montar_contexto(db: Database, hasher, ator: str, request_id: str | None = No
         sync_produtos=MongoProdutoSync(db),
         sync_clientes=MongoClienteSync(db),
         rejeitados=MongoRejeitadoRepository(db),
+        carrinhos=MongoCarrinhoRepository(db),
+        pedidos=MongoPedidoRepository(db),
+        idempotencia=MongoIdempotenciaRepository(db),
+        estoque=MongoEstoque(db),
         **extra,
     )

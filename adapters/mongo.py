@@ -72,6 +72,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("criado_em", DESCENDING)], name="lista_criado"),
     ],
     "api_keys": [IndexModel([("prefixo", ASCENDING)], name="prefixo_unico", unique=True)],
+    "pedidos": [
+        IndexModel([("cliente_id", ASCENDING), ("criado_em", DESCENDING)], name="por_cliente"),
+        IndexModel([("status", ASCENDING), ("criado_em", DESCENDING)], name="por_status"),
+        IndexModel([("criado_em", DESCENDING), ("_id", ASCENDING)], name="lista_criado"),
+    ],
+    "carrinhos": [IndexModel([("atualizado_em", DESCENDING)], name="lista_atualizado")],
     "eventos_rejeitados": [
         IndexModel([("event_id", ASCENDING)], name="event_id_unico", unique=True),
         IndexModel([("estado", ASCENDING), ("em", DESCENDING)], name="lista_estado"),

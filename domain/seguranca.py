@@ -16,7 +16,15 @@ from datetime import datetime
 from domain.errors import DadosInvalidos, DomainError, NaoEncontrado
 
 # Scopes a staff key may carry; ``admin`` implies every other one.
-ESCOPOS = ("catalog:write", "clientes:read", "clientes:write", "audit:read", "eventos", "admin")
+ESCOPOS = (
+    "catalog:write",
+    "clientes:read",
+    "clientes:write",
+    "pedidos:read",
+    "audit:read",
+    "eventos",
+    "admin",
+)
 ADMIN = "admin"
 
 CHAVE_PREFIXO = "ponte_"
@@ -160,3 +168,8 @@ def anonimo_ou_staff(escopo: str) -> Politica:
 
 
 SO_CLIENTE = Politica("cliente autenticado", cliente="sim", staff=False)
+
+
+def cliente_ou_staff(escopo: str) -> Politica:
+    """Customers (only their own data: the view filters by owner) or staff with ``escopo``."""
+    return Politica(f"o próprio cliente (seus dados) ou staff ({escopo})", escopo=escopo, cliente="sim")

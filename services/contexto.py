@@ -32,6 +32,11 @@ class Contexto:
     sync_clientes: Any = None
     rejeitados: Any = None
     despachante: Any = None
+    # The money path: carts, orders, Idempotency-Key records, stock reservations.
+    carrinhos: Any = None
+    pedidos: Any = None
+    idempotencia: Any = None
+    estoque: Any = None
 
     def proxima_seq(self) -> int | None:
         return self.sequencia() if self.sequencia else None

@@ -29,12 +29,14 @@ from webapp import docs, errors, limits, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
+from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
 from webapp.cli import dead_letters, keys
 from webapp.clientes.routes import blp as clientes_blp
 from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
+from webapp.pedidos.routes import blp as pedidos_blp
 from webapp.produtos.routes import blp as produtos_blp
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ BLUEPRINTS = (
     chaves_blp,
     auditoria_blp,
     eventos_blp,
+    carrinhos_blp,
+    pedidos_blp,
 )
 
 

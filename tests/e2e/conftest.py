@@ -89,9 +89,8 @@ def create_key_with_cli(env: dict[str, str], *scopes: str) -> str:
     return result.stdout.strip()
 
 
-@pytest.fixture
-def gunicorn(mongo_uri, redis_url, db_name, tmp_path):
-    """A real gunicorn (2 workers) serving Ponte on a free port."""
+def start_gunicorn(mongo_uri, redis_url, db_name, tmp_path, **extra) -> Server:
+    """A real gunicorn serving Ponte in production mode on a free port."""
     port = procs.free_port()
     env = base_env(
         MONGO_URI=mongo_uri,
@@ -102,13 +101,25 @@ def gunicorn(mongo_uri, redis_url, db_name, tmp_path):
         WEB_CONCURRENCY=2,
         PONTE_ENV="production",
         SECRET_KEY=TEST_SECRET,
+        **extra,
     )
     server = Server([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env, tmp_path / "web.log")
     server.url = f"http://127.0.0.1:{port}"
-    server.key = create_key_with_cli(env)
-    server.auth = {"Authorization": f"Bearer {server.key}"}
     try:
+        server.key = create_key_with_cli(env)
+        server.auth = {"Authorization": f"Bearer {server.key}"}
         server.wait_http(server.url + "/health")
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+@pytest.fixture
+def gunicorn(mongo_uri, redis_url, db_name, tmp_path):
+    """A real gunicorn (2 workers) serving Ponte on a free port."""
+    server = start_gunicorn(mongo_uri, redis_url, db_name, tmp_path)
+    try:
         yield server
     finally:
         server.close()

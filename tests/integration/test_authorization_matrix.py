@@ -52,6 +52,17 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/eventos-rejeitados/<rejeitado_id>", "GET"): (401, 403, 403, 403, 200),
     ("/eventos-rejeitados/<rejeitado_id>", "DELETE"): (401, 403, 403, 403, 204),
     ("/eventos-rejeitados/<rejeitado_id>/reenvio", "POST"): (401, 403, 403, 403, 202),
+    ("/carrinhos", "GET"): (401, 403, 403, 403, 200),
+    ("/carrinhos/<cliente_id>", "GET"): (401, 200, 404, 403, 200),
+    ("/carrinhos/me", "GET"): (401, 200, 200, 403, 403),
+    ("/carrinhos/me", "DELETE"): (401, 204, 204, 403, 403),
+    ("/carrinhos/me/itens", "POST"): (401, 200, 200, 403, 403),
+    ("/carrinhos/me/itens/<produto_id>", "PATCH"): (401, 200, 200, 403, 403),
+    ("/carrinhos/me/itens/<produto_id>", "DELETE"): (401, 200, 404, 403, 403),  # B's cart lacks it
+    ("/pedidos", "GET"): (401, 200, 200, 403, 200),
+    ("/pedidos", "POST"): (401, 201, 422, 403, 403),  # B's cart is empty
+    ("/pedidos/<pedido_id>", "GET"): (401, 200, 404, 403, 200),
+    ("/pedidos/<pedido_id>/itens", "GET"): (401, 200, 404, 403, 200),
 }
 
 SENHA = "senha-de-teste-1"
@@ -85,7 +96,14 @@ class World:
                 "token": login.get_json()["access_token"],
             }
         admin = self.client("staff admin")
-        self.produto = admin.post("/produtos", json={"nome": "P", "preco": 1, "estoque": 1}).get_json()["id"]
+        self.produto = admin.post("/produtos", json={"nome": "P", "preco": 1, "estoque": 10}).get_json()["id"]
+        cliente_a = self.client("cliente A")
+        linha = {"produto_id": self.produto, "quantidade": 1}
+        assert cliente_a.post("/carrinhos/me/itens", json=linha).status_code == 200
+        pedido = cliente_a.post("/pedidos", json={"pagamento_metodo": "pix"})
+        assert pedido.status_code == 201, pedido.get_data(as_text=True)
+        self.pedido = pedido.get_json()["id"]
+        assert cliente_a.post("/carrinhos/me/itens", json=linha).status_code == 200
         self.chave = admin.post("/chaves", json={"nome": "alvo", "escopos": []}).get_json()["prefixo"]
         self.rejeitado = self._dead_letter()
 
@@ -117,6 +135,7 @@ class World:
             .replace("<cliente_id>", self.clientes["A"]["id"])
             .replace("<prefixo>", self.chave)
             .replace("<rejeitado_id>", self.rejeitado)
+            .replace("<pedido_id>", self.pedido)
             .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
             .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
         )
@@ -133,6 +152,9 @@ class World:
             ("/clientes/<cliente_id>", "PUT"): {"nome": "Cliente A", "email": a["email"]},
             ("/clientes/<cliente_id>", "PATCH"): {"telefone": "+55 62 1234-5678"},
             ("/chaves", "POST"): {"nome": "nova", "escopos": ["catalog:write"]},
+            ("/carrinhos/me/itens", "POST"): {"produto_id": self.produto, "quantidade": 2},
+            ("/carrinhos/me/itens/<produto_id>", "PATCH"): {"quantidade": 3},
+            ("/pedidos", "POST"): {"pagamento_metodo": "boleto"},
         }
         return bodies.get((rule, method))
 

@@ -1,0 +1,166 @@
+"""MongoDB repositories of the money path: carts, orders, idempotency keys, stock."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from adapters.repositories import parse_oid
+from domain.carrinhos import Carrinho, ItemCarrinho
+from domain.errors import Conflito, DadosInvalidos
+from domain.pedidos import ItemPedido, Pedido, PedidoFiltro
+
+
+class MongoCarrinhoRepository:
+    """One open cart per customer, keyed by the customer's id."""
+
+    def __init__(self, db: Database):
+        self.col = db["carrinhos"]
+
+    def get(self, cliente_id: str) -> Carrinho:
+        doc = self.col.find_one({"_id": cliente_id}) or {}
+        itens = [ItemCarrinho(i["produto_id"], i["quantidade"]) for i in doc.get("itens", [])]
+        return Carrinho(cliente_id, itens, doc.get("atualizado_em"))
+
+    def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
+        """Set a line's quantity, adding the line if needed (at most ``maximo`` lines)."""
+        r = self.col.update_one(
+            {"_id": cliente_id, "itens.produto_id": produto_id},
+            {"$set": {"itens.$.quantidade": quantidade, "atualizado_em": agora}},
+        )
+        if r.matched_count:
+            return
+        try:
+            linha = {"produto_id": produto_id, "quantidade": quantidade}
+            self.col.update_one(
+                {"_id": cliente_id, "itens.produto_id": {"$ne": produto_id}, f"itens.{maximo - 1}": {"$exists": False}},
+                {"$push": {"itens": linha}, "$set": {"atualizado_em": agora}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # The cart exists but the filter failed: full, or the line appeared meanwhile.
+            if self.col.count_documents({"_id": cliente_id, "itens.produto_id": produto_id}):
+                return self.definir_item(cliente_id, produto_id, quantidade, agora, maximo)
+            raise DadosInvalidos({"itens": [f"No máximo {maximo} produtos diferentes por carrinho."]}) from None
+
+    def remover_item(self, cliente_id: str, produto_id: str, agora: datetime) -> bool:
+        r = self.col.update_one(
+            {"_id": cliente_id, "itens.produto_id": produto_id},
+            {"$pull": {"itens": {"produto_id": produto_id}}, "$set": {"atualizado_em": agora}},
+        )
+        return r.modified_count == 1
+
+    def esvaziar(self, cliente_id: str, agora: datetime) -> None:
+        self.col.update_one({"_id": cliente_id}, {"$set": {"itens": [], "atualizado_em": agora}})
+
+    def list(self, offset: int, limit: int) -> tuple[list[Carrinho], int]:
+        query = {"itens.0": {"$exists": True}}
+        total = self.col.count_documents(query)
+        if offset >= total:
+            return [], total
+        docs = self.col.find(query).sort([("atualizado_em", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return [self.get(d["_id"]) for d in docs], total
+
+
+class MongoPedidoRepository:
+    def __init__(self, db: Database):
+        self.col = db["pedidos"]
+
+    @staticmethod
+    def _entity(doc: dict) -> Pedido:
+        itens = [ItemPedido(**i) for i in doc["itens"]]
+        campos = {k: doc.get(k) for k in Pedido.__dataclass_fields__ if k not in ("id", "itens")}
+        return Pedido(id=str(doc["_id"]), itens=itens, **{k: v for k, v in campos.items() if v is not None})
+
+    def add(self, pedido: Pedido) -> Pedido:
+        doc = asdict(pedido)
+        doc.pop("id")
+        doc["_id"] = self.col.insert_one(doc).inserted_id
+        return self._entity(doc)
+
+    def get(self, pedido_id: str, cliente_id: str | None = None) -> Pedido | None:
+        oid = parse_oid(pedido_id)
+        if oid is None:
+            return None
+        query = {"_id": oid} if cliente_id is None else {"_id": oid, "cliente_id": cliente_id}
+        doc = self.col.find_one(query)
+        return self._entity(doc) if doc else None
+
+    def list(self, filtro: PedidoFiltro, offset: int, limit: int) -> tuple[list[Pedido], int]:
+        query: dict = {}
+        if filtro.cliente_id:
+            query["cliente_id"] = filtro.cliente_id
+        if filtro.status:
+            query["status"] = filtro.status
+        periodo = {k: v for k, v in (("$gte", filtro.desde), ("$lte", filtro.ate)) if v is not None}
+        if periodo:
+            query["criado_em"] = periodo
+        total = self.col.count_documents(query)
+        if offset >= total:
+            return [], total
+        docs = self.col.find(query).sort([("criado_em", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return [self._entity(d) for d in docs], total
+
+
+class MongoIdempotenciaRepository:
+    """``Idempotency-Key`` records: one per (customer, key), remembering the body's hash."""
+
+    def __init__(self, db: Database):
+        self.col = db["idempotencia"]
+
+    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> str | None:
+        """Claim the key. None: go ahead. A pedido id: that request already succeeded."""
+        _id = f"{escopo}:{chave}"
+        try:
+            self.col.insert_one({"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "criado_em": agora})
+            return None
+        except DuplicateKeyError:
+            doc = self.col.find_one({"_id": _id})
+        if doc is None:  # abandoned in between: claim again
+            return self.iniciar(escopo, chave, corpo_hash, agora)
+        if doc["hash"] != corpo_hash:
+            raise DadosInvalidos({"Idempotency-Key": ["Chave já usada com outro corpo de requisição."]})
+        if doc["estado"] != "concluido":
+            raise Conflito("Uma requisição com esta Idempotency-Key ainda está em andamento.")
+        return doc["pedido_id"]
+
+    def concluir(self, escopo: str, chave: str, pedido_id: str, agora: datetime) -> None:
+        self.col.update_one(
+            {"_id": f"{escopo}:{chave}"},
+            {"$set": {"estado": "concluido", "pedido_id": pedido_id, "concluido_em": agora}},
+        )
+
+    def abandonar(self, escopo: str, chave: str) -> None:
+        self.col.delete_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento"})
+
+
+class MongoEstoque:
+    """Atomic stock reservations: a conditional ``$inc`` that only succeeds with enough left."""
+
+    def __init__(self, db: Database):
+        self.col = db["produtos"]
+
+    def reservar(self, produto_id: str, quantidade: int, seq: int | None) -> bool:
+        oid = parse_oid(produto_id)
+        if oid is None:
+            return False
+        change: dict = {"$inc": {"estoque": -quantidade, "versao": 1}}
+        if seq is not None:
+            # Older CRM stock events must not undo the sale; newer ones still win.
+            change["$max"] = {"sync_seq": seq}
+        doc = self.col.find_one_and_update(
+            {"_id": oid, "excluido_em": None, "estoque": {"$gte": quantidade}},
+            change,
+            projection={"_id": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return doc is not None
+
+    def liberar(self, produto_id: str, quantidade: int) -> None:
+        oid = parse_oid(produto_id)
+        if oid is not None:
+            self.col.update_one({"_id": oid}, {"$inc": {"estoque": quantidade, "versao": 1}})

@@ -1,0 +1,51 @@
+"""Use cases of the cart: see it priced, set or remove a line, empty it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.carrinhos import ITENS_MAXIMO, LinhaCarrinho, precificar, validar_quantidade
+from domain.errors import DadosInvalidos, NaoEncontrado
+from services.common import agora
+from services.contexto import Contexto
+
+
+@dataclass
+class CarrinhoPrecificado:
+    cliente_id: str
+    itens: list[LinhaCarrinho]
+    total: Decimal
+    indisponiveis: list[str]
+
+
+def ver(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:
+    """The cart with current prices; lines whose product was hidden are listed apart."""
+    carrinho = ctx.carrinhos.get(cliente_id)
+    produtos = {item.produto_id: ctx.produtos.get(item.produto_id) for item in carrinho.itens}
+    linhas, total = precificar(carrinho, produtos)
+    indisponiveis = [pid for pid, p in produtos.items() if p is None]
+    return CarrinhoPrecificado(cliente_id, linhas, total, indisponiveis)
+
+
+def definir_item(ctx: Contexto, cliente_id: str, produto_id: str, quantidade: int) -> CarrinhoPrecificado:
+    quantidade = validar_quantidade(quantidade)
+    if ctx.produtos.get(produto_id) is None:
+        raise DadosInvalidos({"produto_id": ["Produto inexistente ou indisponível."]})
+    ctx.carrinhos.definir_item(cliente_id, produto_id, quantidade, agora(), ITENS_MAXIMO)
+    return ver(ctx, cliente_id)
+
+
+def remover_item(ctx: Contexto, cliente_id: str, produto_id: str) -> CarrinhoPrecificado:
+    if not ctx.carrinhos.remover_item(cliente_id, produto_id, agora()):
+        raise NaoEncontrado("Este produto não está no carrinho.")
+    return ver(ctx, cliente_id)
+
+
+def esvaziar(ctx: Contexto, cliente_id: str) -> None:
+    ctx.carrinhos.esvaziar(cliente_id, agora())
+
+
+def listar(ctx: Contexto, offset: int, limit: int):
+    carrinhos, total = ctx.carrinhos.list(offset, limit)
+    return [ver(ctx, c.cliente_id) for c in carrinhos], total

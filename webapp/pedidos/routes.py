@@ -1,0 +1,72 @@
+"""Routes of ``/pedidos``: thin views over ``services.pedidos``."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from domain.pedidos import PedidoFiltro
+from domain.seguranca import SO_CLIENTE, cliente_ou_staff
+from services import pedidos
+from webapp.blueprint import Blueprint
+from webapp.deps import contexto, paginar
+from webapp.pedidos.schemas import (
+    CheckoutSchema,
+    IdempotencyHeaderSchema,
+    ItensDoPedidoSchema,
+    PedidoQueryArgsSchema,
+    PedidoSchema,
+)
+from webapp.security import acesso, identidade
+
+blp = Blueprint("pedidos", __name__, url_prefix="/pedidos", description="Pedidos")
+
+LEITURA = cliente_ou_staff("pedidos:read")
+
+
+def _dono() -> str | None:
+    """The customer whose data this request may see; None for staff (everything)."""
+    ident = identidade()
+    return ident.id if ident.tipo == "cliente" else None
+
+
+@blp.route("")
+class Pedidos(MethodView):
+    @acesso(LEITURA)
+    @blp.arguments(PedidoQueryArgsSchema, location="query")
+    @blp.response(200, PedidoSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List orders (a customer's own; staff: all, filterable by customer)"""
+        filtro = PedidoFiltro(**{**args, "cliente_id": _dono() or args.get("cliente_id")})
+        return paginar(pagination_parameters, pedidos.listar, filtro)
+
+    @acesso(SO_CLIENTE)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(CheckoutSchema)
+    @blp.response(201, PedidoSchema)
+    @blp.alt_response(200, schema=PedidoSchema, description="Idempotency-Key repetida: o pedido original")
+    @blp.alt_response(409, description="Estoque insuficiente, ou a mesma chave ainda em andamento")
+    def post(self, cabecalhos, dados):
+        """Check out the cart: reserve stock atomically and create the order (pendente)"""
+        pedido, criado = pedidos.finalizar_carrinho(
+            contexto(), identidade().id, dados["pagamento_metodo"], cabecalhos.get("idempotency_key"), dados
+        )
+        return pedido, 201 if criado else 200
+
+
+@blp.route("/<pedido_id>")
+class PedidoPorId(MethodView):
+    @acesso(LEITURA)
+    @blp.response(200, PedidoSchema)
+    def get(self, pedido_id):
+        """One order (another customer's is 404)"""
+        return pedidos.obter(contexto(), pedido_id, _dono())
+
+
+@blp.route("/<pedido_id>/itens")
+class ItensDoPedido(MethodView):
+    @acesso(LEITURA)
+    @blp.response(200, ItensDoPedidoSchema)
+    def get(self, pedido_id):
+        """The items of one order, as bought"""
+        return pedidos.obter(contexto(), pedido_id, _dono())
