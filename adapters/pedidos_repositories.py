@@ -9,7 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from adapters.repositories import parse_oid
+from adapters.repositories import faixa, parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.errors import Conflito, DadosInvalidos
 from domain.pedidos import ItemPedido, Pedido, PedidoFiltro
@@ -96,8 +96,7 @@ class MongoPedidoRepository:
             query["cliente_id"] = filtro.cliente_id
         if filtro.status:
             query["status"] = filtro.status
-        periodo = {k: v for k, v in (("$gte", filtro.desde), ("$lte", filtro.ate)) if v is not None}
-        if periodo:
+        if periodo := faixa(filtro.desde, filtro.ate):
             query["criado_em"] = periodo
         total = self.col.count_documents(query)
         if offset >= total:

@@ -27,6 +27,11 @@ from domain.texto import chave_busca
 _OID = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
+def faixa(minimo, maximo) -> dict:
+    """A ``{$gte, $lte}`` range with only the bounds given (empty: no condition)."""
+    return {op: v for op, v in (("$gte", minimo), ("$lte", maximo)) if v is not None}
+
+
 def parse_oid(value: str) -> ObjectId | None:
     """The ObjectId behind a public id, or None for anything malformed."""
     return ObjectId(value) if isinstance(value, str) and _OID.match(value) else None
@@ -156,12 +161,7 @@ class MongoProdutoRepository(MongoRepository):
             query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.texto))}
         if filtro.categoria:
             query["categoria_chave"] = chave_busca(filtro.categoria)
-        preco = {}
-        if filtro.preco_min is not None:
-            preco["$gte"] = filtro.preco_min
-        if filtro.preco_max is not None:
-            preco["$lte"] = filtro.preco_max
-        if preco:
+        if preco := faixa(filtro.preco_min, filtro.preco_max):
             query["preco"] = preco
         if filtro.em_estoque is not None:
             query["estoque"] = {"$gt": 0} if filtro.em_estoque else 0
@@ -266,11 +266,6 @@ class MongoAuditoriaRepository(MongoRepository):
             valor = getattr(filtro, campo)
             if valor is not None:
                 query[campo] = valor
-        periodo = {}
-        if filtro.desde is not None:
-            periodo["$gte"] = filtro.desde
-        if filtro.ate is not None:
-            periodo["$lte"] = filtro.ate
-        if periodo:
+        if periodo := faixa(filtro.desde, filtro.ate):
             query["em"] = periodo
         return self._page(query, [("em", -1)], offset, limit)

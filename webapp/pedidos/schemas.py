@@ -8,15 +8,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from domain.pedidos import METODOS_PAGAMENTO, STATUS
+from webapp.carrinhos.schemas import LinhaCarrinhoSchema
 from webapp.fields import Money
 
 
-class ItemPedidoSchema(ma.Schema):
-    produto_id = ma.fields.String()
-    nome = ma.fields.String()
+class ItemPedidoSchema(LinhaCarrinhoSchema):
     preco_unitario = Money(metadata={"description": "Preço no momento da compra."})
-    quantidade = ma.fields.Integer()
-    subtotal = Money()
 
 
 class PedidoSchema(ma.Schema):
