@@ -26,7 +26,15 @@ timezone = "UTC"
 enable_utc = True
 
 task_default_queue = "default"
-task_routes = {"tasks.sync.*": {"queue": "sync"}}
+task_routes = {"tasks.sync.*": {"queue": "sync"}, "tasks.pagamentos.*": {"queue": "pagamentos"}}
+
+# Exactly one beat process runs these (see README, Operations).
+beat_schedule = {
+    "pagamentos-vencidos-e-parados": {
+        "task": "tasks.pagamentos.verificar",
+        "schedule": float(_cfg["PAGAMENTO_VERIFICAR_S"]),
+    },
+}
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1

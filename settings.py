@@ -60,6 +60,11 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
     "SYNC_FAULT_DELAY_MIN_MS": 0,
     "BROKER_VISIBILITY_TIMEOUT_S": 600,
+    # -- payments ------------------------------------------------------------------
+    "PAGAMENTO_MAX_RETRIES": 5,
+    "PAGAMENTO_RETRY_MAX_S": 30,
+    "PAGAMENTO_EXPIRA_S": 3 * 24 * 3600,  # unpaid boleto/pix orders are cancelled after this
+    "PAGAMENTO_VERIFICAR_S": 60,  # how often beat looks for expired or stuck payments
 }
 
 # Used only outside production so that tests and a bare `flask run` work; production
@@ -89,6 +94,10 @@ _INTS = {
     "SYNC_FAULT_DELAY_MS",
     "SYNC_FAULT_DELAY_MIN_MS",
     "BROKER_VISIBILITY_TIMEOUT_S",
+    "PAGAMENTO_MAX_RETRIES",
+    "PAGAMENTO_RETRY_MAX_S",
+    "PAGAMENTO_EXPIRA_S",
+    "PAGAMENTO_VERIFICAR_S",
 }
 
 # Settings that production must receive explicitly: a localhost default there would

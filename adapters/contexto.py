@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from adapters.gateway_simulado import GatewaySimulado
 from adapters.pedidos_repositories import (
     MongoCarrinhoRepository,
     MongoEstoque,
     MongoIdempotenciaRepository,
+    MongoPagamentoRepository,
     MongoPedidoRepository,
 )
 from adapters.repositories import (
@@ -36,5 +38,7 @@ def montar_contexto(db: Database, hasher, ator: str, request_id: str | None = No
         pedidos=MongoPedidoRepository(db),
         idempotencia=MongoIdempotenciaRepository(db),
         estoque=MongoEstoque(db),
+        pagamentos=MongoPagamentoRepository(db),
+        gateway=GatewaySimulado(db),
         **extra,
     )

@@ -11,6 +11,8 @@ from celery import Celery
 TASK_APLICAR = "tasks.sync.aplicar_evento"
 TASK_REJEITAR = "tasks.sync.rejeitar_evento"
 FILA_SYNC = "sync"
+TASK_PAGAMENTO = "tasks.pagamentos.processar"
+FILA_PAGAMENTOS = "pagamentos"
 
 
 def celery_produtor(redis_url: str) -> Celery:
@@ -27,6 +29,9 @@ class CeleryDespachante:
 
     def enviar(self, envelope: dict, headers: dict | None = None) -> None:
         self._app.send_task(TASK_APLICAR, args=[envelope], queue=FILA_SYNC, headers=headers or {})
+
+    def processar_pagamento(self, pagamento_id: str, headers: dict | None = None) -> None:
+        self._app.send_task(TASK_PAGAMENTO, args=[pagamento_id], queue=FILA_PAGAMENTOS, headers=headers or {})
 
     def rejeitar(self, envelope: dict, motivo: str) -> None:
         self._app.send_task(TASK_REJEITAR, args=[envelope, motivo], queue=FILA_SYNC)

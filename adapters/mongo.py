@@ -78,6 +78,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("criado_em", DESCENDING), ("_id", ASCENDING)], name="lista_criado"),
     ],
     "carrinhos": [IndexModel([("atualizado_em", DESCENDING)], name="lista_atualizado")],
+    "pagamentos": [
+        IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True),
+        IndexModel([("status", ASCENDING), ("criado_em", ASCENDING)], name="por_status"),
+    ],
     "eventos_rejeitados": [
         IndexModel([("event_id", ASCENDING)], name="event_id_unico", unique=True),
         IndexModel([("estado", ASCENDING), ("em", DESCENDING)], name="lista_estado"),

@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from adapters.repositories import faixa, parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.errors import Conflito, DadosInvalidos
+from domain.pagamentos import Pagamento
 from domain.pedidos import ItemPedido, Pedido, PedidoFiltro
 
 
@@ -90,6 +91,16 @@ class MongoPedidoRepository:
         doc = self.col.find_one(query)
         return self._entity(doc) if doc else None
 
+    def mudar_status(self, pedido_id: str, de: str, para: str, agora: datetime) -> Pedido | None:
+        """Atomic transition from ``de`` (the state machine was checked by the caller)."""
+        doc = self.col.find_one_and_update(
+            {"_id": parse_oid(pedido_id), "status": de},
+            {"$set": {"status": para, "atualizado_em": agora}, "$push": {"historico": {"status": para, "em": agora}},
+             "$inc": {"versao": 1}},
+            return_document=ReturnDocument.AFTER,
+        )  # fmt: skip
+        return self._entity(doc) if doc else None
+
     def list(self, filtro: PedidoFiltro, offset: int, limit: int) -> tuple[list[Pedido], int]:
         query: dict = {}
         if filtro.cliente_id:
@@ -163,3 +174,52 @@ class MongoEstoque:
         oid = parse_oid(produto_id)
         if oid is not None:
             self.col.update_one({"_id": oid}, {"$inc": {"estoque": quantidade, "versao": 1}})
+
+
+class MongoPagamentoRepository:
+    def __init__(self, db: Database):
+        self.col = db["pagamentos"]
+
+    @staticmethod
+    def _entity(doc: dict) -> Pagamento:
+        campos = {k: doc[k] for k in Pagamento.__dataclass_fields__ if k in doc and k != "id"}
+        return Pagamento(id=str(doc["_id"]), **campos)
+
+    def add(self, pagamento: Pagamento) -> Pagamento:
+        doc = asdict(pagamento)
+        doc.pop("id")
+        doc["_id"] = self.col.insert_one(doc).inserted_id
+        return self._entity(doc)
+
+    def get(self, pagamento_id: str) -> Pagamento | None:
+        oid = parse_oid(pagamento_id)
+        doc = self.col.find_one({"_id": oid}) if oid else None
+        return self._entity(doc) if doc else None
+
+    def do_pedido(self, pedido_id: str) -> Pagamento | None:
+        doc = self.col.find_one({"pedido_id": pedido_id})
+        return self._entity(doc) if doc else None
+
+    def mudar(self, pagamento_id: str, de: tuple[str, ...], para: str, agora: datetime, **extra) -> Pagamento | None:
+        """Atomic status change, only from one of ``de``: each transition happens once."""
+        oid = parse_oid(pagamento_id)
+        doc = self.col.find_one_and_update(
+            {"_id": oid, "status": {"$in": list(de)}},
+            {"$set": {"status": para, "atualizado_em": agora, **extra},
+             "$push": {"historico": {"status": para, "em": agora}}},
+            return_document=ReturnDocument.AFTER,
+        )  # fmt: skip
+        return self._entity(doc) if doc else None
+
+    def contar_tentativa(self, pagamento_id: str) -> None:
+        self.col.update_one({"_id": parse_oid(pagamento_id)}, {"$inc": {"tentativas": 1}})
+
+    def _desde(self, status: str, antes_de: datetime) -> list[Pagamento]:
+        docs = self.col.find({"status": status, "criado_em": {"$lt": antes_de}}).limit(500)
+        return [self._entity(d) for d in docs]
+
+    def aguardando_desde(self, antes_de: datetime) -> list[Pagamento]:
+        return self._desde("aguardando_confirmacao", antes_de)
+
+    def pendentes_desde(self, antes_de: datetime) -> list[Pagamento]:
+        return self._desde("pendente", antes_de)

@@ -21,6 +21,7 @@ ESCOPOS = (
     "clientes:read",
     "clientes:write",
     "pedidos:read",
+    "pedidos:write",
     "audit:read",
     "eventos",
     "admin",

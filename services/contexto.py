@@ -37,6 +37,8 @@ class Contexto:
     pedidos: Any = None
     idempotencia: Any = None
     estoque: Any = None
+    pagamentos: Any = None
+    gateway: Any = None
 
     def proxima_seq(self) -> int | None:
         return self.sequencia() if self.sequencia else None

@@ -10,6 +10,7 @@ import json
 from domain import pedidos as regras
 from domain.errors import DadosInvalidos, NaoEncontrado
 from domain.pedidos import EstoqueInsuficiente, Pedido, PedidoFiltro
+from services import pagamentos
 from services.common import agora
 from services.contexto import Contexto
 
@@ -70,7 +71,12 @@ def hash_do_corpo(corpo: dict) -> str:
 
 
 def finalizar_carrinho(
-    ctx: Contexto, cliente_id: str, metodo: str, idempotency_key: str | None = None, corpo: dict | None = None
+    ctx: Contexto,
+    cliente_id: str,
+    metodo: str,
+    idempotency_key: str | None = None,
+    corpo: dict | None = None,
+    token: str | None = None,
 ) -> tuple[Pedido, bool]:
     """Checkout of the customer's cart. Returns (order, created now?).
 
@@ -87,12 +93,16 @@ def finalizar_carrinho(
         quantidades = {item.produto_id: item.quantidade for item in carrinho.itens}
         pedido = fazer_pedido(ctx, cliente_id, quantidades, metodo)
         ctx.carrinhos.esvaziar(cliente_id, agora())
+        pagamento = pagamentos.criar(ctx, pedido, token)
     except Exception:
         if idempotency_key:
             ctx.idempotencia.abandonar(cliente_id, idempotency_key)
         raise
     if idempotency_key:
         ctx.idempotencia.concluir(cliente_id, idempotency_key, pedido.id, agora())
+    # The payment step runs on the "pagamentos" queue; the order stays pendente till then.
+    # If this enqueue fails, the periodic job re-enqueues payments left pendente.
+    pagamentos.enfileirar(ctx, pagamento)
     return pedido, True
 
 
@@ -102,6 +112,14 @@ def obter(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Pedid
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
     return pedido
+
+
+def pagamento_do_pedido(ctx: Contexto, pedido_id: str, cliente_id: str | None = None):
+    obter(ctx, pedido_id, cliente_id)  # 404 for someone else's order
+    pagamento = ctx.pagamentos.do_pedido(pedido_id)
+    if pagamento is None:
+        raise NaoEncontrado("Pagamento não encontrado.")
+    return pagamento
 
 
 def listar(ctx: Contexto, filtro: PedidoFiltro, offset: int, limit: int):

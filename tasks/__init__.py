@@ -20,7 +20,7 @@ from adapters.passwords import Argon2Hasher
 
 logger = logging.getLogger(__name__)
 
-app = Celery("ponte", include=["tasks.sync"])
+app = Celery("ponte", include=["tasks.sync", "tasks.pagamentos"])
 app.config_from_object("celeryconfig")
 
 
@@ -46,8 +46,14 @@ class _Resources:
         cfg = self.cfg()
         return Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
 
+    @cache  # noqa: B019
+    def despachante(self):
+        from adapters.despachante import CeleryDespachante
+
+        return CeleryDespachante(app)
+
     def contexto(self, ator: str, request_id: str | None = None):
-        return montar_contexto(self.get_mongo().db(), self.hasher(), ator, request_id)
+        return montar_contexto(self.get_mongo().db(), self.hasher(), ator, request_id, despachante=self.despachante())
 
 
 resources = _Resources()

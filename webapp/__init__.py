@@ -37,6 +37,7 @@ from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
 from webapp.pedidos.routes import blp as pedidos_blp
+from webapp.pedidos.routes import pagamentos_blp
 from webapp.produtos.routes import blp as produtos_blp
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     eventos_blp,
     carrinhos_blp,
     pedidos_blp,
+    pagamentos_blp,
 )
 
 

@@ -63,6 +63,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/pedidos", "POST"): (401, 201, 422, 403, 403),  # B's cart is empty
     ("/pedidos/<pedido_id>", "GET"): (401, 200, 404, 403, 200),
     ("/pedidos/<pedido_id>/itens", "GET"): (401, 200, 404, 403, 200),
+    ("/pedidos/<pedido_id>/pagamento", "GET"): (401, 200, 404, 403, 200),
+    ("/pagamentos/<pagamento_id>/confirmacao", "POST"): (401, 403, 403, 403, 200),  # a pix awaiting confirmation
 }
 
 SENHA = "senha-de-teste-1"
@@ -103,9 +105,21 @@ class World:
         pedido = cliente_a.post("/pedidos", json={"pagamento_metodo": "pix"})
         assert pedido.status_code == 201, pedido.get_data(as_text=True)
         self.pedido = pedido.get_json()["id"]
+        self.pagamento = self._pix_aguardando()
         assert cliente_a.post("/carrinhos/me/itens", json=linha).status_code == 200
         self.chave = admin.post("/chaves", json={"nome": "alvo", "escopos": []}).get_json()["prefixo"]
         self.rejeitado = self._dead_letter()
+
+    def _pix_aguardando(self) -> str:
+        """Run the payment step in-process (no worker here): a pix then awaits confirmation."""
+        from services import pagamentos
+        from webapp.deps import build_contexto
+
+        with self.app.app_context():
+            ctx = build_contexto(self.app, "sistema:tests")
+            pagamento = ctx.pagamentos.do_pedido(self.pedido)
+            assert pagamentos.processar(ctx, pagamento.id, ultima_tentativa=True) == "aguardando_confirmacao"
+            return pagamento.id
 
     def _dead_letter(self) -> str:
         from domain.eventos import Envelope
@@ -136,6 +150,7 @@ class World:
             .replace("<prefixo>", self.chave)
             .replace("<rejeitado_id>", self.rejeitado)
             .replace("<pedido_id>", self.pedido)
+            .replace("<pagamento_id>", self.pagamento)
             .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
             .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
         )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from domain.pedidos import PedidoFiltro
-from domain.seguranca import SO_CLIENTE, cliente_ou_staff
-from services import pedidos
+from domain.seguranca import SO_CLIENTE, cliente_ou_staff, staff
+from services import pagamentos, pedidos
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto, paginar
 from webapp.pedidos.schemas import (
     CheckoutSchema,
     IdempotencyHeaderSchema,
     ItensDoPedidoSchema,
+    PagamentoSchema,
     PedidoQueryArgsSchema,
     PedidoSchema,
 )
@@ -49,7 +50,12 @@ class Pedidos(MethodView):
     def post(self, cabecalhos, dados):
         """Check out the cart: reserve stock atomically and create the order (pendente)"""
         pedido, criado = pedidos.finalizar_carrinho(
-            contexto(), identidade().id, dados["pagamento_metodo"], cabecalhos.get("idempotency_key"), dados
+            contexto(),
+            identidade().id,
+            dados["pagamento_metodo"],
+            cabecalhos.get("idempotency_key"),
+            dados,
+            token=dados.get("cartao_token"),
         )
         return pedido, 201 if criado else 200
 
@@ -70,3 +76,24 @@ class ItensDoPedido(MethodView):
     def get(self, pedido_id):
         """The items of one order, as bought"""
         return pedidos.obter(contexto(), pedido_id, _dono())
+
+
+@blp.route("/<pedido_id>/pagamento")
+class PagamentoDoPedido(MethodView):
+    @acesso(LEITURA)
+    @blp.response(200, PagamentoSchema)
+    def get(self, pedido_id):
+        """The payment of one order"""
+        return pedidos.pagamento_do_pedido(contexto(), pedido_id, _dono())
+
+
+pagamentos_blp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos", description="Pagamentos")
+
+
+@pagamentos_blp.route("/<pagamento_id>/confirmacao")
+class ConfirmacaoDePagamento(MethodView):
+    @acesso(staff("pedidos:write"))
+    @pagamentos_blp.response(200, PagamentoSchema)
+    def post(self, pagamento_id):
+        """Confirm a boleto/pix payment: the order becomes confirmado"""
+        return pagamentos.confirmar(contexto(), pagamento_id)

@@ -7,6 +7,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import validate
 
+from domain.pagamentos import STATUS as STATUS_PAGAMENTO
 from domain.pedidos import METODOS_PAGAMENTO, STATUS
 from webapp.carrinhos.schemas import LinhaCarrinhoSchema
 from webapp.fields import Money
@@ -36,6 +37,25 @@ class ItensDoPedidoSchema(ma.Schema):
 
 class CheckoutSchema(ma.Schema):
     pagamento_metodo = ma.fields.String(required=True, validate=validate.OneOf(METODOS_PAGAMENTO))
+    cartao_token = ma.fields.String(
+        validate=validate.Length(min=1, max=100),
+        load_only=True,
+        metadata={"description": "Token do cartão/PayPal emitido pelo gateway (nunca o número do cartão)."},
+    )
+
+
+class PagamentoSchema(ma.Schema):
+    id = ma.fields.String()
+    pedido_id = ma.fields.String()
+    metodo = ma.fields.String()
+    valor = Money()
+    status = ma.fields.String(metadata={"enum": list(STATUS_PAGAMENTO)})
+    referencia = ma.fields.String(allow_none=True)
+    motivo = ma.fields.String(allow_none=True)
+    tentativas = ma.fields.Integer()
+    criado_em = ma.fields.DateTime()
+    atualizado_em = ma.fields.DateTime(allow_none=True)
+    historico = ma.fields.List(ma.fields.Dict())
 
 
 class IdempotencyHeaderSchema(ma.Schema):

@@ -1,0 +1,71 @@
+"""Pagamento: one per order; the gateway port; what each gateway answer does to the order.
+
+pendente ──▶ processado                 (card/PayPal approved)
+    │  ├──▶ aguardando_confirmacao ──▶ processado   (boleto/pix paid)
+    │  │                         └──▶ expirado      (unpaid in time)
+    └──┴──▶ falhou                      (declined, or retries exhausted)
+processado ──▶ reembolsado              (the confirmed order was cancelled)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from domain.errors import DomainError
+
+PENDENTE = "pendente"
+AGUARDANDO = "aguardando_confirmacao"
+PROCESSADO = "processado"
+FALHOU = "falhou"
+EXPIRADO = "expirado"
+REEMBOLSADO = "reembolsado"
+STATUS = (PENDENTE, AGUARDANDO, PROCESSADO, FALHOU, EXPIRADO, REEMBOLSADO)
+FINAIS = (PROCESSADO, FALHOU, EXPIRADO)
+
+APROVADO = "aprovado"
+RECUSADO = "recusado"
+AGUARDANDO_CONFIRMACAO = "aguardando"
+
+
+class GatewayTransitorio(DomainError):
+    """The gateway failed in a way a retry may fix (5xx, connection reset, timeout)."""
+
+
+@dataclass
+class RespostaGateway:
+    resultado: str  # APROVADO, RECUSADO or AGUARDANDO_CONFIRMACAO
+    referencia: str | None = None
+    motivo: str | None = None
+
+
+class Gateway(Protocol):
+    def cobrar(self, chave: str, valor: Decimal, metodo: str, token: str | None) -> RespostaGateway:
+        """Charge once per ``chave``: the same key never charges twice, however often it is sent."""
+
+    def reembolsar(self, chave: str) -> bool:
+        """Refund the charge made with ``chave`` (once)."""
+
+
+@dataclass
+class Pagamento:
+    id: str
+    pedido_id: str
+    cliente_id: str
+    metodo: str
+    valor: Decimal
+    status: str = PENDENTE
+    token: str | None = None
+    referencia: str | None = None
+    motivo: str | None = None
+    tentativas: int = 0
+    criado_em: datetime | None = None
+    atualizado_em: datetime | None = None
+    historico: list[dict] = field(default_factory=list)
+
+
+def chave_de_cobranca(pedido_id: str) -> str:
+    """The gateway idempotency key: derived from the order, so retries charge once."""
+    return f"pedido:{pedido_id}"
