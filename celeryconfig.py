@@ -26,7 +26,11 @@ timezone = "UTC"
 enable_utc = True
 
 task_default_queue = "default"
-task_routes = {"tasks.sync.*": {"queue": "sync"}, "tasks.pagamentos.*": {"queue": "pagamentos"}}
+task_routes = {
+    "tasks.sync.*": {"queue": "sync"},
+    "tasks.pagamentos.*": {"queue": "pagamentos"},
+    "tasks.envios.*": {"queue": "envios"},
+}
 
 # Exactly one beat process runs these (see README, Operations).
 beat_schedule = {

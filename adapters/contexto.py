@@ -7,6 +7,7 @@ from pymongo.database import Database
 from adapters.gateway_simulado import GatewaySimulado
 from adapters.pedidos_repositories import (
     MongoCarrinhoRepository,
+    MongoEnvioRepository,
     MongoEstoque,
     MongoIdempotenciaRepository,
     MongoPagamentoRepository,
@@ -40,5 +41,6 @@ def montar_contexto(db: Database, hasher, ator: str, request_id: str | None = No
         estoque=MongoEstoque(db),
         pagamentos=MongoPagamentoRepository(db),
         gateway=GatewaySimulado(db),
+        envios=MongoEnvioRepository(db),
         **extra,
     )

@@ -13,6 +13,8 @@ TASK_REJEITAR = "tasks.sync.rejeitar_evento"
 FILA_SYNC = "sync"
 TASK_PAGAMENTO = "tasks.pagamentos.processar"
 FILA_PAGAMENTOS = "pagamentos"
+TASK_ENVIO = "tasks.envios.criar"
+FILA_ENVIOS = "envios"
 
 
 def celery_produtor(redis_url: str) -> Celery:
@@ -32,6 +34,9 @@ class CeleryDespachante:
 
     def processar_pagamento(self, pagamento_id: str, headers: dict | None = None) -> None:
         self._app.send_task(TASK_PAGAMENTO, args=[pagamento_id], queue=FILA_PAGAMENTOS, headers=headers or {})
+
+    def criar_envio(self, pedido_id: str) -> None:
+        self._app.send_task(TASK_ENVIO, args=[pedido_id], queue=FILA_ENVIOS)
 
     def rejeitar(self, envelope: dict, motivo: str) -> None:
         self._app.send_task(TASK_REJEITAR, args=[envelope, motivo], queue=FILA_SYNC)

@@ -78,6 +78,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("criado_em", DESCENDING), ("_id", ASCENDING)], name="lista_criado"),
     ],
     "carrinhos": [IndexModel([("atualizado_em", DESCENDING)], name="lista_atualizado")],
+    "envios": [IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True)],
     "pagamentos": [
         IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True),
         IndexModel([("status", ASCENDING), ("criado_em", ASCENDING)], name="por_status"),

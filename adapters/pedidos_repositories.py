@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.repositories import faixa, parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
+from domain.envios import Envio
 from domain.errors import Conflito, DadosInvalidos
 from domain.pagamentos import Pagamento
 from domain.pedidos import ItemPedido, Pedido, PedidoFiltro
@@ -223,3 +224,42 @@ class MongoPagamentoRepository:
 
     def pendentes_desde(self, antes_de: datetime) -> list[Pagamento]:
         return self._desde("pendente", antes_de)
+
+
+class MongoEnvioRepository:
+    def __init__(self, db: Database):
+        self.col = db["envios"]
+
+    @staticmethod
+    def _entity(doc: dict) -> Envio:
+        campos = {k: doc[k] for k in Envio.__dataclass_fields__ if k in doc and k != "id"}
+        return Envio(id=str(doc["_id"]), **campos)
+
+    def criar_para_pedido(self, envio: Envio) -> Envio:
+        """One shipment per order: a second call returns the first (idempotent)."""
+        doc = asdict(envio)
+        doc.pop("id")
+        found = self.col.find_one_and_update(
+            {"pedido_id": envio.pedido_id}, {"$setOnInsert": doc}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return self._entity(found)
+
+    def get(self, envio_id: str, cliente_id: str | None = None) -> Envio | None:
+        oid = parse_oid(envio_id)
+        if oid is None:
+            return None
+        query = {"_id": oid} if cliente_id is None else {"_id": oid, "cliente_id": cliente_id}
+        doc = self.col.find_one(query)
+        return self._entity(doc) if doc else None
+
+    def do_pedido(self, pedido_id: str) -> Envio | None:
+        doc = self.col.find_one({"pedido_id": pedido_id})
+        return self._entity(doc) if doc else None
+
+    def mudar(self, envio_id: str, de: str, para: str, agora: datetime) -> Envio | None:
+        doc = self.col.find_one_and_update(
+            {"_id": parse_oid(envio_id), "status": de},
+            {"$set": {"status": para, "atualizado_em": agora}, "$push": {"historico": {"status": para, "em": agora}}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return self._entity(doc) if doc else None

@@ -39,6 +39,8 @@ class Contexto:
     estoque: Any = None
     pagamentos: Any = None
     gateway: Any = None
+    envios: Any = None
+    publicador: Any = None  # order status changes, for the Java CRM (Redis channel "pedidos")
 
     def proxima_seq(self) -> int | None:
         return self.sequencia() if self.sequencia else None

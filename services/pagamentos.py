@@ -54,9 +54,22 @@ def mudar_status_pedido(ctx: Contexto, pedido_id: str, para: str) -> Pedido:
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
     regras.validar_transicao(pedido.status, para)
-    novo = ctx.pedidos.mudar_status(pedido_id, pedido.status, para, agora())
+    momento = agora()
+    novo = ctx.pedidos.mudar_status(pedido_id, pedido.status, para, momento)
     if novo is None:
         raise Conflito("O pedido mudou ao mesmo tempo; releia e tente de novo.")
+    if ctx.publicador:
+        cliente = ctx.clientes.get(pedido.cliente_id)
+        ctx.publicador.status_do_pedido(
+            {
+                "pedido_id": pedido_id,
+                "cliente_id": pedido.cliente_id,
+                "cliente_java_id": cliente.java_id if cliente else None,
+                "status_anterior": pedido.status,
+                "status": para,
+                "em": momento.isoformat(),
+            }
+        )
     if para == regras.CANCELADO:
         for item in pedido.itens:
             ctx.estoque.liberar(item.produto_id, item.quantidade)
@@ -78,6 +91,7 @@ def _falhar(ctx: Contexto, pagamento: Pagamento, motivo: str, status: str = pg.F
 def _aprovar(ctx: Contexto, pagamento: Pagamento, de: tuple[str, ...], referencia: str | None) -> str:
     if ctx.pagamentos.mudar(pagamento.id, de, pg.PROCESSADO, agora(), referencia=referencia):
         mudar_status_pedido(ctx, pagamento.pedido_id, regras.CONFIRMADO)
+        ctx.despachante.criar_envio(pagamento.pedido_id)  # the "envios" queue takes it from here
     return pg.PROCESSADO
 
 

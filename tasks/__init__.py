@@ -17,10 +17,12 @@ import settings
 from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
+from adapters.publicador import RedisPublicador
+from adapters.redis_client import RedisConnector
 
 logger = logging.getLogger(__name__)
 
-app = Celery("ponte", include=["tasks.sync", "tasks.pagamentos"])
+app = Celery("ponte", include=["tasks.sync", "tasks.pagamentos", "tasks.envios"])
 app.config_from_object("celeryconfig")
 
 
@@ -28,6 +30,7 @@ class _Resources:
     """This worker process's connections, built lazily after fork."""
 
     mongo: MongoConnector | None = None
+    _redis: RedisConnector | None = None
 
     @cache  # noqa: B019 - one instance per process, for the process's life
     def cfg(self) -> dict:
@@ -52,8 +55,20 @@ class _Resources:
 
         return CeleryDespachante(app)
 
+    def redis(self) -> RedisConnector:
+        if self._redis is None:
+            self._redis = RedisConnector(self.cfg()["REDIS_URL"])
+        return self._redis
+
     def contexto(self, ator: str, request_id: str | None = None):
-        return montar_contexto(self.get_mongo().db(), self.hasher(), ator, request_id, despachante=self.despachante())
+        return montar_contexto(
+            self.get_mongo().db(),
+            self.hasher(),
+            ator,
+            request_id,
+            despachante=self.despachante(),
+            publicador=RedisPublicador(self.redis().client),
+        )
 
 
 resources = _Resources()

@@ -33,6 +33,7 @@ from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
 from webapp.cli import dead_letters, keys
 from webapp.clientes.routes import blp as clientes_blp
+from webapp.envios.routes import blp as envios_blp
 from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     carrinhos_blp,
     pedidos_blp,
     pagamentos_blp,
+    envios_blp,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from adapters.contexto import montar_contexto
+from adapters.publicador import RedisPublicador
 from services.contexto import Contexto
 from webapp.security import identidade
 
@@ -22,6 +23,7 @@ def build_contexto(app, ator: str, request_id: str | None = None) -> Contexto:
         request_id,
         sequencia=res.sequencia(),
         despachante=res.despachante(),
+        publicador=RedisPublicador(res.redis.client),
     )
 
 

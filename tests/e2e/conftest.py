@@ -157,7 +157,7 @@ class Pipeline:
 
     def start_worker(self, concurrency: int = 2, name: str = "w", **extra) -> Server:
         cmd = [
-            *(sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", "default,sync,pagamentos"),
+            *(sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", "default,sync,pagamentos,envios"),
             *("-c", str(concurrency), "--loglevel=INFO", "--without-mingle", "--without-gossip"),
             *("-n", f"{name}-{len(self.servers)}@%h"),
         ]

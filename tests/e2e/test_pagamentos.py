@@ -101,3 +101,48 @@ def test_boleto_confirmed_and_boleto_expired(pipeline):
 
     pipeline.wait(expirou, timeout=60, what="expired")
     assert loja.estoque() == 4 - 2  # the paid order keeps its units, the expired one released them
+
+
+def test_whole_path_cart_checkout_payment_shipment_delivery_and_crm_notices(pipeline):
+    import json
+
+    pipeline.start_worker(concurrency=2)
+    loja = Loja(pipeline, estoque=5)
+    avisos = pipeline.redis.pubsub(ignore_subscribe_messages=True)
+    avisos.subscribe("pedidos")
+    pedido = loja.comprar("cartao", "tok_aprova")
+    loja.esperar(pedido["id"], ("confirmado", "processado"))
+    pipeline.wait(lambda: loja.staff.get(f"/pedidos/{pedido['id']}/envio").status_code == 200, what="shipment")
+    envio = loja.staff.get(f"/pedidos/{pedido['id']}/envio").get_json()
+    assert envio["status"] == "preparando" and envio["codigo_rastreio"].startswith("PT")
+    assert loja.staff.patch(f"/envios/{envio['id']}", json={"status": "entregue"}).status_code == 409  # skips a step
+    assert loja.staff.patch(f"/envios/{envio['id']}", json={"status": "enviado"}).status_code == 200
+    assert loja.staff.get(f"/pedidos/{pedido['id']}").get_json()["status"] == "enviado"
+    assert loja.staff.patch(f"/envios/{envio['id']}", json={"status": "entregue"}).status_code == 200
+    assert loja.staff.get(f"/pedidos/{pedido['id']}").get_json()["status"] == "entregue"
+    rastreio = loja.staff.get(f"/envios/{envio['id']}/rastreio").get_json()
+    assert [h["status"] for h in rastreio["historico"]] == ["preparando", "enviado", "entregue"]
+    assert loja.staff.patch(f"/pedidos/{pedido['id']}", json={"status": "cancelado"}).status_code == 409
+
+    recebidos = []
+
+    def todos():
+        while (msg := avisos.get_message(timeout=0.1)) is not None:
+            recebidos.append(json.loads(msg["data"]))
+        return [(m["status_anterior"], m["status"]) for m in recebidos if m["pedido_id"] == pedido["id"]]
+
+    pipeline.wait(lambda: len(todos()) == 3, what="three status notices on the pedidos channel")
+    assert todos() == [("pendente", "confirmado"), ("confirmado", "enviado"), ("enviado", "entregue")]
+    avisos.close()
+
+
+def test_cancelling_a_paid_order_refunds_once_and_releases_stock(pipeline):
+    pipeline.start_worker(concurrency=1)
+    loja = Loja(pipeline, estoque=4)
+    pedido = loja.comprar("cartao", "tok_aprova")
+    loja.esperar(pedido["id"], ("confirmado", "processado"))
+    assert loja.staff.patch(f"/pedidos/{pedido['id']}", json={"status": "cancelado"}).status_code == 200
+    assert loja.status(pedido["id"]) == ("cancelado", "reembolsado")
+    assert loja.estoque() == 4
+    assert loja.db.gateway_simulado.find_one({"_id": f"pedido:{pedido['id']}"})["reembolsado"] is True
+    assert loja.staff.patch(f"/pedidos/{pedido['id']}", json={"status": "cancelado"}).status_code == 409

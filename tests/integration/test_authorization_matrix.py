@@ -65,6 +65,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/pedidos/<pedido_id>/itens", "GET"): (401, 200, 404, 403, 200),
     ("/pedidos/<pedido_id>/pagamento", "GET"): (401, 200, 404, 403, 200),
     ("/pagamentos/<pagamento_id>/confirmacao", "POST"): (401, 403, 403, 403, 200),  # a pix awaiting confirmation
+    ("/pedidos/<pedido_id>", "PATCH"): (401, 403, 403, 403, 200),  # cancel a confirmed order
+    ("/pedidos/<pedido_id>/envio", "GET"): (401, 200, 404, 403, 200),
+    ("/envios/<envio_id>", "GET"): (401, 200, 404, 403, 200),
+    ("/envios/<envio_id>", "PATCH"): (401, 403, 403, 403, 200),
+    ("/envios/<envio_id>/rastreio", "GET"): (401, 200, 404, 403, 200),
 }
 
 SENHA = "senha-de-teste-1"
@@ -106,6 +111,7 @@ class World:
         assert pedido.status_code == 201, pedido.get_data(as_text=True)
         self.pedido = pedido.get_json()["id"]
         self.pagamento = self._pix_aguardando()
+        self.envio = self._segundo_pedido_confirmado_e_enviado()
         assert cliente_a.post("/carrinhos/me/itens", json=linha).status_code == 200
         self.chave = admin.post("/chaves", json={"nome": "alvo", "escopos": []}).get_json()["prefixo"]
         self.rejeitado = self._dead_letter()
@@ -120,6 +126,25 @@ class World:
             pagamento = ctx.pagamentos.do_pedido(self.pedido)
             assert pagamentos.processar(ctx, pagamento.id, ultima_tentativa=True) == "aguardando_confirmacao"
             return pagamento.id
+
+    def _segundo_pedido_confirmado_e_enviado(self) -> str:
+        """Another order of A, paid and confirmed, with its shipment (run in-process)."""
+        from services import envios, pagamentos
+        from webapp.deps import build_contexto
+
+        cliente_a = self.client("cliente A")
+        linha = {"produto_id": self.produto, "quantidade": 1}
+        assert cliente_a.post("/carrinhos/me/itens", json=linha).status_code == 200
+        resp = cliente_a.post("/pedidos", json={"pagamento_metodo": "pix"})
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        pedido = resp.get_json()["id"]
+        with self.app.app_context():
+            ctx = build_contexto(self.app, "sistema:tests")
+            pagamento = ctx.pagamentos.do_pedido(pedido)
+            pagamentos.processar(ctx, pagamento.id, ultima_tentativa=True)
+            pagamentos.confirmar(ctx, pagamento.id)
+            self.pedido_confirmado = pedido
+            return envios.criar(ctx, pedido).id
 
     def _dead_letter(self) -> str:
         from domain.eventos import Envelope
@@ -143,13 +168,16 @@ class World:
             c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
         return c
 
-    def url(self, rule: str) -> str:
+    def url(self, rule: str, method: str = "GET") -> str:
+        # The shipment and status-change routes act on A's confirmed (second) order.
+        pedido = self.pedido_confirmado if "envio" in rule or method == "PATCH" else self.pedido
         return (
             rule.replace("<produto_id>", self.produto)
             .replace("<cliente_id>", self.clientes["A"]["id"])
             .replace("<prefixo>", self.chave)
             .replace("<rejeitado_id>", self.rejeitado)
-            .replace("<pedido_id>", self.pedido)
+            .replace("<envio_id>", self.envio)
+            .replace("<pedido_id>", pedido)
             .replace("<pagamento_id>", self.pagamento)
             .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
             .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
@@ -170,6 +198,8 @@ class World:
             ("/carrinhos/me/itens", "POST"): {"produto_id": self.produto, "quantidade": 2},
             ("/carrinhos/me/itens/<produto_id>", "PATCH"): {"quantidade": 3},
             ("/pedidos", "POST"): {"pagamento_metodo": "boleto"},
+            ("/pedidos/<pedido_id>", "PATCH"): {"status": "cancelado"},
+            ("/envios/<envio_id>", "PATCH"): {"status": "enviado"},
         }
         return bodies.get((rule, method))
 
@@ -196,7 +226,7 @@ def test_access_matrix(app, rule, method):
     for caller in CALLERS:
         # Each caller acts on an untouched world: deletes and logouts do not leak.
         world = World(app) if caller != CALLERS[0] and method in ("DELETE", "POST", "PUT", "PATCH") else world
-        resp = world.client(caller).open(world.url(rule), method=method, json=world.body(rule, method))
+        resp = world.client(caller).open(world.url(rule, method), method=method, json=world.body(rule, method))
         got.append(resp.status_code)
         if resp.status_code >= 400:
             assert resp.get_json()["code"] == resp.status_code

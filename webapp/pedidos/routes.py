@@ -6,13 +6,15 @@ from flask.views import MethodView
 
 from domain.pedidos import PedidoFiltro
 from domain.seguranca import SO_CLIENTE, cliente_ou_staff, staff
-from services import pagamentos, pedidos
+from services import envios, pagamentos, pedidos
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto, paginar
+from webapp.envios.schemas import EnvioSchema
 from webapp.pedidos.schemas import (
     CheckoutSchema,
     IdempotencyHeaderSchema,
     ItensDoPedidoSchema,
+    MudancaPedidoSchema,
     PagamentoSchema,
     PedidoQueryArgsSchema,
     PedidoSchema,
@@ -24,7 +26,7 @@ blp = Blueprint("pedidos", __name__, url_prefix="/pedidos", description="Pedidos
 LEITURA = cliente_ou_staff("pedidos:read")
 
 
-def _dono() -> str | None:
+def dono() -> str | None:
     """The customer whose data this request may see; None for staff (everything)."""
     ident = identidade()
     return ident.id if ident.tipo == "cliente" else None
@@ -38,7 +40,7 @@ class Pedidos(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List orders (a customer's own; staff: all, filterable by customer)"""
-        filtro = PedidoFiltro(**{**args, "cliente_id": _dono() or args.get("cliente_id")})
+        filtro = PedidoFiltro(**{**args, "cliente_id": dono() or args.get("cliente_id")})
         return paginar(pagination_parameters, pedidos.listar, filtro)
 
     @acesso(SO_CLIENTE)
@@ -66,7 +68,23 @@ class PedidoPorId(MethodView):
     @blp.response(200, PedidoSchema)
     def get(self, pedido_id):
         """One order (another customer's is 404)"""
-        return pedidos.obter(contexto(), pedido_id, _dono())
+        return pedidos.obter(contexto(), pedido_id, dono())
+
+    @acesso(staff("pedidos:write"))
+    @blp.arguments(MudancaPedidoSchema)
+    @blp.response(200, PedidoSchema)
+    def patch(self, dados, pedido_id):
+        """Change an order's status along the state machine (cancelling a paid order refunds it)"""
+        return pagamentos.mudar_status_pedido(contexto(), pedido_id, dados["status"])
+
+
+@blp.route("/<pedido_id>/envio")
+class EnvioDoPedido(MethodView):
+    @acesso(LEITURA)
+    @blp.response(200, EnvioSchema)
+    def get(self, pedido_id):
+        """The shipment of one order"""
+        return envios.do_pedido(contexto(), pedido_id, dono())
 
 
 @blp.route("/<pedido_id>/itens")
@@ -75,7 +93,7 @@ class ItensDoPedido(MethodView):
     @blp.response(200, ItensDoPedidoSchema)
     def get(self, pedido_id):
         """The items of one order, as bought"""
-        return pedidos.obter(contexto(), pedido_id, _dono())
+        return pedidos.obter(contexto(), pedido_id, dono())
 
 
 @blp.route("/<pedido_id>/pagamento")
@@ -84,7 +102,7 @@ class PagamentoDoPedido(MethodView):
     @blp.response(200, PagamentoSchema)
     def get(self, pedido_id):
         """The payment of one order"""
-        return pedidos.pagamento_do_pedido(contexto(), pedido_id, _dono())
+        return pedidos.pagamento_do_pedido(contexto(), pedido_id, dono())
 
 
 pagamentos_blp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos", description="Pagamentos")

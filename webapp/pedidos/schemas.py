@@ -69,6 +69,10 @@ class IdempotencyHeaderSchema(ma.Schema):
     )
 
 
+class MudancaPedidoSchema(ma.Schema):
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUS))
+
+
 class PedidoQueryArgsSchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(STATUS))
     cliente_id = ma.fields.String(validate=validate.Length(max=64), metadata={"description": "Só para staff."})

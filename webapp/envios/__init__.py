@@ -1,0 +1,1 @@
+"""``/envios``: shipments and their tracking history."""
