@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGAMENTO_RETRY_MAX_S": 30,
     "PAGAMENTO_EXPIRA_S": 3 * 24 * 3600,  # unpaid boleto/pix orders are cancelled after this
     "PAGAMENTO_VERIFICAR_S": 60,  # how often beat looks for expired or stuck payments
+    "CARRINHO_JAVA_PAGAMENTO": "boleto",  # the CRM sends no payment data
 }
 
 # Used only outside production so that tests and a bare `flask run` work; production

@@ -169,6 +169,10 @@ class MongoProdutoRepository(MongoRepository):
             query["java_id"] = filtro.java_id
         return self._page(query, filtro.ordem, offset, limit)
 
+    def by_java_id(self, java_id: int) -> Produto | None:
+        doc = self.col.find_one({"java_id": java_id, **self.visible})
+        return self.to_entity(doc) if doc else None
+
     def hide(self, produto_id: str, agora: datetime, versao: int | None, seq: int | None = None) -> bool:
         query = self._match(produto_id, versao, seq)
         if query is None:
@@ -221,6 +225,10 @@ class MongoClienteRepository(MongoRepository):
         if filtro.nome:
             query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.nome))}
         return self._page(query, filtro.ordem, offset, limit)
+
+    def by_java_id(self, java_id: int) -> Cliente | None:
+        doc = self.col.find_one({"java_id": java_id})
+        return self.to_entity(doc) if doc else None
 
     def by_email(self, email_norm: str) -> Cliente | None:
         doc = self.col.find_one({"email_norm": email_norm})

@@ -243,3 +243,34 @@ def triagem(canal: str, payload: str) -> str | None:
     elif not isinstance(dados, list):
         return "formato desconhecido: esperado uma lista de itens do carrinho"
     return None
+
+
+@dataclass(frozen=True)
+class CarrinhoJava:
+    cliente_java_id: int
+    quantidades: dict[int, int]  # CRM product id -> quantity (repeated lines summed)
+
+
+def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
+    """A finalized cart on ``carrinho:<clienteId>``: a list of ``{produto{id,...}, quantidade}``."""
+    from domain.carrinhos import QUANTIDADE_MAXIMA
+
+    sufixo = canal[len(PREFIXO_CARRINHO) :]
+    if not sufixo.isdigit() or not 0 < int(sufixo) <= JAVA_INT_MAX:
+        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]}")
+    dados = ler_json(payload)
+    if not isinstance(dados, list) or not dados:
+        raise EventoInvalido("formato desconhecido: esperado uma lista não vazia de itens")
+    quantidades: dict[int, int] = {}
+    for item in dados:
+        produto = item.get("produto") if isinstance(item, dict) else None
+        pid = produto.get("id") if isinstance(produto, dict) else None
+        qtd = item.get("quantidade") if isinstance(item, dict) else None
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise EventoInvalido("item sem id de produto do CRM")
+        if isinstance(qtd, bool) or not isinstance(qtd, int) or qtd < 1:
+            raise EventoInvalido(f"quantidade inválida para o produto {pid}")
+        quantidades[pid] = quantidades.get(pid, 0) + qtd
+    if any(q > QUANTIDADE_MAXIMA for q in quantidades.values()):
+        raise EventoInvalido(f"quantidade acima de {QUANTIDADE_MAXIMA} por produto")
+    return CarrinhoJava(int(sufixo), quantidades)

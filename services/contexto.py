@@ -41,6 +41,7 @@ class Contexto:
     gateway: Any = None
     envios: Any = None
     publicador: Any = None  # order status changes, for the Java CRM (Redis channel "pedidos")
+    carrinho_java_pagamento: str = "boleto"
 
     def proxima_seq(self) -> int | None:
         return self.sequencia() if self.sequencia else None

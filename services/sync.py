@@ -11,9 +11,11 @@ import logging
 
 from domain import eventos
 from domain.errors import Conflito, NaoEncontrado
-from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, Envelope, EventoInvalido
+from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Envelope, EventoInvalido
+from domain.pedidos import EstoqueInsuficiente
 from domain.rejeitados import DESCARTADO, PENDENTE, REENVIADO, EventoRejeitado, RejeitadoFiltro
 from domain.texto import chave_busca
+from services import pagamentos, pedidos
 from services.common import agora
 from services.contexto import Contexto
 
@@ -26,6 +28,8 @@ def aplicar(ctx: Contexto, env: Envelope) -> dict:
         return _produto(ctx, env)
     if env.canal == CANAL_CLIENTES:
         return _cliente(ctx, env)
+    if env.canal.startswith(PREFIXO_CARRINHO):
+        return _carrinho(ctx, env)
     raise EventoInvalido(f"canal sem consumidor: {env.canal}")
 
 
@@ -83,6 +87,37 @@ def _cliente(ctx: Contexto, env: Envelope) -> dict:
     if resultado != "obsoleto":
         ctx.auditar("cliente", f"java:{ev.java_id}", resultado, campos)
     return {"resultado": resultado, "acao": "cliente", "crm_id": ev.java_id}
+
+
+def _carrinho(ctx: Contexto, env: Envelope) -> dict:
+    """A cart the CRM finalized becomes an order through the very checkout of the API
+    (``services.pedidos.fazer_pedido``), exactly once per message (keyed by event id)."""
+    carrinho = eventos.decodificar_carrinho(env.canal, env.payload)
+    cliente = ctx.clientes.by_java_id(carrinho.cliente_java_id)
+    if cliente is None:
+        raise EventoInvalido(f"cliente do CRM desconhecido: {carrinho.cliente_java_id}")
+    quantidades = {}
+    for java_id, quantidade in sorted(carrinho.quantidades.items()):
+        produto = ctx.produtos.by_java_id(java_id)
+        if produto is None:
+            raise EventoInvalido(f"produto do CRM desconhecido ou fora do catálogo: {java_id}")
+        quantidades[produto.id] = quantidade
+    escopo = f"java-carrinho:{cliente.id}"
+    anterior = ctx.idempotencia.iniciar(escopo, env.event_id, pedidos.hash_do_corpo({"p": env.payload}), agora())
+    if anterior:
+        return {"resultado": "obsoleto", "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": anterior}
+    try:
+        pedido = pedidos.fazer_pedido(ctx, cliente.id, quantidades, ctx.carrinho_java_pagamento)
+        pagamento = pagamentos.criar(ctx, pedido, None)
+    except EstoqueInsuficiente as exc:
+        ctx.idempotencia.abandonar(escopo, env.event_id)
+        raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}") from None
+    except Exception:
+        ctx.idempotencia.abandonar(escopo, env.event_id)
+        raise
+    ctx.idempotencia.concluir(escopo, env.event_id, pedido.id, agora())
+    pagamentos.enfileirar(ctx, pagamento)
+    return {"resultado": "pedido_criado", "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": pedido.id}
 
 
 # -- dead letters -------------------------------------------------------------

@@ -68,6 +68,7 @@ class _Resources:
             request_id,
             despachante=self.despachante(),
             publicador=RedisPublicador(self.redis().client),
+            carrinho_java_pagamento=self.cfg()["CARRINHO_JAVA_PAGAMENTO"],
         )
 
 

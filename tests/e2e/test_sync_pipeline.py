@@ -41,7 +41,6 @@ def test_each_java_file_published_ends_in_the_expected_state(pipeline):
                  "produtos-big-price"):  # fmt: skip
         r.publish("produtos", java(f"{name}.json"))
     r.publish("canal-clientes", java("canal-clientes.json"))
-    r.publish("carrinho:3", java("carrinho-3.json"))
 
     pipeline.wait(lambda: len(pipeline.api_get("/produtos")) == 4, what="4 visible products")
     por_id = {p["java_id"]: p for p in pipeline.api_get("/produtos?sort=nome")}
@@ -52,11 +51,17 @@ def test_each_java_file_published_ends_in_the_expected_state(pipeline):
     # The customer: stored with its CRM id, password hashed (it logs in), never in clear.
     login = pipeline.app.test_client().post("/auth/login", json={"email": "maria@example.com", "senha": "s3nh@Forte"})
     assert login.status_code == 200
-    # A cart has no consumer yet: kept as a dead letter, not lost.
+    # With the customer and products synced, the CRM's finished cart becomes an order.
     from pymongo import MongoClient
 
     db = MongoClient(pipeline.mongo_uri)[pipeline.db_name]
-    pipeline.wait(lambda: db.eventos_rejeitados.count_documents({"canal": "carrinho:3"}) == 1, what="cart dead letter")
+    r.publish("carrinho:3", java("carrinho-3.json"))
+    pipeline.wait(lambda: db.pedidos.count_documents({}) == 1, what="the order of the CRM's cart")
+    pedido = db.pedidos.find_one()
+    assert sorted((i["nome"], i["quantidade"]) for i in pedido["itens"]) == sorted(
+        [("Notebook Gamer", 1), ("Café <Premium> & \"Moído\" = 1'kg'", 3)]
+    )
+    assert pedido["pagamento_metodo"] == "boleto" and pedido["endereco"]["cidade"] == "Goiânia"
     cliente = json.dumps(db.clientes.find_one({"java_id": 3}), default=str)
     assert "s3nh@Forte" not in cliente
     for server in pipeline.servers:

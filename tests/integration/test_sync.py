@@ -213,3 +213,42 @@ def test_crm_changes_are_audited_as_the_java_system(ctx, client):
     registros = client.get("/auditoria?ator=sistema:java").get_json()
     assert registros[0]["recurso"] == "produto" and registros[0]["acao"] == "atualizado"
     assert Decimal("1.00") == Decimal(str(client.get("/produtos?java_id=40").get_json()[0]["preco"]))
+
+
+def test_java_cart_becomes_an_order_through_the_same_checkout_exactly_once(ctx, db):
+    sync.aplicar(ctx, env(java("canal-clientes.json"), ctx.proxima_seq(), canal="canal-clientes"))
+    sync.aplicar(
+        ctx, env(produto("atualizado", 7, nome="Notebook Gamer", preco="4299.0", estoque=10), ctx.proxima_seq())
+    )
+    sync.aplicar(ctx, env(produto("atualizado", 9, nome="Café", preco="19.99", estoque=100), ctx.proxima_seq()))
+    carrinho = env(java("carrinho-3.json"), ctx.proxima_seq(), canal="carrinho:3")
+    resultado = sync.aplicar(ctx, carrinho)
+    assert resultado["resultado"] == "pedido_criado"
+    pedido = db.pedidos.find_one()
+    assert pedido["total"].to_decimal() == Decimal("4358.97")  # 4299.00 + 3 x 19.99, exactly
+    assert pedido["pagamento_metodo"] == "boleto" and pedido["status"] == "pendente"
+    assert db.produtos.find_one({"java_id": 9})["estoque"] == 97
+    assert db.pagamentos.count_documents({"pedido_id": str(pedido["_id"])}) == 1
+    # Redelivered: no second order, no second reservation.
+    assert sync.aplicar(ctx, carrinho)["resultado"] == "obsoleto"
+    assert db.pedidos.count_documents({}) == 1 and db.produtos.find_one({"java_id": 9})["estoque"] == 97
+
+
+@pytest.mark.parametrize(
+    ("canal", "payload", "motivo"),
+    [
+        ("carrinho:99", '[{"produto":{"id":7},"quantidade":1}]', "cliente do CRM desconhecido"),
+        ("carrinho:3", '[{"produto":{"id":12345},"quantidade":1}]', "produto do CRM desconhecido"),
+        ("carrinho:3", '[{"produto":{"id":7},"quantidade":0}]', "quantidade inválida"),
+        ("carrinho:3", "[]", "lista não vazia"),
+        ("carrinho:abc", '[{"produto":{"id":7},"quantidade":1}]', "sem id de cliente"),
+        ("carrinho:3", '[{"produto":{"id":7},"quantidade":50}]', "estoque insuficiente"),
+    ],
+)
+def test_java_cart_problems_are_refused_with_a_reason(ctx, db, canal, payload, motivo):
+    sync.aplicar(ctx, env(java("canal-clientes.json"), ctx.proxima_seq(), canal="canal-clientes"))
+    sync.aplicar(ctx, env(produto("atualizado", 7, estoque=10), ctx.proxima_seq()))
+    with pytest.raises(EventoInvalido, match=motivo):
+        sync.aplicar(ctx, env(payload, ctx.proxima_seq(), canal=canal))
+    assert db.pedidos.count_documents({}) == 0
+    assert db.produtos.find_one({"java_id": 7})["estoque"] == 10
