@@ -79,6 +79,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "carrinhos": [IndexModel([("atualizado_em", DESCENDING)], name="lista_atualizado")],
     "envios": [IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True)],
+    "idempotencia": [IndexModel([("criado_em", ASCENDING)], name="por_idade")],
     "pagamentos": [
         IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True),
         IndexModel([("status", ASCENDING), ("criado_em", ASCENDING)], name="por_status"),

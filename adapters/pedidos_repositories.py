@@ -102,6 +102,19 @@ class MongoPedidoRepository:
         )  # fmt: skip
         return self._entity(doc) if doc else None
 
+    def resumo(self, cliente_id: str | None) -> list[dict]:
+        """Orders and their total value per status (one aggregation)."""
+        match = {"cliente_id": cliente_id} if cliente_id else {}
+        return list(
+            self.col.aggregate(
+                [
+                    {"$match": match},
+                    {"$group": {"_id": "$status", "quantidade": {"$sum": 1}, "valor": {"$sum": "$total"}}},
+                    {"$sort": {"_id": 1}},
+                ]
+            )
+        )
+
     def list(self, filtro: PedidoFiltro, offset: int, limit: int) -> tuple[list[Pedido], int]:
         query: dict = {}
         if filtro.cliente_id:
@@ -144,6 +157,10 @@ class MongoIdempotenciaRepository:
             {"_id": f"{escopo}:{chave}"},
             {"$set": {"estado": "concluido", "pedido_id": pedido_id, "concluido_em": agora}},
         )
+
+    def podar(self, antes_de: datetime) -> int:
+        """Forget keys older than ``antes_de`` (clients retry within minutes, not days)."""
+        return self.col.delete_many({"criado_em": {"$lt": antes_de}}).deleted_count
 
     def abandonar(self, escopo: str, chave: str) -> None:
         self.col.delete_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento"})

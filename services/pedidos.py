@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 
 from domain import pedidos as regras
 from domain.errors import DadosInvalidos, NaoEncontrado
+from domain.money import somar
 from domain.pedidos import EstoqueInsuficiente, Pedido, PedidoFiltro
 from services import pagamentos
 from services.common import agora
@@ -120,6 +122,19 @@ def pagamento_do_pedido(ctx: Contexto, pedido_id: str, cliente_id: str | None = 
     if pagamento is None:
         raise NaoEncontrado("Pagamento não encontrado.")
     return pagamento
+
+
+def resumo(ctx: Contexto, cliente_id: str | None = None) -> dict:
+    """How many orders and how much money per status (a customer: their own)."""
+    linhas = ctx.pedidos.resumo(cliente_id)
+    por_status = {status: {"quantidade": 0, "valor": Decimal("0.00")} for status in regras.STATUS}
+    for linha in linhas:
+        por_status[linha["_id"]] = {"quantidade": linha["quantidade"], "valor": Decimal(str(linha["valor"]))}
+    return {
+        "por_status": por_status,
+        "quantidade": sum(v["quantidade"] for v in por_status.values()),
+        "valor": somar(v["valor"] for k, v in por_status.items() if k != regras.CANCELADO),
+    }
 
 
 def listar(ctx: Contexto, filtro: PedidoFiltro, offset: int, limit: int):

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # A payment still "pendente" this long after checkout lost its task: enqueue it again.
 PARADO_APOS = timedelta(minutes=5)
+# Idempotency-Key records are kept this long, then pruned.
+IDEMPOTENCIA_DURA = timedelta(hours=24)
 
 
 @app.task(name="tasks.pagamentos.processar", bind=True, max_retries=None)
@@ -45,6 +47,9 @@ def verificar() -> dict:
     agora_ = agora()
     expirados = pagamentos.expirar(ctx, agora_ - timedelta(seconds=cfg["PAGAMENTO_EXPIRA_S"]))
     reenfileirados = pagamentos.reenfileirar_parados(ctx, agora_ - PARADO_APOS)
-    if expirados or reenfileirados:
-        logger.info("pagamentos: %d expirados, %d reenfileirados", expirados, reenfileirados)
-    return {"expirados": expirados, "reenfileirados": reenfileirados}
+    podadas = ctx.idempotencia.podar(agora_ - IDEMPOTENCIA_DURA)
+    if expirados or reenfileirados or podadas:
+        logger.info(
+            "pagamentos: %d expirados, %d reenfileirados; %d chaves podadas", expirados, reenfileirados, podadas
+        )
+    return {"expirados": expirados, "reenfileirados": reenfileirados, "chaves_podadas": podadas}

@@ -14,6 +14,7 @@ import signal
 import pytest
 
 from adapters.despachante import CeleryDespachante, celery_produtor
+from tests.conftest import make_key
 from tests.helpers import JAVA_EVENTS, alive, descendants
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +63,15 @@ def test_each_java_file_published_ends_in_the_expected_state(pipeline):
         [("Notebook Gamer", 1), ("Café <Premium> & \"Moído\" = 1'kg'", 3)]
     )
     assert pedido["pagamento_metodo"] == "boleto" and pedido["endereco"]["cidade"] == "Goiânia"
+    # Staff confirm the boleto: the order is confirmado and its shipment is created.
+    staff = pipeline.app.test_client()
+    staff.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_key(pipeline.app, ('admin',), 'e2e')}"
+    pid = str(pedido["_id"])
+    pipeline.wait(lambda: staff.get(f"/pedidos/{pid}/pagamento").get_json()["status"] == "aguardando_confirmacao")
+    pagamento = staff.get(f"/pedidos/{pid}/pagamento").get_json()
+    assert staff.post(f"/pagamentos/{pagamento['id']}/confirmacao").status_code == 200
+    assert staff.get(f"/pedidos/{pid}").get_json()["status"] == "confirmado"
+    pipeline.wait(lambda: staff.get(f"/pedidos/{pid}/envio").status_code == 200, what="shipment of the CRM's order")
     cliente = json.dumps(db.clientes.find_one({"java_id": 3}), default=str)
     assert "s3nh@Forte" not in cliente
     for server in pipeline.servers:

@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/pagamentos/<pagamento_id>/confirmacao", "POST"): (401, 403, 403, 403, 200),  # a pix awaiting confirmation
     ("/pedidos/<pedido_id>", "PATCH"): (401, 403, 403, 403, 200),  # cancel a confirmed order
     ("/pedidos/<pedido_id>/envio", "GET"): (401, 200, 404, 403, 200),
+    ("/pedidos/resumo", "GET"): (401, 200, 200, 403, 200),
     ("/envios/<envio_id>", "GET"): (401, 200, 404, 403, 200),
     ("/envios/<envio_id>", "PATCH"): (401, 403, 403, 403, 200),
     ("/envios/<envio_id>/rastreio", "GET"): (401, 200, 404, 403, 200),

@@ -146,3 +146,31 @@ def test_orders_are_private_to_their_customer(app, loja, client):
     assert client.get("/pedidos?status=entregue").get_json() == []
     leitor = make_key(app, ("pedidos:read",), "leitor")
     assert app.test_client().get("/pedidos", headers={"Authorization": f"Bearer {leitor}"}).status_code == 200
+
+
+def test_summary_per_status_own_for_customers_all_for_staff(app, loja, client):
+    por(loja, loja.cafe, 2)
+    loja.cliente.post("/pedidos", json={"pagamento_metodo": "pix"})
+    outro = cliente_logado(app, "joao@example.com")
+    outro.post("/carrinhos/me/itens", json={"produto_id": loja.cha["id"], "quantidade": 1})
+    outro.post("/pedidos", json={"pagamento_metodo": "pix"})
+    meu = loja.cliente.get("/pedidos/resumo").get_json()
+    assert meu["quantidade"] == 1 and meu["valor"] == Decimal("0.20")
+    assert meu["por_status"]["pendente"] == {"quantidade": 1, "valor": Decimal("0.20")}
+    tudo = client.get("/pedidos/resumo").get_json()
+    assert tudo["quantidade"] == 2 and tudo["valor"] == Decimal("0.40")
+    assert tudo["por_status"]["entregue"]["quantidade"] == 0
+
+
+def test_old_idempotency_records_are_pruned(app, loja, db):
+    from datetime import UTC, datetime, timedelta
+
+    from webapp.deps import build_contexto
+
+    por(loja, loja.cafe, 1)
+    loja.cliente.post("/pedidos", json={"pagamento_metodo": "pix"}, headers={"Idempotency-Key": "k"})
+    with app.app_context():
+        ctx = build_contexto(app, "sistema:tests")
+        assert ctx.idempotencia.podar(datetime.now(UTC) - timedelta(hours=1)) == 0
+        assert ctx.idempotencia.podar(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert db.idempotencia.count_documents({}) == 0

@@ -18,6 +18,7 @@ from webapp.pedidos.schemas import (
     PagamentoSchema,
     PedidoQueryArgsSchema,
     PedidoSchema,
+    ResumoSchema,
 )
 from webapp.security import acesso, identidade
 
@@ -60,6 +61,15 @@ class Pedidos(MethodView):
             token=dados.get("cartao_token"),
         )
         return pedido, 201 if criado else 200
+
+
+@blp.route("/resumo")
+class Resumo(MethodView):
+    @acesso(LEITURA)
+    @blp.response(200, ResumoSchema)
+    def get(self):
+        """Orders and value per status (a customer: their own)"""
+        return pedidos.resumo(contexto(), dono())
 
 
 @blp.route("/<pedido_id>")

@@ -69,6 +69,17 @@ class IdempotencyHeaderSchema(ma.Schema):
     )
 
 
+class LinhaResumoSchema(ma.Schema):
+    quantidade = ma.fields.Integer()
+    valor = Money()
+
+
+class ResumoSchema(ma.Schema):
+    por_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(LinhaResumoSchema))
+    quantidade = ma.fields.Integer()
+    valor = Money(metadata={"description": "Valor dos pedidos não cancelados."})
+
+
 class MudancaPedidoSchema(ma.Schema):
     status = ma.fields.String(required=True, validate=validate.OneOf(STATUS))
 
