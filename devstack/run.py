@@ -76,6 +76,17 @@ def local_secret(env: dict[str, str]) -> None:
     env["SECRET_KEY"] = path.read_text().strip()
 
 
+def flower_auth(env: dict[str, str]) -> None:
+    """Flower always behind basic auth: without FLOWER_BASIC_AUTH, ``var/flower.auth``."""
+    if env.get("FLOWER_BASIC_AUTH"):
+        return
+    path = VAR / "flower.auth"
+    if not path.exists():
+        _write_private(path, f"admin:{secrets.token_urlsafe(18)}\n")
+    env["FLOWER_BASIC_AUTH"] = path.read_text().strip()
+    _say(f"Flower on http://127.0.0.1:{env.get('FLOWER_PORT', '5555')} (user:password in {path})")
+
+
 def first_run_staff_key(env: dict[str, str]) -> None:
     """On first run, create an ``admin`` staff key and keep it in ``var/staff.key``."""
     path = VAR / "staff.key"
@@ -124,6 +135,7 @@ def main() -> int:
     started = embedded_services(env)
     try:
         local_secret(env)
+        flower_auth(env)
         first_run_staff_key(env)
         manager = Manager(Printer(sys.stdout))
         for name, cmd in procfile.processes.items():

@@ -24,8 +24,11 @@ def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n):
         PONTE_LOCAL_MONGO_PORT=mongo_port,
         PONTE_LOCAL_REDIS_PORT=redis_port,
         WEB_CONCURRENCY=1,
+        FLOWER_PORT=procs.free_port(),
     )
+    env.pop("FLOWER_BASIC_AUTH", None)
     server = Server([sys.executable, "-m", "devstack.run"], env, tmp_path / f"run{n}.log")
+    server.flower_url = f"http://127.0.0.1:{env['FLOWER_PORT']}"
     url = f"http://127.0.0.1:{api_port}"
     try:
         wait_for(lambda: http("GET", url + "/ready")[0] == 200, timeout=60, what="launcher /ready")
@@ -71,6 +74,22 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
         r.publish("produtos", (JAVA_EVENTS / "produtos-criado-id0.json").read_bytes())
         visible = wait_for(lambda: http("GET", url + "/produtos?q=notebook")[2], timeout=10, what="CRM product")
         assert visible[0]["nome"] == "Notebook Gamer"
+        # Flower, behind basic auth, shows the worker and every queue it consumes.
+        import base64
+
+        assert wait_for(lambda: http("GET", server.flower_url + "/")[0] == 401, timeout=30, what="flower up")
+        basic = {
+            "Authorization": "Basic "
+            + base64.b64encode((var_dir / "flower.auth").read_text().strip().encode()).decode()
+        }
+        assert http("GET", server.flower_url + "/", headers=basic)[0] == 200
+
+        def filas():
+            status, _, workers = http("GET", server.flower_url + "/api/workers?refresh=1", headers=basic, timeout=20)
+            nomes = {q["name"] for w in (workers or {}).values() for q in w.get("active_queues", [])}
+            return nomes if status == 200 else set()
+
+        assert wait_for(lambda: {"default", "sync", "pagamentos", "envios"} <= filas(), timeout=60, what="queues")
         # The Celery worker of the Procfile is up on the launcher's Redis.
         celery = Celery(broker=f"redis://127.0.0.1:{ports['redis_port']}/0")
         assert wait_for(lambda: celery.control.ping(timeout=1.0), timeout=30, what="celery worker ping")

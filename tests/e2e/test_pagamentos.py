@@ -85,7 +85,7 @@ def test_boleto_confirmed_and_boleto_expired(pipeline):
     pipeline.start_worker(concurrency=2, PAGAMENTO_EXPIRA_S=1)
     loja = Loja(pipeline, estoque=4)
     pago = loja.comprar("boleto")
-    vencido = loja.comprar("pix")
+    vencido = loja.comprar("boleto")
     loja.esperar(pago["id"], ("pendente", "aguardando_confirmacao"))
     loja.esperar(vencido["id"], ("pendente", "aguardando_confirmacao"))
     pagamento = loja.staff.get(f"/pedidos/{pago['id']}/pagamento").get_json()
