@@ -194,40 +194,59 @@ class MongoEstoque:
             self.col.update_one({"_id": oid}, {"$inc": {"estoque": quantidade, "versao": 1}})
 
 
-class MongoPagamentoRepository:
+class _EntidadeComStatus:
+    """What payments and shipments share: a dataclass per document, one per order, and
+    status changes that are atomic and recorded in ``historico``."""
+
+    collection_name: str
+    entity: type
+
     def __init__(self, db: Database):
-        self.col = db["pagamentos"]
+        self.col = db[self.collection_name]
 
-    @staticmethod
-    def _entity(doc: dict) -> Pagamento:
-        campos = {k: doc[k] for k in Pagamento.__dataclass_fields__ if k in doc and k != "id"}
-        return Pagamento(id=str(doc["_id"]), **campos)
+    def _entity(self, doc: dict):
+        campos = {k: doc[k] for k in self.entity.__dataclass_fields__ if k in doc and k != "id"}
+        return self.entity(id=str(doc["_id"]), **campos)
 
-    def add(self, pagamento: Pagamento) -> Pagamento:
-        doc = asdict(pagamento)
+    def _doc(self, entidade) -> dict:
+        doc = asdict(entidade)
         doc.pop("id")
-        doc["_id"] = self.col.insert_one(doc).inserted_id
-        return self._entity(doc)
+        return doc
 
-    def get(self, pagamento_id: str) -> Pagamento | None:
-        oid = parse_oid(pagamento_id)
-        doc = self.col.find_one({"_id": oid}) if oid else None
+    def get(self, entity_id: str, cliente_id: str | None = None):
+        oid = parse_oid(entity_id)
+        if oid is None:
+            return None
+        query = {"_id": oid} if cliente_id is None else {"_id": oid, "cliente_id": cliente_id}
+        doc = self.col.find_one(query)
         return self._entity(doc) if doc else None
 
-    def do_pedido(self, pedido_id: str) -> Pagamento | None:
+    def do_pedido(self, pedido_id: str):
         doc = self.col.find_one({"pedido_id": pedido_id})
         return self._entity(doc) if doc else None
 
-    def mudar(self, pagamento_id: str, de: tuple[str, ...], para: str, agora: datetime, **extra) -> Pagamento | None:
+    def _mudar(self, entity_id: str, de: tuple[str, ...], para: str, agora: datetime, extra: dict):
         """Atomic status change, only from one of ``de``: each transition happens once."""
-        oid = parse_oid(pagamento_id)
         doc = self.col.find_one_and_update(
-            {"_id": oid, "status": {"$in": list(de)}},
+            {"_id": parse_oid(entity_id), "status": {"$in": list(de)}},
             {"$set": {"status": para, "atualizado_em": agora, **extra},
              "$push": {"historico": {"status": para, "em": agora}}},
             return_document=ReturnDocument.AFTER,
         )  # fmt: skip
         return self._entity(doc) if doc else None
+
+
+class MongoPagamentoRepository(_EntidadeComStatus):
+    collection_name = "pagamentos"
+    entity = Pagamento
+
+    def add(self, pagamento: Pagamento) -> Pagamento:
+        doc = self._doc(pagamento)
+        doc["_id"] = self.col.insert_one(doc).inserted_id
+        return self._entity(doc)
+
+    def mudar(self, pagamento_id: str, de: tuple[str, ...], para: str, agora: datetime, **extra) -> Pagamento | None:
+        return self._mudar(pagamento_id, de, para, agora, extra)
 
     def contar_tentativa(self, pagamento_id: str) -> None:
         self.col.update_one({"_id": parse_oid(pagamento_id)}, {"$inc": {"tentativas": 1}})
@@ -243,40 +262,19 @@ class MongoPagamentoRepository:
         return self._desde("pendente", antes_de)
 
 
-class MongoEnvioRepository:
-    def __init__(self, db: Database):
-        self.col = db["envios"]
-
-    @staticmethod
-    def _entity(doc: dict) -> Envio:
-        campos = {k: doc[k] for k in Envio.__dataclass_fields__ if k in doc and k != "id"}
-        return Envio(id=str(doc["_id"]), **campos)
+class MongoEnvioRepository(_EntidadeComStatus):
+    collection_name = "envios"
+    entity = Envio
 
     def criar_para_pedido(self, envio: Envio) -> Envio:
         """One shipment per order: a second call returns the first (idempotent)."""
-        doc = asdict(envio)
-        doc.pop("id")
         found = self.col.find_one_and_update(
-            {"pedido_id": envio.pedido_id}, {"$setOnInsert": doc}, upsert=True, return_document=ReturnDocument.AFTER
+            {"pedido_id": envio.pedido_id},
+            {"$setOnInsert": self._doc(envio)},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
         return self._entity(found)
 
-    def get(self, envio_id: str, cliente_id: str | None = None) -> Envio | None:
-        oid = parse_oid(envio_id)
-        if oid is None:
-            return None
-        query = {"_id": oid} if cliente_id is None else {"_id": oid, "cliente_id": cliente_id}
-        doc = self.col.find_one(query)
-        return self._entity(doc) if doc else None
-
-    def do_pedido(self, pedido_id: str) -> Envio | None:
-        doc = self.col.find_one({"pedido_id": pedido_id})
-        return self._entity(doc) if doc else None
-
     def mudar(self, envio_id: str, de: str, para: str, agora: datetime) -> Envio | None:
-        doc = self.col.find_one_and_update(
-            {"_id": parse_oid(envio_id), "status": de},
-            {"$set": {"status": para, "atualizado_em": agora}, "$push": {"historico": {"status": para, "em": agora}}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return self._entity(doc) if doc else None
+        return self._mudar(envio_id, (de,), para, agora, {})
