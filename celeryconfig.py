@@ -11,6 +11,7 @@ the event's sequence number).
 """
 
 import settings
+from adapters.redis_client import celery_transport_options
 
 _cfg = settings.load()
 
@@ -18,7 +19,11 @@ broker_url = _cfg["REDIS_URL"]
 broker_connection_retry_on_startup = True
 # Redis redelivers a reserved-but-unacknowledged message after this long (a worker
 # killed as a whole); retries always wait less than this (settings.py checks it).
-broker_transport_options = {"visibility_timeout": _cfg["BROKER_VISIBILITY_TIMEOUT_S"]}
+broker_transport_options = {
+    "visibility_timeout": _cfg["BROKER_VISIBILITY_TIMEOUT_S"],
+    # Redis behind Sentinel (REDIS_URL=sentinel://...): Kombu follows the master.
+    **celery_transport_options(_cfg["REDIS_URL"], _cfg["REDIS_SENTINEL_MASTER"]),
+}
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]

@@ -1,8 +1,13 @@
 """gunicorn settings for Ponte's API, all from the environment (see README)."""
 
 import settings
+from adapters import logs
+from adapters.metrics_dir import prepare_multiprocess
 
 _cfg = settings.load()
+# Before any worker forks and before prometheus-client is imported: the workers write
+# their metrics to files in this master's directory, and /metrics sums them.
+prepare_multiprocess(_cfg["METRICS_DIR"], "web")
 
 bind = f"{_cfg['API_HOST']}:{_cfg['API_PORT']}"
 workers = _cfg["WEB_CONCURRENCY"]
@@ -14,6 +19,9 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = _cfg["LOG_LEVEL"].lower()
+# gunicorn's own loggers go through Ponte's handler: JSON lines with the request id.
+logconfig_dict = logs.dict_config(_cfg, "web")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 # The app connects lazily: nothing is opened in the master, so forked workers each
 # build their own MongoClient and Redis pool on first use.
 preload_app = False
@@ -25,3 +33,10 @@ control_socket_disable = True
 if _cfg["TLS_CERTFILE"]:
     certfile = _cfg["TLS_CERTFILE"]
     keyfile = _cfg["TLS_KEYFILE"]
+
+
+def child_exit(_server, worker):
+    # Live-process gauges of a dead worker must stop counting (counters are kept).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -9,6 +9,7 @@ falling back to a localhost default.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_HOST": "127.0.0.1",
     "REDIS_PORT": 6379,
     "REDIS_DB": 0,
+    "REDIS_SENTINEL_MASTER": "mymaster",  # used when REDIS_URL is sentinel://...;sentinel://...
     "API_HOST": "127.0.0.1",
     "API_PORT": 8000,
     "WEB_CONCURRENCY": 2,
@@ -33,6 +35,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",  # json (one object per line) or text
+    "LOG_FILE": None,  # optional; {role} and {pid} are replaced (one file per process)
+    "LOG_FILE_MAX_BYTES": 10 * 1024 * 1024,
+    "LOG_FILE_BACKUPS": 5,
+    # -- monitoring -----------------------------------------------------------------
+    "METRICS_DIR": None,  # Prometheus multiprocess files, shared by the host's processes
+    "WORKER_METRICS_PORT": 0,  # >0: a Celery worker also serves /metrics on this port
+    "WORKER_HEARTBEAT_S": 10,  # how often a worker announces its queues for /ready
     # -- security ---------------------------------------------------------------
     "SECRET_KEY": None,  # signs customer tokens; required (and strong) in production
     "TOKEN_TTL_S": 900,
@@ -82,6 +92,10 @@ _INTS = {
     "WEB_THREADS",
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
+    "LOG_FILE_MAX_BYTES",
+    "LOG_FILE_BACKUPS",
+    "WORKER_METRICS_PORT",
+    "WORKER_HEARTBEAT_S",
     "TOKEN_TTL_S",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_S",
@@ -106,6 +120,8 @@ _INTS = {
 REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 
 ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -127,6 +143,8 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
             cfg[key] = int(cfg[key])
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be an integer, got {cfg[key]!r}") from None
+
+    _parse_observability(cfg)
 
     if cfg["PONTE_ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"PONTE_ENV must be one of {', '.join(ENVIRONMENTS)}")
@@ -168,6 +186,20 @@ def _check_production(cfg: dict[str, Any], explicit: set[str]) -> None:
 def lista(valor: str) -> list[str]:
     """A comma-separated setting as a list (blank items dropped)."""
     return [item.strip() for item in str(valor or "").split(",") if item.strip()]
+
+
+def _parse_observability(cfg: dict[str, Any]) -> None:
+    cfg["LOG_FORMAT"] = str(cfg["LOG_FORMAT"]).lower()
+    if cfg["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    cfg["LOG_LEVEL"] = str(cfg["LOG_LEVEL"]).upper()
+    if cfg["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    if not cfg["METRICS_DIR"]:
+        # Shared by every Ponte process of this user on this host (see adapters.metrics).
+        cfg["METRICS_DIR"] = os.path.join(tempfile.gettempdir(), f"ponte-metrics-{os.getuid()}")
+    if cfg["WORKER_HEARTBEAT_S"] < 1 or cfg["WORKER_METRICS_PORT"] < 0:
+        raise ConfigError("WORKER_HEARTBEAT_S must be >= 1 and WORKER_METRICS_PORT >= 0")
 
 
 def _parse_security(cfg: dict[str, Any]) -> None:

@@ -7,6 +7,9 @@ Tasks are sent by name, so a producer imports no task code; every sync task goes
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import before_task_publish
+
+from adapters import logs
 
 TASK_APLICAR = "tasks.sync.aplicar_evento"
 TASK_REJEITAR = "tasks.sync.rejeitar_evento"
@@ -15,6 +18,18 @@ TASK_PAGAMENTO = "tasks.pagamentos.processar"
 FILA_PAGAMENTOS = "pagamentos"
 TASK_ENVIO = "tasks.envios.criar"
 FILA_ENVIOS = "envios"
+# Every queue a Ponte worker may consume (celeryconfig routes tasks to them).
+FILAS = ("default", FILA_SYNC, FILA_PAGAMENTOS, FILA_ENVIOS)
+
+
+@before_task_publish.connect
+def _propagar_contexto(headers=None, **_):
+    """Every task published while a request or event is in hand inherits its ids."""
+    if headers is None:
+        return
+    for key, value in logs.current().items():
+        if key in logs.PROPAGATED:
+            headers.setdefault(key, value)
 
 
 def celery_produtor(redis_url: str) -> Celery:

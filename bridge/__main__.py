@@ -6,18 +6,20 @@ import logging
 import signal
 import sys
 
-import redis
-
 import settings
+from adapters import logs
 from adapters.despachante import CeleryDespachante, celery_produtor
 from adapters.passwords import Argon2Hasher
+from adapters.redis_client import redis_from_url
 from bridge.core import Bridge, BridgeConfig
 
 logger = logging.getLogger("bridge")
 
 
 def build(cfg: dict) -> Bridge:
-    client = redis.Redis.from_url(cfg["REDIS_URL"], health_check_interval=30, socket_connect_timeout=5)
+    client = redis_from_url(
+        cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], health_check_interval=30, socket_connect_timeout=5
+    )
     hasher = Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
     return Bridge(
         client,
@@ -36,9 +38,7 @@ def build(cfg: dict) -> Bridge:
 
 def main() -> int:
     cfg = settings.load()
-    logging.basicConfig(
-        level=cfg["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout
-    )
+    logs.configure(cfg, "bridge")
     bridge = build(cfg)
 
     def _stop(signum, _frame):

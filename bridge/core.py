@@ -31,6 +31,7 @@ import redis
 import simplejson
 from redis.exceptions import ResponseError
 
+from adapters import logs
 from adapters.sequencia import chave_sequencia
 from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, ler_json, resumo, sem_senha, triagem
 
@@ -54,6 +55,19 @@ class BridgeConfig:
     @property
     def stats_key(self) -> str:
         return f"{self.prefix}:bridge:stats"
+
+    @property
+    def alive_key(self) -> str:
+        return alive_key(self.prefix, self.consumer)
+
+
+ALIVE_EVERY_S = 5.0
+ALIVE_TTL_S = 15
+
+
+def alive_key(prefix: str, consumer: str) -> str:
+    """Where a bridge says it is alive (``python -m bridge.healthcheck`` reads it)."""
+    return f"{prefix}:bridge:alive:{consumer}"
 
 
 class Stats:
@@ -99,10 +113,21 @@ class Bridge:
         self.lock = client.lock(cfg.lock_key, timeout=cfg.lock_ttl_ms / 1000, blocking=False, thread_local=False)
         self.leading = threading.Event()
         self._seq_key = chave_sequencia(cfg.prefix)
+        self._alive_at = -ALIVE_EVERY_S
 
     # -- one message -------------------------------------------------------------
     def handle(self, canal: str, raw: bytes | str, origem: str, event_id: str | None = None) -> Envelope:
         """Wrap one message in an envelope and enqueue it (or its dead letter)."""
+        event_id = event_id or uuid.uuid4().hex
+        # The event id is this message's request id: the task it becomes (and any order,
+        # payment or shipment task that follows) logs it, so one grep follows the event.
+        token = logs.bind(request_id=event_id, event_id=event_id)
+        try:
+            return self._handle(canal, raw, origem, event_id)
+        finally:
+            logs.reset(token)
+
+    def _handle(self, canal: str, raw: bytes | str, origem: str, event_id: str) -> Envelope:
         inicio = time.monotonic()
         self.stats.add("recebidos")
         motivo = None
@@ -117,7 +142,7 @@ class Bridge:
         if motivo is None and canal == CANAL_CLIENTES:
             payload, motivo = self._sem_senha_em_claro(payload)
         env = Envelope(
-            event_id=event_id or uuid.uuid4().hex,
+            event_id=event_id,
             canal=canal,
             payload=payload if motivo is None else sem_senha(payload),
             recebido_em=datetime.now(UTC).isoformat(),
@@ -159,6 +184,7 @@ class Bridge:
         """Until ``stop``: become leader when possible, then take input."""
         logger.info("bridge %s started (standby until it holds the leader lock)", self.cfg.consumer)
         while not self.stop.is_set():
+            self._alive("standby")
             if not self.lock.acquire(blocking=False):
                 self.stop.wait(poll_s)
                 continue
@@ -195,11 +221,23 @@ class Bridge:
         for t in workers:
             t.start()
         while not (self.stop.is_set() or lost.is_set()):
+            self._alive("leader")
             self.stop.wait(0.2)
         for t in workers[1:]:
             t.join()
         done.set()
         workers[0].join()
+
+    def _alive(self, papel: str) -> None:
+        """Refresh this bridge's liveness key at most every ALIVE_EVERY_S."""
+        now = time.monotonic()
+        if now - self._alive_at < ALIVE_EVERY_S:
+            return
+        try:
+            self.client.set(self.cfg.alive_key, papel, ex=ALIVE_TTL_S)
+            self._alive_at = now
+        except redis.RedisError as exc:  # the health check will report it
+            logger.warning("bridge liveness not written: %s", exc)
 
     def _running(self, lost: threading.Event) -> bool:
         return not (self.stop.is_set() or lost.is_set())

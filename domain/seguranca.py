@@ -24,6 +24,7 @@ ESCOPOS = (
     "pedidos:write",
     "audit:read",
     "eventos",
+    "metrics:read",
     "admin",
 )
 ADMIN = "admin"

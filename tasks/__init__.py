@@ -8,17 +8,27 @@ prefork pool forks (``worker_process_init``).
 from __future__ import annotations
 
 import logging
+import sys
 from functools import cache
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 import settings
+from adapters.metrics_dir import prepare_multiprocess
+
+if "worker" in sys.argv[1:]:
+    # Celery imports this module in the worker's main process before it forks the pool;
+    # prometheus-client must learn its multiprocess directory before it is imported
+    # (by tasks.observability below), so the pool's children report through files.
+    prepare_multiprocess(settings.load()["METRICS_DIR"], "worker")
+
 from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
 from adapters.publicador import RedisPublicador
 from adapters.redis_client import RedisConnector
+from tasks import observability
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +67,7 @@ class _Resources:
 
     def redis(self) -> RedisConnector:
         if self._redis is None:
-            self._redis = RedisConnector(self.cfg()["REDIS_URL"])
+            self._redis = RedisConnector(self.cfg()["REDIS_URL"], master=self.cfg()["REDIS_SENTINEL_MASTER"])
         return self._redis
 
     def contexto(self, ator: str, request_id: str | None = None):
@@ -73,6 +83,7 @@ class _Resources:
 
 
 resources = _Resources()
+observability.install(app, resources.cfg)
 
 
 @worker_process_init.connect

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, request
@@ -17,7 +18,8 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
-from adapters.despachante import CeleryDespachante, celery_produtor
+from adapters import metrics
+from adapters.despachante import FILAS, CeleryDespachante, celery_produtor
 from adapters.lockout import RedisLoginGuard
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
@@ -25,7 +27,7 @@ from adapters.redis_client import RedisConnector
 from adapters.repositories import MongoChaveRepository
 from adapters.sequencia import RedisSequencia
 from adapters.tokens import JwtTokens
-from webapp import docs, errors, limits, security
+from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
@@ -88,6 +90,13 @@ class Resources:
             self._celery = celery_produtor(self.cfg["REDIS_URL"])
         return CeleryDespachante(self._celery)
 
+    @cached_property
+    def metrics_registry(self):
+        """What ``GET /metrics`` renders: every process group's files on this host
+        (multiprocess mode) or this process's own metrics, plus scrape-time figures."""
+        state = metrics.StateCollector(lambda: self.redis.client, self.mongo.db, FILAS, self.cfg["REDIS_PREFIX"])
+        return metrics.registry(self.cfg["METRICS_DIR"], extra=[state])
+
     def close(self) -> None:
         self.mongo.close()
         self.redis.close()
@@ -116,7 +125,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ponte"] = Resources(
         cfg=cfg,
         mongo=MongoConnector(cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"]),
-        redis=RedisConnector(cfg["REDIS_URL"]),
+        redis=RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"]),
         hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
     )
 
@@ -129,6 +138,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.assets_bp)
     app.register_blueprint(docs.bp)
 
+    observability.init_app(app)
     # Order matters: rate limits (by address) run before authentication, so that
     # guessing credentials is throttled like anything else.
     limits.init_app(app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp))

@@ -15,15 +15,18 @@ from flask import Flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from adapters.redis_client import limiter_storage
 from webapp.errors import error_body
 
 
 def init_app(app: Flask, *, login_blueprint, exempt_blueprints) -> Limiter:
     cfg = app.config
+    storage_uri, storage_options = limiter_storage(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"])
     limiter = Limiter(
         key_func=get_remote_address,
         default_limits=[cfg["RATELIMIT_DEFAULT"]],
-        storage_uri=cfg["REDIS_URL"],
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         key_prefix=f"{cfg['REDIS_PREFIX']}:rl",
         # Flask-Limiter's own headers would put Retry-After on every response (and
         # overwrite a 503's); Ponte sets it on 429 only, below.

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-import uuid
 
 from flask import Flask, current_app, g, request
 
@@ -37,7 +35,6 @@ SECURITY_SCHEMES = {
     },
 }
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # The OpenAPI security requirement each kind of policy documents.
 _STAFF = [{"chaveStaff": []}, {"chaveStaffHeader": []}]
@@ -130,11 +127,6 @@ def _fail_closed():
         raise SemPermissao("Rota sem regra de acesso declarada.")
 
 
-def _request_id():
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
 # Swagger UI and ReDoc need their own scripts, inline styles (ReDoc injects them),
 # data: images and blob: workers; everything else gets a deny-all policy.
 CSP_API = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -164,7 +156,6 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_request_id)
     app.before_request(_authenticate)
     app.before_request(_fail_closed)
     app.after_request(_security_headers)

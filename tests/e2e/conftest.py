@@ -92,17 +92,18 @@ def create_key_with_cli(env: dict[str, str], *scopes: str) -> str:
 def start_gunicorn(mongo_uri, redis_url, db_name, tmp_path, **extra) -> Server:
     """A real gunicorn serving Ponte in production mode on a free port."""
     port = procs.free_port()
-    env = base_env(
-        MONGO_URI=mongo_uri,
-        MONGO_DB=db_name,
-        REDIS_URL=redis_url,
-        REDIS_PREFIX=f"test:{db_name}",
-        API_PORT=port,
-        WEB_CONCURRENCY=2,
-        PONTE_ENV="production",
-        SECRET_KEY=TEST_SECRET,
-        **extra,
-    )
+    settings = {
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": f"test:{db_name}",
+        "API_PORT": port,
+        "WEB_CONCURRENCY": 2,
+        "PONTE_ENV": "production",
+        "SECRET_KEY": TEST_SECRET,
+        "METRICS_DIR": tmp_path / "metrics",
+    }
+    env = base_env(**(settings | extra))
     server = Server([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env, tmp_path / "web.log")
     server.url = f"http://127.0.0.1:{port}"
     try:
@@ -152,6 +153,7 @@ class Pipeline:
             SYNC_RETRY_MAX_S=2,
             ARGON2_MEMORY_KIB=1024,
             ARGON2_TIME_COST=1,
+            METRICS_DIR=self.tmp_path / "metrics",
             **extra,
         )
 

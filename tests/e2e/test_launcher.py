@@ -83,6 +83,10 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
             + base64.b64encode((var_dir / "flower.auth").read_text().strip().encode()).decode()
         }
         assert http("GET", server.flower_url + "/", headers=basic)[0] == 200
+        # Flower leaves these two open even with auth on; Ponte's flowerconfig.py closes them.
+        for path in ("/metrics", "/healthcheck"):
+            assert http("GET", server.flower_url + path)[0] == 401, path
+            assert http("GET", server.flower_url + path, headers=basic)[0] == 200, path
 
         def filas():
             status, _, workers = http("GET", server.flower_url + "/api/workers?refresh=1", headers=basic, timeout=20)

@@ -22,6 +22,7 @@ CALLERS = ("anonimo", "cliente A", "cliente B", "staff sem escopo", "staff admin
 EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/health", "GET"): (200, 200, 200, 200, 200),
     ("/ready", "GET"): (200, 200, 200, 200, 200),
+    ("/metrics", "GET"): (401, 403, 403, 403, 200),
     ("/openapi.json", "GET"): (200, 200, 200, 200, 200),
     ("/docs", "GET"): (200, 200, 200, 200, 200),
     ("/redoc", "GET"): (200, 200, 200, 200, 200),

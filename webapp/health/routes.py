@@ -1,15 +1,20 @@
-"""``/health``: the process answers. ``/ready``: MongoDB and Redis answer too."""
+"""Probes and metrics: ``/health`` (the process answers), ``/ready`` (MongoDB and Redis
+answer; which queues have live workers) and ``/metrics`` (Prometheus text format)."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import marshmallow as ma
 import pymongo
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from domain.seguranca import PUBLICO
+from adapters import metrics
+from adapters.despachante import FILAS
+from domain.seguranca import PUBLICO, staff
 from webapp.blueprint import Blueprint
 from webapp.security import acesso
 
@@ -25,9 +30,26 @@ class HealthSchema(ma.Schema):
     status = ma.fields.String()
 
 
+class FilaSchema(ma.Schema):
+    workers = ma.fields.Integer(metadata={"description": "workers que consomem a fila (último sinal há < 3 ciclos)"})
+    pendentes = ma.fields.Integer(metadata={"description": "mensagens esperando na fila"})
+
+
 class ReadySchema(ma.Schema):
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "ok, degradado (fila sem worker) ou indisponivel"})
     dependencias = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    filas = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(FilaSchema))
+
+
+def _filas(client, prefix: str, heartbeat_s: int) -> dict:
+    """Live workers and depth per queue in one round trip (workers beat into Redis)."""
+    desde = time.time() - 3 * heartbeat_s
+    with client.pipeline(transaction=False) as pipe:
+        for fila in FILAS:
+            pipe.zcount(f"{prefix}:workers:{fila}", desde, "+inf")
+            pipe.llen(fila)
+        valores = pipe.execute()
+    return {f: {"workers": valores[2 * i], "pendentes": valores[2 * i + 1]} for i, f in enumerate(FILAS)}
 
 
 def _check(nome: str, probe) -> str:
@@ -54,13 +76,31 @@ class Ready(MethodView):
     @blp.response(200, ReadySchema)
     @blp.alt_response(503, schema=ReadySchema, description="Uma dependência não responde")
     def get(self):
-        """MongoDB and Redis are reachable"""
+        """MongoDB and Redis are reachable; live workers per queue"""
         res = current_app.extensions["ponte"]
 
         def mongo():
             with pymongo.timeout(PROBE_TIMEOUT_S):
                 res.mongo.client.admin.command("ping")
 
-        deps = {"mongo": _check("mongo", mongo), "redis": _check("redis", res.redis.client.ping)}
-        ok = all(v == "ok" for v in deps.values())
-        return {"status": "ok" if ok else "indisponivel", "dependencias": deps}, 200 if ok else 503
+        filas: dict = {}
+
+        def redis_():
+            filas.update(_filas(res.redis.client, res.cfg["REDIS_PREFIX"], res.cfg["WORKER_HEARTBEAT_S"]))
+
+        deps = {"mongo": _check("mongo", mongo), "redis": _check("redis", redis_)}
+        if not all(v == "ok" for v in deps.values()):
+            return {"status": "indisponivel", "dependencias": deps, "filas": filas}, 503
+        # The API itself can serve without workers: "degradado" keeps it in rotation.
+        status = "ok" if all(f["workers"] for f in filas.values()) else "degradado"
+        return {"status": status, "dependencias": deps, "filas": filas}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @acesso(staff("metrics:read"))
+    @blp.doc(responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}})
+    def get(self):
+        """Prometheus metrics of this host's Ponte processes"""
+        registry = current_app.extensions["ponte"].metrics_registry
+        return Response(metrics.render(registry), content_type=CONTENT_TYPE_LATEST)

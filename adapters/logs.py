@@ -1,0 +1,178 @@
+"""Logging for every Ponte process: one line per event, JSON by default, with context.
+
+A ``ContextVar`` carries the correlation fields of the work in hand (``request_id``,
+``event_id``, ``task_id``...). The web app binds them per request, the bridge per
+message and the worker per task (``tasks.observability``); a Celery signal copies
+``request_id``/``event_id`` into the headers of every task published while they are
+bound, so ``grep <request id>`` follows one order from the API through every task.
+
+Secrets never reach a log line: a filter masks passwords, bearer tokens and API keys
+in the rendered message and drops sensitive ``extra`` fields, whatever logged them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import logging.config
+import os
+import re
+import socket
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CORRELATION_FIELDS = ("request_id", "event_id", "task_id", "task_name")
+# Headers a published task inherits from the context it was sent from.
+PROPAGATED = ("request_id", "event_id")
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("ponte_log_context", default=_EMPTY)
+
+
+def bind(**fields: str | None) -> contextvars.Token:
+    """Add correlation fields for the work in hand; ``reset`` with the returned token."""
+    merged = dict(_context.get())
+    merged.update({k: str(v) for k, v in fields.items() if v})
+    return _context.set(merged)
+
+
+def reset(token: contextvars.Token) -> None:
+    _context.reset(token)
+
+
+def current() -> Mapping[str, str]:
+    return _context.get()
+
+
+# -- secrets --------------------------------------------------------------------------
+MASK = "***"
+SENSITIVE_KEYS = frozenset(
+    {"senha", "password", "senha_hash", "secret", "secret_key", "token", "access_token", "authorization", "api_key"}
+)
+_SECRET_PATTERNS = (
+    # key=value, key: value, "key": "value" for sensitive keys (JSON, query strings, reprs)
+    re.compile(
+        r"""(?P<k>["']?(?:senha|password|passwd|secret(?:_key)?|token|access_token|api[_-]?key|senha_hash)["']?"""
+        r"""\s*[:=]\s*)(?P<q>["']?)(?P<v>[^"'\s,;&}]+)""",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?P<k>\b(?:Bearer|Basic)\s+)(?P<q>)(?P<v>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE),
+    re.compile(r"(?P<k>X-API-Key\s*[:=]\s*)(?P<q>)(?P<v>\S+)", re.IGNORECASE),
+    # Ponte API keys keep their public prefix (it names the key), never the secret part
+    re.compile(r"(?P<k>\bponte_[0-9a-f]{8}_)(?P<q>)(?P<v>[A-Za-z0-9_-]{16,})"),
+    # argon2 hashes (the bridge hashes CRM passwords): a hash is still an offline-guessing target
+    re.compile(r"(?P<k>)(?P<q>)(?P<v>\$argon2(?:id|i|d)?\$[^\s\"']+)"),
+    # credentials inside URLs: redis://:pw@host, mongodb://user:pw@host
+    re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<q>)(?P<v>[^@\s/]+)(?=@)", re.IGNORECASE),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every recognisable secret replaced by ``***``."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: f"{m['k']}{m['q']}{MASK}", text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the message and in ``extra`` fields, and adds the context."""
+
+    def __init__(self, role: str):
+        super().__init__()
+        self.role = role
+        self.host = socket.gethostname()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the line
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg, record.args = redact(message), None
+        for key in list(vars(record)):
+            if key.lower() in SENSITIVE_KEYS:
+                setattr(record, key, MASK)
+        if record.exc_info:
+            # Formatters render exc_text when exc_info is gone: only the masked text stays.
+            record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for key, value in _context.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        record.role = self.role
+        record.host = self.host
+        return True
+
+
+# -- configuration --------------------------------------------------------------------
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(role)s[%(process)d] %(name)s: %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(process)d %(role)s"
+
+
+def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
+    """A ``logging.config.dictConfig`` mapping for a process of kind ``role``.
+
+    gunicorn takes it as ``logconfig_dict``; its own loggers then propagate to the root
+    handler so access and error lines share the format.
+    """
+    level = str(cfg["LOG_LEVEL"]).upper()
+    json_formatter = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": JSON_FIELDS,
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "ts",  # ISO 8601, UTC
+        "json_ensure_ascii": False,  # Portuguese text stays readable (and greppable)
+    }
+    formatter = json_formatter if cfg["LOG_FORMAT"] == "json" else {"format": TEXT_FORMAT}
+    handlers: dict[str, dict] = {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "ponte",
+            "filters": ["context"],
+        }
+    }
+    if cfg.get("LOG_FILE"):
+        handlers["file"] = {
+            "class": "logging.handlers.RotatingFileHandler",
+            # One file per process: rotation is not safe with several writers on one file.
+            "filename": str(cfg["LOG_FILE"]).format(role=role, pid=os.getpid()),
+            "maxBytes": int(cfg["LOG_FILE_MAX_BYTES"]),
+            "backupCount": int(cfg["LOG_FILE_BACKUPS"]),
+            "encoding": "utf-8",
+            "delay": True,
+            "formatter": "ponte",
+            "filters": ["context"],
+        }
+    propagate = {"handlers": [], "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": RedactingFilter, "role": role}},
+        "formatters": {"ponte": formatter},
+        "handlers": handlers,
+        "root": {"level": level, "handlers": list(handlers)},
+        "loggers": {
+            "gunicorn.error": {**propagate, "level": level},
+            "gunicorn.access": {**propagate, "level": "INFO"},
+            "celery": {**propagate, "level": level},
+            # pymongo's command monitoring is far too chatty at DEBUG for production.
+            "pymongo": {**propagate, "level": max(logging.INFO, logging.getLevelName(level))},
+        },
+    }
+
+
+def configure(cfg: Mapping[str, Any], role: str) -> None:
+    """Replace the root logger's handlers with Ponte's (idempotent)."""
+    if cfg.get("LOG_FILE"):
+        os.makedirs(os.path.dirname(os.path.abspath(str(cfg["LOG_FILE"]))), exist_ok=True)
+    logging.config.dictConfig(dict_config(cfg, role))
+
+
+__all__ = ["bind", "configure", "current", "dict_config", "redact", "reset"]

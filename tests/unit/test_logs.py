@@ -1,0 +1,128 @@
+"""Log lines: JSON, one per event, with the correlation context and without secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import logging.config
+
+import pytest
+
+import settings
+from adapters import logs
+
+
+@pytest.fixture
+def capture():
+    """Ponte's real configuration, writing to a buffer; the previous one restored after."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    buf = io.StringIO()
+    cfg = settings.load({}, {"PONTE_ENV": "test"})
+    config = logs.dict_config(cfg, "unit")
+    config["handlers"]["console"]["stream"] = buf
+    logging.config.dictConfig(config)
+    try:
+        yield buf
+    finally:
+        root.handlers[:], root.level = saved
+
+
+def lines(buf: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in buf.getvalue().splitlines()]
+
+
+def test_one_json_object_per_line_with_the_bound_context(capture):
+    token = logs.bind(request_id="req-1", event_id="ev-1")
+    try:
+        logging.getLogger("ponte.test").info("first\nsecond")
+    finally:
+        logs.reset(token)
+    logging.getLogger("ponte.test").warning("after")
+    first, after = lines(capture)
+    assert first["message"] == "first\nsecond" and first["level"] == "INFO" and first["logger"] == "ponte.test"
+    assert first["request_id"] == "req-1" and first["event_id"] == "ev-1" and first["role"] == "unit"
+    assert first["ts"].endswith("+00:00")  # ISO 8601, UTC
+    assert "request_id" not in after  # the context ended with the work
+
+
+def test_bind_nests_and_ignores_empty_values():
+    outer = logs.bind(request_id="r1")
+    inner = logs.bind(task_id="t1", event_id=None)
+    assert dict(logs.current()) == {"request_id": "r1", "task_id": "t1"}
+    logs.reset(inner)
+    assert dict(logs.current()) == {"request_id": "r1"}
+    logs.reset(outer)
+    assert dict(logs.current()) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("login senha=hunter22-secret falhou", "hunter22-secret"),
+        ('{"email": "a@b.c", "senha": "s3nh4-forte!"}', "s3nh4-forte!"),
+        ("password: pa55word-x", "pa55word-x"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig-part", "eyJhbGciOiJIUzI1NiJ9"),
+        ("key ponte_0a1b2c3d_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG used", "abcdefghijklmnopqrstuvwxyz"),
+        ("broker redis://:r3dis-pass@10.0.0.1:6379/0 down", "r3dis-pass"),
+        ("mongodb://ponte:m0ngo-pass@db:27017/?replicaSet=rs0", "m0ngo-pass"),
+        ("hash $argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", "aGFzaGhhc2g"),
+        ("X-API-Key: chave-secreta-123", "chave-secreta-123"),
+    ],
+)
+def test_secrets_are_masked_wherever_they_appear(capture, text, secret):
+    logging.getLogger("ponte.test").info("got %s", text)
+    (line,) = lines(capture)
+    assert secret not in json.dumps(line)
+    assert logs.MASK in line["message"]
+
+
+def test_sensitive_extra_fields_and_tracebacks_are_masked(capture):
+    try:
+        raise ValueError("senha=in-a-traceback-123")
+    except ValueError:
+        logging.getLogger("ponte.test").exception("failed", extra={"password": "extra-secret-1"})
+    (line,) = lines(capture)
+    dumped = json.dumps(line)
+    assert "extra-secret-1" not in dumped and "in-a-traceback-123" not in dumped
+    assert line["password"] == logs.MASK and "ValueError" in line["exc_info"]
+
+
+def test_ids_and_prefixes_survive_masking():
+    text = "pedido 65f0c1e2a3b4c5d6e7f80912 event_id=abc123 chave ponte_0a1b2c3d"
+    assert logs.redact(text) == text
+
+
+def test_text_format_and_rotating_file(tmp_path):
+    cfg = settings.load(
+        {},
+        {
+            "PONTE_ENV": "test",
+            "LOG_FORMAT": "text",
+            "LOG_FILE": str(tmp_path / "{role}.log"),
+            "LOG_FILE_MAX_BYTES": 2048,
+        },
+    )
+    config = logs.dict_config(cfg, "bridge")
+    config["handlers"]["console"]["stream"] = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logging.config.dictConfig(config)
+    try:
+        for n in range(100):
+            logging.getLogger("ponte.test").info("line %03d senha=nao-aparece", n)
+    finally:
+        for h in root.handlers:
+            h.close()
+        root.handlers[:], root.level = saved
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "bridge.log" in files and "bridge.log.1" in files  # rotated at LOG_FILE_MAX_BYTES
+    text = (tmp_path / "bridge.log").read_text()
+    assert "INFO bridge[" in text and "line 099" in text and "nao-aparece" not in text
+
+
+@pytest.mark.parametrize(("key", "value"), [("LOG_FORMAT", "xml"), ("LOG_LEVEL", "LOUD")])
+def test_bad_log_settings_stop_start_up(key, value):
+    with pytest.raises(settings.ConfigError, match=key):
+        settings.load({key: value})
