@@ -40,3 +40,11 @@ def child_exit(_server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(_server, worker):
+    # Close this worker's MongoClient and Redis pool on the way out (graceful stop).
+    app = getattr(worker, "wsgi", None)
+    resources = getattr(app, "extensions", {}).get("ponte") if app is not None else None
+    if resources is not None:
+        resources.close()

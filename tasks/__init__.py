@@ -99,3 +99,5 @@ def _init_worker_process(**_):
 def _close_worker_process(**_):
     if resources.mongo is not None:
         resources.mongo.close()
+    if resources._redis is not None:
+        resources._redis.close()

@@ -116,7 +116,8 @@ class _Heartbeat:
         )
         self._prefix, self._every = cfg["REDIS_PREFIX"], cfg["WORKER_HEARTBEAT_S"]
         self._beat()
-        threading.Thread(target=self._loop, name="ponte-heartbeat", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="ponte-heartbeat", daemon=True)
+        self._thread.start()
         logger.info("worker %s consuming %s", self._hostname, ",".join(self._queues))
 
     def _beat(self) -> None:
@@ -140,6 +141,7 @@ class _Heartbeat:
         self._stop.set()
         if not self._queues:
             return
+        self._thread.join(timeout=10)  # no beat may land after the withdrawal below
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for q in self._queues:
@@ -147,3 +149,5 @@ class _Heartbeat:
                 pipe.execute()
         except redis.RedisError:
             logger.warning("worker presence not withdrawn", exc_info=True)
+        finally:
+            self._client.close()

@@ -15,6 +15,9 @@ import pytest
 from pymongo import MongoClient
 
 from devstack import procs
+from tests.secrets_audit import register
+
+pytest_plugins = ["tests.secrets_audit"]
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +97,7 @@ def make_key(app, scopes=("admin",), name="tests") -> str:
     from webapp.deps import build_contexto
 
     with app.app_context():
-        return chaves.criar(build_contexto(app, ator="sistema:tests"), name, list(scopes))[1]
+        return register(chaves.criar(build_contexto(app, ator="sistema:tests"), name, list(scopes))[1])
 
 
 @pytest.fixture

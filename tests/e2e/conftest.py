@@ -12,6 +12,7 @@ import pytest
 
 from devstack import procs
 from tests.helpers import ROOT, http
+from tests.secrets_audit import register
 
 TEST_SECRET = "e2e-secret-key-that-is-long-enough-for-production-mode"
 
@@ -86,7 +87,7 @@ def create_key_with_cli(env: dict[str, str], *scopes: str) -> str:
         timeout=60,
         check=True,
     )
-    return result.stdout.strip()
+    return register(result.stdout.strip())
 
 
 def start_gunicorn(mongo_uri, redis_url, db_name, tmp_path, **extra) -> Server:

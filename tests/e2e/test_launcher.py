@@ -13,6 +13,7 @@ from celery import Celery
 from devstack import procs
 from tests.e2e.conftest import Server, base_env
 from tests.helpers import alive, descendants, http, wait_for
+from tests.secrets_audit import register
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,9 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
         # First run: an admin key was created in var/staff.key (owner-only) and shown once.
         key_file = var_dir / "staff.key"
         assert key_file.stat().st_mode & 0o777 == 0o600
-        key = key_file.read_text().strip()
+        key = register(key_file.read_text().strip())
+        register((var_dir / "flower.auth").read_text().strip().split(":", 1)[1])
+        register((var_dir / "secret.key").read_text().strip())
         assert key in server.output()
         auth = {"Authorization": f"Bearer {key}"}
         body = {"nome": "Persistente", "preco": 1, "estoque": 1}

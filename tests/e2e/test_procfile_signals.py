@@ -24,6 +24,7 @@ from tests.helpers import ROOT, http
 pytestmark = pytest.mark.e2e
 
 STOP_BOUND_S = 30
+FLOWER_PASSWORD = "flower-pass-123"
 PROCFILE = parse_procfile((ROOT / "Procfile").read_text()).processes
 
 
@@ -84,11 +85,11 @@ def test_web_beat_and_flower_stop_cleanly_and_flower_refuses_to_run_open(pipelin
     api_port, flower_port = procs.free_port(), procs.free_port()
     web = run(pipeline, "web", API_PORT=api_port, WEB_CONCURRENCY=2)
     beat = run(pipeline, "beat", PONTE_VAR_DIR=pipeline.tmp_path)
-    flower = run(pipeline, "flower", FLOWER_PORT=flower_port, FLOWER_BASIC_AUTH="ops:flower-pass-123")
+    flower = run(pipeline, "flower", FLOWER_PORT=flower_port, FLOWER_BASIC_AUTH=f"ops:{FLOWER_PASSWORD}")
     open_flower = run(pipeline, "flower", n=1, FLOWER_PORT=procs.free_port(), FLOWER_BASIC_AUTH="")
 
     web.wait_http(f"http://127.0.0.1:{api_port}/health")
-    basic = {"Authorization": "Basic " + base64.b64encode(b"ops:flower-pass-123").decode()}
+    basic = {"Authorization": "Basic " + base64.b64encode(f"ops:{FLOWER_PASSWORD}".encode()).decode()}
     flower_url = f"http://127.0.0.1:{flower_port}"
     pipeline.wait(lambda: http("GET", flower_url + "/healthcheck", headers=basic)[0] == 200, what="flower up")
     assert http("GET", flower_url + "/healthcheck")[0] == 401

@@ -54,6 +54,16 @@ def test_every_app_service_runs_its_procfile_line_and_every_process_has_one():
         assert svc["command"] == ["sh", "-c", "exec " + line.replace("$", "$$")], name
 
 
+def test_the_workers_host_example_is_valid_and_runs_the_procfile_worker():
+    schema = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text())
+    other = yaml.safe_load((ROOT / "deploy" / "compose.workers-host.yml").read_text())
+    jsonschema.Draft201909Validator(schema).validate(other)
+    for name, svc in other["services"].items():
+        assert svc["command"] == ["sh", "-c", "exec " + PROCFILE["worker"].replace("$", "$$")], name
+        assert svc["environment"]["REDIS_URL"].startswith("sentinel://"), name
+        assert "replicaSet=" in svc["environment"]["MONGO_URI"], name
+
+
 def test_every_service_is_healthchecked_and_app_services_wait_for_healthy_stores():
     for name, svc in COMPOSE["services"].items():
         assert "healthcheck" in svc, name
