@@ -120,8 +120,8 @@ def first_run_staff_key(env: dict[str, str]) -> None:
     key = result.stdout.strip()
     _write_private(path, key + "\n")
     port = env.get("API_PORT", "8000")
-    _say(f"first run: created an admin staff key, saved in {path} (mode 600). It is shown only now:")
-    _say(f"    {key}")
+    # Never printed: the terminal of `make run` ends up in logs and scrollback.
+    _say(f"first run: created an admin staff key in {path} (mode 600); use it as:")
     _say(f'    curl -X POST http://127.0.0.1:{port}/produtos -H "Authorization: Bearer $(cat {path})" \\')
     _say('         -H \'Content-Type: application/json\' -d \'{"nome": "Caneca", "preco": 29.9, "estoque": 5}\'')
 

@@ -55,13 +55,13 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
 
     server, url = start_launcher(tmp_path, var_dir, n=1, **ports)
     try:
-        # First run: an admin key was created in var/staff.key (owner-only) and shown once.
+        # First run: an admin key was created in var/staff.key (owner-only), never printed.
         key_file = var_dir / "staff.key"
         assert key_file.stat().st_mode & 0o777 == 0o600
         key = register(key_file.read_text().strip())
         register((var_dir / "flower.auth").read_text().strip().split(":", 1)[1])
         register((var_dir / "secret.key").read_text().strip())
-        assert key in server.output()
+        assert key not in server.output() and "staff.key" in server.output()
         auth = {"Authorization": f"Bearer {key}"}
         body = {"nome": "Persistente", "preco": 1, "estoque": 1}
         assert http("POST", url + "/produtos", body=body)[0] == 401
