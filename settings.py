@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 2,
     "ARGON2_MEMORY_KIB": 19456,
     "ARGON2_PARALLELISM": 1,
+    "PRODUTO_CACHE_TTL_S": 60,  # product read cache in Redis; 0 turns it off
     # -- CRM bridge and sync workers ---------------------------------------------
     "BRIDGE_CHANNELS": "produtos,canal-clientes",
     "BRIDGE_PATTERNS": "carrinho:*",
@@ -95,6 +96,7 @@ _INTS = {
     "LOG_FILE_MAX_BYTES",
     "LOG_FILE_BACKUPS",
     "WORKER_METRICS_PORT",
+    "PRODUTO_CACHE_TTL_S",
     "WORKER_HEARTBEAT_S",
     "TOKEN_TTL_S",
     "LOGIN_MAX_FAILURES",

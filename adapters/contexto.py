@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from adapters.cache import ProdutoCache
 from adapters.gateway_simulado import GatewaySimulado
 from adapters.pedidos_repositories import (
     MongoCarrinhoRepository,
@@ -23,22 +24,25 @@ from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync, Mongo
 from services.contexto import Contexto
 
 
-def montar_contexto(db: Database, hasher, ator: str, request_id: str | None = None, **extra) -> Contexto:
+def montar_contexto(
+    db: Database, hasher, ator: str, request_id: str | None = None, cache: ProdutoCache | None = None, **extra
+) -> Contexto:
+    """Every repository on ``db``; those that read or change products share ``cache``."""
     return Contexto(
-        produtos=MongoProdutoRepository(db),
+        produtos=MongoProdutoRepository(db, cache),
         clientes=MongoClienteRepository(db),
         chaves=MongoChaveRepository(db),
         auditoria=MongoAuditoriaRepository(db),
         hasher=hasher,
         ator=ator,
         request_id=request_id,
-        sync_produtos=MongoProdutoSync(db),
+        sync_produtos=MongoProdutoSync(db, cache),
         sync_clientes=MongoClienteSync(db),
         rejeitados=MongoRejeitadoRepository(db),
         carrinhos=MongoCarrinhoRepository(db),
         pedidos=MongoPedidoRepository(db),
         idempotencia=MongoIdempotenciaRepository(db),
-        estoque=MongoEstoque(db),
+        estoque=MongoEstoque(db, cache),
         pagamentos=MongoPagamentoRepository(db),
         gateway=GatewaySimulado(db),
         envios=MongoEnvioRepository(db),

@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.cache import ProdutoCache
 from adapters.repositories import faixa, parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.envios import Envio
@@ -169,8 +170,13 @@ class MongoIdempotenciaRepository:
 class MongoEstoque:
     """Atomic stock reservations: a conditional ``$inc`` that only succeeds with enough left."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, cache: ProdutoCache | None = None):
         self.col = db["produtos"]
+        self.cache = cache
+
+    def _invalidar(self, produto_id: str) -> None:
+        if self.cache is not None:
+            self.cache.invalidar(produto_id)
 
     def reservar(self, produto_id: str, quantidade: int, seq: int | None) -> bool:
         oid = parse_oid(produto_id)
@@ -186,12 +192,15 @@ class MongoEstoque:
             projection={"_id": 1},
             return_document=ReturnDocument.AFTER,
         )
+        if doc is not None:
+            self._invalidar(produto_id)
         return doc is not None
 
     def liberar(self, produto_id: str, quantidade: int) -> None:
         oid = parse_oid(produto_id)
         if oid is not None:
             self.col.update_one({"_id": oid}, {"$inc": {"estoque": quantidade, "versao": 1}})
+            self._invalidar(produto_id)
 
 
 class _EntidadeComStatus:

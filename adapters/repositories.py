@@ -17,6 +17,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.cache import ProdutoCache
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
 from domain.errors import Conflito
@@ -151,8 +152,29 @@ class MongoProdutoRepository(MongoRepository):
     optional_fields = ("descricao", "categoria")
     derived = {"nome": ("nome_busca", chave_busca), "categoria": ("categoria_chave", chave_busca)}
 
+    def __init__(self, db: Database, cache: ProdutoCache | None = None):
+        super().__init__(db)
+        self.cache = cache
+
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto:
         return self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
+
+    def get(self, produto_id: str) -> Produto | None:
+        """Read through the Redis cache when there is one (see ``adapters.cache``)."""
+        if self.cache is None:
+            return super().get(produto_id)
+        produto, gen = self.cache.ler(produto_id)
+        if produto is None:
+            produto = super().get(produto_id)
+            if produto is not None:
+                self.cache.guardar(produto, gen)
+        return produto
+
+    def update(self, entity_id, campos, agora, versao, substituir, seq=None):
+        produto = super().update(entity_id, campos, agora, versao, substituir, seq)
+        if produto is not None and self.cache is not None:
+            self.cache.invalidar(produto.id)
+        return produto
 
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]:
         query: dict = dict(self.visible)
@@ -181,6 +203,8 @@ class MongoProdutoRepository(MongoRepository):
         if seq is not None:
             change["sync_seq"] = seq
         result = self.col.update_one(query, {"$set": change, "$inc": {"versao": 1}})
+        if result.matched_count == 1 and self.cache is not None:
+            self.cache.invalidar(produto_id)
         return result.matched_count == 1
 
 

@@ -16,6 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.cache import ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
 from domain.eventos import EventoInvalido
 from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
@@ -26,9 +27,14 @@ def _older_than(seq: int) -> dict:
 
 
 class MongoProdutoSync:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, cache: ProdutoCache | None = None):
         self._repo = MongoProdutoRepository(db)
         self.col = self._repo.col
+        self.cache = cache
+
+    def _invalidar(self, produto_id: str | None) -> None:
+        if produto_id and self.cache is not None:
+            self.cache.invalidar(produto_id)
 
     def _doc(self, campos: dict) -> tuple[dict, dict]:
         """$set and $unset parts for the CRM-owned fields (a missing descricao is null)."""
@@ -52,6 +58,7 @@ class MongoProdutoSync:
             return "obsoleto", None  # the product exists with a newer (or this very) sequence
         if doc is None:
             return ("ausente" if not self.existe(java_id) else "obsoleto"), None
+        self._invalidar(str(doc["_id"]))
         return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
 
     def aplicar(
@@ -96,6 +103,7 @@ class MongoProdutoSync:
             )
         except DuplicateKeyError:
             return False  # another worker linked this id meanwhile
+        self._invalidar(str(doc["_id"]) if doc else None)
         return doc is not None
 
     def superado(self, nome_busca: str, seq: int) -> bool:

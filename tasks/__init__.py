@@ -23,6 +23,7 @@ if "worker" in sys.argv[1:]:
     # (by tasks.observability below), so the pool's children report through files.
     prepare_multiprocess(settings.load()["METRICS_DIR"], "worker")
 
+from adapters.cache import ProdutoCache
 from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
@@ -70,6 +71,11 @@ class _Resources:
             self._redis = RedisConnector(self.cfg()["REDIS_URL"], master=self.cfg()["REDIS_SENTINEL_MASTER"])
         return self._redis
 
+    @cache  # noqa: B019
+    def produto_cache(self) -> ProdutoCache | None:
+        ttl = self.cfg()["PRODUTO_CACHE_TTL_S"]
+        return ProdutoCache(self.redis().client, self.cfg()["REDIS_PREFIX"], ttl) if ttl > 0 else None
+
     def contexto(self, ator: str, request_id: str | None = None):
         return montar_contexto(
             self.get_mongo().db(),
@@ -79,6 +85,7 @@ class _Resources:
             despachante=self.despachante(),
             publicador=RedisPublicador(self.redis().client),
             carrinho_java_pagamento=self.cfg()["CARRINHO_JAVA_PAGAMENTO"],
+            cache=self.produto_cache(),
         )
 
 

@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from adapters import metrics
+from adapters.cache import ProdutoCache
 from adapters.despachante import FILAS, CeleryDespachante, celery_produtor
 from adapters.lockout import RedisLoginGuard
 from adapters.mongo import MongoConnector
@@ -89,6 +90,12 @@ class Resources:
         if self._celery is None:
             self._celery = celery_produtor(self.cfg["REDIS_URL"])
         return CeleryDespachante(self._celery)
+
+    @cached_property
+    def produto_cache(self) -> ProdutoCache | None:
+        """One per process (the app is built after gunicorn forks); None when off."""
+        ttl = self.cfg["PRODUTO_CACHE_TTL_S"]
+        return ProdutoCache(self.redis.client, self.cfg["REDIS_PREFIX"], ttl) if ttl > 0 else None
 
     @cached_property
     def metrics_registry(self):

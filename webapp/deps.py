@@ -14,7 +14,10 @@ def _resources():
     return current_app.extensions["ponte"]
 
 
-def build_contexto(app, ator: str, request_id: str | None = None) -> Contexto:
+_DEFAULT = object()
+
+
+def build_contexto(app, ator: str, request_id: str | None = None, cache=_DEFAULT) -> Contexto:
     res = app.extensions["ponte"]
     return montar_contexto(
         res.mongo.db(),
@@ -24,6 +27,7 @@ def build_contexto(app, ator: str, request_id: str | None = None) -> Contexto:
         sequencia=res.sequencia(),
         despachante=res.despachante(),
         publicador=RedisPublicador(res.redis.client),
+        cache=res.produto_cache if cache is _DEFAULT else cache,
     )
 
 
