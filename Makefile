@@ -1,11 +1,14 @@
 # Thin front door: every target delegates to a script or a Python entry point.
-.PHONY: run test lint venv clean
+.PHONY: run test bench lint venv clean
 
 run: venv
 	.venv/bin/python -m devstack.run
 
 test: venv
 	scripts/test.sh
+
+bench: venv
+	.venv/bin/python -m bench.run
 
 lint: venv
 	.venv/bin/ruff check .

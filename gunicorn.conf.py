@@ -48,3 +48,10 @@ def worker_exit(_server, worker):
     resources = getattr(app, "extensions", {}).get("ponte") if app is not None else None
     if resources is not None:
         resources.close()
+
+
+def post_fork(_server, _worker):
+    # Before the worker starts its threads (see adapters.malloc).
+    from adapters import malloc
+
+    malloc.tune()

@@ -7,6 +7,11 @@ MongoDB write, ``INCR`` the generation and delete the entry. So a reader that fe
 the old document before a write can never put it back after the write's invalidation,
 and a read that starts after a write returns has to see the new value.
 
+Product *lists* (a page of a filtered listing and its total) are cached under the
+catalogue's generation, a counter every product write increments: a write makes every
+cached page unreachable at once, and a page read before a write can only be stored
+under the generation it was read at, which nobody asks for any more.
+
 Every path that changes a product goes through this: API writes
 (``MongoProdutoRepository``), CRM sync (``MongoProdutoSync``), checkout stock
 reservations and releases (``MongoEstoque``). Entries also expire after a TTL, the
@@ -34,6 +39,10 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
 end
 return 0
 """
+_GET_PAGE = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+return {gen, redis.call('GET', ARGV[1] .. gen .. ':' .. ARGV[2])}
+"""
 _DATES = ("criado_em", "atualizado_em")
 _NAMES = frozenset(f.name for f in fields(Produto))
 
@@ -47,7 +56,10 @@ def _dump(produto: Produto) -> str:
 
 
 def _load(raw: bytes) -> Produto:
-    data = simplejson.loads(raw, use_decimal=True)
+    return _from_dict(simplejson.loads(raw, use_decimal=True))
+
+
+def _from_dict(data: dict) -> Produto:
     for key in _DATES:
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
@@ -58,6 +70,8 @@ class ProdutoCache:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int):
         self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
         self._set = client.register_script(_SET_IF_GENERATION)
+        self._get_page = client.register_script(_GET_PAGE)
+        self._catalogo = f"{prefix}:cache:catalogo:gen"
 
     def _keys(self, produto_id: str) -> tuple[str, str]:
         base = f"{self.prefix}:cache:produto:{produto_id}"
@@ -81,12 +95,39 @@ class ProdutoCache:
         except redis.RedisError as exc:
             logger.warning("product not cached: %s", exc)
 
+    # -- pages of listings ------------------------------------------------------------
+    def ler_pagina(self, chave: str) -> tuple[tuple[list[Produto], int] | None, str]:
+        """A cached page (products, total) for ``chave`` and the catalogue generation."""
+        try:
+            gen, raw = self._get_page(keys=[self._catalogo], args=[f"{self.prefix}:cache:lista:", chave])
+        except redis.RedisError as exc:
+            logger.warning("product cache unavailable: %s", exc)
+            return None, "?"
+        gen = gen.decode() if isinstance(gen, bytes) else str(gen)
+        if not raw:
+            return None, gen
+        data = simplejson.loads(raw, use_decimal=True)
+        return ([_from_dict(item) for item in data["itens"]], data["total"]), gen
+
+    def guardar_pagina(self, chave: str, gen: str, itens: list[Produto], total: int) -> None:
+        if gen == "?":
+            return
+        body = "[" + ",".join(_dump(p) for p in itens) + "]"
+        try:
+            self.client.set(
+                f"{self.prefix}:cache:lista:{gen}:{chave}", f'{{"itens":{body},"total":{total}}}', ex=self.ttl_s
+            )
+        except redis.RedisError as exc:
+            logger.warning("page not cached: %s", exc)
+
+    # -- writers --------------------------------------------------------------------------
     def invalidar(self, *produto_ids: str | None) -> None:
         ids = [i for i in produto_ids if i]
         if not ids:
             return
         # Generation keys outlive entries, so a racing reader's stale write stays refused.
         with self.client.pipeline(transaction=False) as pipe:
+            pipe.incr(self._catalogo)
             for produto_id in ids:
                 entry, gen = self._keys(produto_id)
                 pipe.incr(gen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pymongo.database import Database
 
 from adapters.cache import ProdutoCache
@@ -24,27 +26,30 @@ from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync, Mongo
 from services.contexto import Contexto
 
 
+@lru_cache(maxsize=64)
+def _repositorios(db: Database, cache: ProdutoCache | None) -> dict:
+    """The repositories over ``db``, built once per process and reused by every request
+    and task: they hold only collection handles, so threads can share them."""
+    return {
+        "produtos": MongoProdutoRepository(db, cache),
+        "clientes": MongoClienteRepository(db),
+        "chaves": MongoChaveRepository(db),
+        "auditoria": MongoAuditoriaRepository(db),
+        "sync_produtos": MongoProdutoSync(db, cache),
+        "sync_clientes": MongoClienteSync(db),
+        "rejeitados": MongoRejeitadoRepository(db),
+        "carrinhos": MongoCarrinhoRepository(db),
+        "pedidos": MongoPedidoRepository(db),
+        "idempotencia": MongoIdempotenciaRepository(db),
+        "estoque": MongoEstoque(db, cache),
+        "pagamentos": MongoPagamentoRepository(db),
+        "gateway": GatewaySimulado(db),
+        "envios": MongoEnvioRepository(db),
+    }
+
+
 def montar_contexto(
     db: Database, hasher, ator: str, request_id: str | None = None, cache: ProdutoCache | None = None, **extra
 ) -> Contexto:
     """Every repository on ``db``; those that read or change products share ``cache``."""
-    return Contexto(
-        produtos=MongoProdutoRepository(db, cache),
-        clientes=MongoClienteRepository(db),
-        chaves=MongoChaveRepository(db),
-        auditoria=MongoAuditoriaRepository(db),
-        hasher=hasher,
-        ator=ator,
-        request_id=request_id,
-        sync_produtos=MongoProdutoSync(db, cache),
-        sync_clientes=MongoClienteSync(db),
-        rejeitados=MongoRejeitadoRepository(db),
-        carrinhos=MongoCarrinhoRepository(db),
-        pedidos=MongoPedidoRepository(db),
-        idempotencia=MongoIdempotenciaRepository(db),
-        estoque=MongoEstoque(db, cache),
-        pagamentos=MongoPagamentoRepository(db),
-        gateway=GatewaySimulado(db),
-        envios=MongoEnvioRepository(db),
-        **extra,
-    )
+    return Contexto(hasher=hasher, ator=ator, request_id=request_id, **_repositorios(db, cache), **extra)

@@ -160,7 +160,7 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
         "root": {"level": level, "handlers": list(handlers)},
         "loggers": {
             "gunicorn.error": {**propagate, "level": level},
-            "gunicorn.access": {**propagate, "level": "INFO"},
+            "gunicorn.access": {**propagate, "level": level},
             "celery": {**propagate, "level": level},
             # pymongo's command monitoring is far too chatty at DEBUG for production.
             "pymongo": {**propagate, "level": max(logging.INFO, logging.getLevelName(level))},

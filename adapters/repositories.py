@@ -6,6 +6,7 @@ Writes are conditional on ``versao`` when the caller gives one, which is how the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import fields
@@ -157,7 +158,10 @@ class MongoProdutoRepository(MongoRepository):
         self.cache = cache
 
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto:
-        return self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
+        produto = self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
+        if self.cache is not None:
+            self.cache.invalidar(produto.id)  # listings change: a new catalogue generation
+        return produto
 
     def get(self, produto_id: str) -> Produto | None:
         """Read through the Redis cache when there is one (see ``adapters.cache``)."""
@@ -189,7 +193,14 @@ class MongoProdutoRepository(MongoRepository):
             query["estoque"] = {"$gt": 0} if filtro.em_estoque else 0
         if filtro.java_id is not None:
             query["java_id"] = filtro.java_id
-        return self._page(query, filtro.ordem, offset, limit)
+        if self.cache is None:
+            return self._page(query, filtro.ordem, offset, limit)
+        chave = hashlib.sha256(repr((sorted(query.items()), filtro.ordem, offset, limit)).encode()).hexdigest()
+        pagina, gen = self.cache.ler_pagina(chave)
+        if pagina is None:
+            pagina = self._page(query, filtro.ordem, offset, limit)
+            self.cache.guardar_pagina(chave, gen, *pagina)
+        return pagina
 
     def by_java_id(self, java_id: int) -> Produto | None:
         doc = self.col.find_one({"java_id": java_id, **self.visible})

@@ -132,17 +132,24 @@ class MongoProdutoSync:
         result = self.col.update_one({"evento_origem": event_id}, {"$setOnInsert": doc}, upsert=True)
         if result.upserted_id is None:
             return "obsoleto", None  # this envelope was applied before
+        self._invalidar(str(result.upserted_id))
         return "criado", str(result.upserted_id)
 
     def descartar_pendente(self, event_id: str) -> None:
-        self.col.delete_one({"evento_origem": event_id, "pendente_vinculo": True})
+        doc = self.col.find_one_and_delete({"evento_origem": event_id, "pendente_vinculo": True}, {"_id": 1})
+        self._invalidar(str(doc["_id"]) if doc else None)
 
     def descartar_pendentes_anteriores(self, nome_busca: str, seq: int) -> int:
         """Drop id-0 products of this name from before ``seq``: a later event with a real id
         created the same product while they were being stored (a race both sides check)."""
-        return self.col.delete_many(
-            {"pendente_vinculo": True, "nome_busca": nome_busca, "criado_seq": {"$lt": seq}}
-        ).deleted_count
+        query = {"pendente_vinculo": True, "nome_busca": nome_busca, "criado_seq": {"$lt": seq}}
+        ids = [doc["_id"] for doc in self.col.find(query, {"_id": 1})]
+        if not ids:
+            return 0
+        apagados = self.col.delete_many({**query, "_id": {"$in": ids}}).deleted_count
+        if self.cache is not None:
+            self.cache.invalidar(*(str(i) for i in ids))
+        return apagados
 
 
 class MongoClienteSync:

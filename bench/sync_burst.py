@@ -1,4 +1,7 @@
-"""Benchmark of the CRM sync pipeline: PUBLISH -> bridge -> Celery -> MongoDB.
+"""Benchmark of the CRM sync pipeline alone: PUBLISH -> bridge -> Celery -> MongoDB.
+
+(``make bench`` runs the whole suite, this included; this script is the quick loop for
+working on the pipeline.)
 
 Starts its own redis-server and in-memory mongoeco on loopback, one bridge and one
 Celery worker, then measures, over several runs (median and spread printed):
@@ -16,7 +19,6 @@ Traffic goes to 127.0.0.1 only; every run is bounded in count and time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -31,12 +33,8 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
+from bench.sync import burst, evento, latency, pct, wait_values  # noqa: E402
 from devstack import procs  # noqa: E402
-
-
-def evento(java_id: int, estoque: int) -> str:
-    return json.dumps({"acao": "atualizado", "produto": {"id": java_id, "nome": f"P{java_id}", "preco": 9.9,
-                                                         "estoque": estoque}})  # fmt: skip
 
 
 class Stack:
@@ -67,25 +65,12 @@ class Stack:
             time.sleep(0.05)
         # Warm-up: the worker's first task opens its connections and creates indexes.
         self.redis.publish("produtos", evento(1, 1))
-        self.wait_values({1: 1}, timeout=60)
+        wait_values(self.col, {1: 1}, timeout=60)
 
     def _start(self, cmd, log_path):
         log = open(log_path, "w")  # noqa: SIM115
         self.logs.append(log)
         return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_values(self, esperado: dict[int, int], timeout: float) -> float:
-        deadline = time.monotonic() + timeout
-        pendentes = dict(esperado)
-        while pendentes:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{len(pendentes)} products never reached their last value")
-            for doc in self.col.find({"java_id": {"$in": list(pendentes)}}, {"java_id": 1, "estoque": 1}):
-                if pendentes.get(doc["java_id"]) == doc.get("estoque"):
-                    del pendentes[doc["java_id"]]
-            if pendentes:
-                time.sleep(0.05)  # polling costs the store too; 50 ms is small next to a burst
-        return time.monotonic()
 
     def close(self):
         for p in (self.bridge, self.worker):
@@ -94,49 +79,6 @@ class Stack:
         procs.stop(self.redis_proc)
         for log in self.logs:
             log.close()
-
-
-def burst(stack: Stack, events: int, products: int, base: int) -> float:
-    ultimo = {}
-    t0 = time.monotonic()
-    with stack.redis.pipeline(transaction=False) as pipe:
-        for n in range(events):
-            java_id = base + n % products
-            ultimo[java_id] = n
-            pipe.publish("produtos", evento(java_id, n))
-        pipe.execute()
-    t1 = stack.wait_values(ultimo, timeout=600)
-    return events / (t1 - t0)
-
-
-def latency(stack: Stack, rate: float, seconds: float, base: int) -> list[float]:
-    total = int(rate * seconds)
-    publicado: dict[int, float] = {}
-    visto: dict[int, float] = {}
-    interval = 1 / rate
-    start = time.monotonic()
-    n = 0
-    while n < total or len(visto) < total:
-        now = time.monotonic()
-        if n < total and now >= start + n * interval:
-            java_id = base + n
-            publicado[java_id] = time.monotonic()
-            stack.redis.publish("produtos", evento(java_id, 1))
-            n += 1
-            continue
-        pendentes = [k for k in publicado if k not in visto]
-        if pendentes:
-            for doc in stack.col.find({"java_id": {"$in": pendentes}}, {"java_id": 1}):
-                visto.setdefault(doc["java_id"], time.monotonic())
-        if now - start > seconds + 120:
-            raise RuntimeError("latency run did not finish")
-        time.sleep(0.005)
-    return [(visto[k] - publicado[k]) * 1000 for k in publicado]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -153,8 +95,10 @@ def main() -> int:
         try:
             rates, p50s, p99s = [], [], []
             for run in range(args.runs):
-                rates.append(burst(stack, args.events, args.products, base=1000 + run * args.products))
-                lat = latency(stack, args.rate, args.seconds, base=100_000 + run * 100_000)
+                java_ids = list(range(1000 + run * args.products, 1000 + (run + 1) * args.products))
+                rates.append(burst(stack.redis, stack.col, args.events, java_ids, offset=run * args.events))
+                novos = list(range(100_000 + run * 100_000, 100_000 + run * 100_000 + int(args.rate * args.seconds)))
+                lat = latency(stack.redis, stack.col, args.rate, args.seconds, novos, offset=7)
                 p50s.append(pct(lat, 50))
                 p99s.append(pct(lat, 99))
                 print(f"run {run + 1}: burst {rates[-1]:.0f} events/s; latency p50 {p50s[-1]:.1f} ms, "

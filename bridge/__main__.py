@@ -7,7 +7,7 @@ import signal
 import sys
 
 import settings
-from adapters import logs
+from adapters import logs, malloc
 from adapters.despachante import CeleryDespachante, celery_produtor
 from adapters.passwords import Argon2Hasher
 from adapters.redis_client import redis_from_url
@@ -39,6 +39,7 @@ def build(cfg: dict) -> Bridge:
 def main() -> int:
     cfg = settings.load()
     logs.configure(cfg, "bridge")
+    malloc.tune()
     bridge = build(cfg)
 
     def _stop(signum, _frame):

@@ -105,3 +105,39 @@ def test_reads_work_without_redis(mongo_uri, db_name, app_config, client):
         assert app.test_client().get(f"/produtos/{p['id']}").get_json()["estoque"] == 5
     finally:
         app.extensions["ponte"].close()
+
+
+def lista(anon, categoria):
+    return {p["nome"]: p["estoque"] for p in anon.get(f"/produtos?categoria={categoria}&page_size=50").get_json()}
+
+
+def test_list_pages_are_cached_and_every_write_path_invalidates_them(app, client, anon, db):
+    categoria = f"cat{uuid.uuid4().hex[:8]}"
+    p = client.post("/produtos", json={"nome": "Lista", "preco": 3, "estoque": 5, "categoria": categoria}).get_json()
+    assert lista(anon, categoria) == {"Lista": 5}
+    db.produtos.update_one({"nome": "Lista"}, {"$set": {"estoque": 42}})  # behind the app's back
+    assert lista(anon, categoria) == {"Lista": 5}  # served from the cache
+    # API write
+    client.patch(f"/produtos/{p['id']}", json={"estoque": 6})
+    assert lista(anon, categoria) == {"Lista": 6}
+    # checkout reservation
+    cliente = cliente_logado(app, f"lista-{uuid.uuid4().hex[:8]}@example.com")
+    cliente.post("/carrinhos/me/itens", json={"produto_id": p["id"], "quantidade": 2})
+    assert cliente.post("/pedidos", json={"pagamento_metodo": "boleto"}).status_code == 201
+    assert lista(anon, categoria) == {"Lista": 4}
+    # a new product appears at once
+    client.post("/produtos", json={"nome": "Outro", "preco": 1, "estoque": 1, "categoria": categoria})
+    assert lista(anon, categoria) == {"Lista": 4, "Outro": 1}
+
+
+def test_a_page_read_before_a_write_is_never_served_after_it(app, client, app_config):
+    p = criar(client)
+    cache = ProdutoCache(redis.Redis.from_url(app_config["REDIS_URL"]), app_config["REDIS_PREFIX"], 60)
+    with app.app_context():
+        ctx = build_contexto(app, "tests")
+        pagina, gen = cache.ler_pagina("chave-teste")
+        assert pagina is None
+        antiga = produtos.obter(ctx, p["id"])
+        produtos.alterar(ctx, p["id"], {"estoque": 1})  # a write between the read and the store
+        cache.guardar_pagina("chave-teste", gen, [antiga], 1)
+        assert cache.ler_pagina("chave-teste")[0] is None

@@ -1,0 +1,191 @@
+"""A whole Ponte stack on loopback for the benchmarks, with realistic data.
+
+Starts its own redis-server and in-memory mongoeco (the servers the tests use), loads
+products and customers straight into MongoDB in the documents' stored shape, and
+starts the Procfile's processes with the default settings: gunicorn (2 workers x 4
+threads), a Celery worker (2 processes), the bridge and beat. Also the ceiling app
+(``bench.hello_app``) on the same gunicorn configuration. Everything it started is
+stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import redis
+from bson import Decimal128
+from pymongo import MongoClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.mongo import ensure_indexes  # noqa: E402
+from adapters.passwords import Argon2Hasher  # noqa: E402
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository  # noqa: E402
+from devstack import procs  # noqa: E402
+
+SECRET = "bench-secret-key-long-enough-for-production-mode-0123456789"
+SENHA = "bench-senha-1"
+CATEGORIAS = ("Bebidas", "Mercearia", "Limpeza", "Higiene", "Padaria", "Hortifruti", "Frios", "Pet")
+
+
+def pss_rss_kib(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) of one process in KiB, from /proc/<pid>/smaps_rollup."""
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Pss", "Rss"):
+                values[name] = int(rest.split()[0])
+    except OSError:
+        return 0, 0
+    return values.get("Pss", 0), values.get("Rss", 0)
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+class Stack:
+    def __init__(self, tmp: Path, produtos: int = 10_000, clientes: int = 1_000, workers: int = 2):
+        self.tmp = tmp
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs = []
+        self.redis_port = procs.free_port()
+        self.redis_proc = procs.start_redis(self.redis_port)
+        self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine="memory")
+        self.api_port, self.hello_port, self.nolimit_port = procs.free_port(), procs.free_port(), procs.free_port()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_"))},
+            "PONTE_ENV": "production",
+            "SECRET_KEY": SECRET,
+            "MONGO_URI": self.mongo_uri,
+            "MONGO_DB": "bench",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "LOG_LEVEL": "WARNING",
+            "METRICS_DIR": str(tmp / "metrics"),
+            # Rate limiting stays on (its Redis round trip is part of the cost), its limit
+            # out of the way of a load generator that is one address.
+            "RATELIMIT_DEFAULT": "100000000 per minute",
+            "RATELIMIT_LOGIN": "100000000 per minute",
+            "PONTE_VAR_DIR": str(tmp),
+        }
+        self.redis = redis.Redis(port=self.redis_port)
+        self.db = MongoClient(self.mongo_uri).bench
+        try:
+            t0 = time.monotonic()
+            # Built first, on empty collections (mongoeco builds them slowly over data),
+            # and here once: otherwise the first API requests would wait for them.
+            ensure_indexes(self.db)
+            self.index_s = time.monotonic() - t0
+            self.produto_ids = self._load_produtos(produtos)
+            self.clientes = self._load_clientes(clientes)
+        except BaseException:
+            self.close()
+            raise
+        self.workers = workers
+
+    # -- data ------------------------------------------------------------------------
+    def _load_produtos(self, n: int) -> list[str]:
+        repo = MongoProdutoRepository(self.db)
+        agora = datetime.now(UTC)
+        docs = []
+        for i in range(n):
+            campos = {
+                "nome": f"Produto {i:05d}",
+                "preco": Decimal128(Decimal(f"{(i % 500) + 1}.90")),
+                "estoque": 1_000,
+                "descricao": f"Descrição do produto {i}",
+                "categoria": CATEGORIAS[i % len(CATEGORIAS)],
+            }
+            docs.append({**repo.to_doc(campos), "java_id": 100_000 + i, "criado_em": agora, "atualizado_em": agora,
+                         "versao": 1, "excluido_em": None})  # fmt: skip
+        ids = []
+        for start in range(0, n, 1000):
+            ids += self.db.produtos.insert_many(docs[start : start + 1000]).inserted_ids
+        return [str(i) for i in ids]
+
+    def _load_clientes(self, n: int) -> list[str]:
+        repo = MongoClienteRepository(self.db)
+        senha_hash = Argon2Hasher(2, 19456, 1).hash(SENHA)  # one hash: loading stays fast
+        agora = datetime.now(UTC)
+        emails = [f"cliente{i:04d}@bench.example" for i in range(n)]
+        docs = [{**repo.to_doc({"nome": f"Cliente {i}", "email": e}), "senha_hash": senha_hash, "criado_em": agora,
+                 "atualizado_em": agora, "versao": 1} for i, e in enumerate(emails)]  # fmt: skip
+        self.db.clientes.insert_many(docs)
+        return emails
+
+    # -- processes ---------------------------------------------------------------------
+    def start(self, name: str, cmd: list[str], **env) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115
+        self.logs.append(log)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env={**self.env, **{k: str(v) for k, v in env.items()}}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.procs[name] = proc
+        return proc
+
+    def start_all(self) -> None:
+        gunicorn = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        self.start("web", [*gunicorn, "wsgi:app"], API_PORT=self.api_port)
+        self.start("hello", [*gunicorn, "bench.hello_app:app"], API_PORT=self.hello_port, METRICS_DIR=self.tmp / "m2")
+        # The same API without rate limits, to show what they cost (not in the memory table).
+        self.start("nolimit", [*gunicorn, "wsgi:app"], API_PORT=self.nolimit_port, RATELIMIT_ENABLED="false",
+                   METRICS_DIR=self.tmp / "m3")  # fmt: skip
+        self.start("worker", [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
+                              "default,sync,pagamentos,envios", "-c", str(self.workers), "--without-mingle",
+                              "--without-gossip", "--loglevel=WARNING"])  # fmt: skip
+        self.start("bridge", [sys.executable, "-m", "bridge"])
+        self.start("beat", [sys.executable, "-m", "celery", "-A", "tasks", "beat", "--loglevel=WARNING",
+                            "--schedule", str(self.tmp / "celerybeat-schedule")])  # fmt: skip
+        self.wait_http(f"http://127.0.0.1:{self.api_port}/health")
+        self.wait_http(f"http://127.0.0.1:{self.hello_port}/hello")
+        self.wait_http(f"http://127.0.0.1:{self.nolimit_port}/health")
+        deadline = time.monotonic() + 60
+        while self.redis.pubsub_numsub("produtos")[0][1] < 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("bridge did not subscribe")
+            time.sleep(0.05)
+
+    def wait_http(self, url: str, timeout: float = 60) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except Exception:  # not listening yet
+                time.sleep(0.1)
+        raise RuntimeError(f"{url} did not answer")
+
+    def memory(self) -> dict[str, list[tuple[int, int]]]:
+        """(PSS, RSS) KiB of each process, by role: masters and their children."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for name, proc in self.procs.items():
+            if name in ("hello", "nolimit"):
+                continue
+            pids = [proc.pid, *children(proc.pid)]
+            out[name] = [pss_rss_kib(pid) for pid in pids]
+        return out
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            procs.stop(proc, timeout=20)
+        procs.stop(self.mongo_proc)
+        procs.stop(self.redis_proc)
+        for log in self.logs:
+            log.close()
