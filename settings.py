@@ -66,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "BRIDGE_STREAM": "ponte:eventos",
     "BRIDGE_GROUP": "ponte-bridge",
     "BRIDGE_LOCK_TTL_MS": 5000,
+    "BRIDGE_BATCH_MAX": 100,  # events already waiting are sent as one task of up to this many
     "SYNC_MAX_RETRIES": 60,
     "SYNC_RETRY_MAX_S": 60,
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
@@ -106,6 +107,7 @@ _INTS = {
     "ARGON2_MEMORY_KIB",
     "ARGON2_PARALLELISM",
     "BRIDGE_LOCK_TTL_MS",
+    "BRIDGE_BATCH_MAX",
     "SYNC_MAX_RETRIES",
     "SYNC_RETRY_MAX_S",
     "SYNC_FAULT_DELAY_MS",
@@ -200,6 +202,8 @@ def _parse_observability(cfg: dict[str, Any]) -> None:
     if not cfg["METRICS_DIR"]:
         # Shared by every Ponte process of this user on this host (see adapters.metrics).
         cfg["METRICS_DIR"] = os.path.join(tempfile.gettempdir(), f"ponte-metrics-{os.getuid()}")
+    if cfg["BRIDGE_BATCH_MAX"] < 1:
+        raise ConfigError("BRIDGE_BATCH_MAX must be >= 1")
     if cfg["WORKER_HEARTBEAT_S"] < 1 or cfg["WORKER_METRICS_PORT"] < 0:
         raise ConfigError("WORKER_HEARTBEAT_S must be >= 1 and WORKER_METRICS_PORT >= 0")
 

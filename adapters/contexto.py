@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 
 from pymongo.database import Database
 
@@ -25,12 +25,21 @@ from adapters.repositories import (
 from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync, MongoRejeitadoRepository
 from services.contexto import Contexto
 
+# Per process, per client *object*: pymongo compares clients by their settings, so two
+# clients to the same server (another app, the parent before a fork) are "equal" and
+# must not share repositories. Entries keep their client and cache alive: ids stay unique.
+_BUNDLES: dict[tuple, tuple] = {}
+_BUNDLES_MAX = 64
 
-@lru_cache(maxsize=64)
+
 def _repositorios(db: Database, cache: ProdutoCache | None) -> dict:
     """The repositories over ``db``, built once per process and reused by every request
     and task: they hold only collection handles, so threads can share them."""
-    return {
+    key = (os.getpid(), id(db.client), db.name, id(cache))
+    found = _BUNDLES.get(key)
+    if found is not None and found[0] is db.client and found[1] is cache and found[2] == db.codec_options:
+        return found[3]
+    repos = {
         "produtos": MongoProdutoRepository(db, cache),
         "clientes": MongoClienteRepository(db),
         "chaves": MongoChaveRepository(db),
@@ -46,6 +55,10 @@ def _repositorios(db: Database, cache: ProdutoCache | None) -> dict:
         "gateway": GatewaySimulado(db),
         "envios": MongoEnvioRepository(db),
     }
+    if len(_BUNDLES) >= _BUNDLES_MAX:
+        _BUNDLES.clear()  # many apps in one process (tests): start over
+    _BUNDLES[key] = (db.client, cache, db.codec_options, repos)
+    return repos
 
 
 def montar_contexto(

@@ -12,6 +12,7 @@ from celery.signals import before_task_publish
 from adapters import logs
 
 TASK_APLICAR = "tasks.sync.aplicar_evento"
+TASK_APLICAR_LOTE = "tasks.sync.aplicar_lote"
 TASK_REJEITAR = "tasks.sync.rejeitar_evento"
 FILA_SYNC = "sync"
 TASK_PAGAMENTO = "tasks.pagamentos.processar"
@@ -46,6 +47,10 @@ class CeleryDespachante:
 
     def enviar(self, envelope: dict, headers: dict | None = None) -> None:
         self._app.send_task(TASK_APLICAR, args=[envelope], queue=FILA_SYNC, headers=headers or {})
+
+    def enviar_lote(self, envelopes: list[dict]) -> None:
+        """Several envelopes as one task (the bridge groups what arrives together)."""
+        self._app.send_task(TASK_APLICAR_LOTE, args=[envelopes], queue=FILA_SYNC)
 
     def processar_pagamento(self, pagamento_id: str, headers: dict | None = None) -> None:
         self._app.send_task(TASK_PAGAMENTO, args=[pagamento_id], queue=FILA_PAGAMENTOS, headers=headers or {})

@@ -303,6 +303,10 @@ class MongoAuditoriaRepository(MongoRepository):
     def add(self, registro: RegistroAuditoria) -> None:
         self.col.insert_one({k: v for k, v in vars(registro).items() if k != "id"})
 
+    def add_many(self, registros: list[RegistroAuditoria]) -> None:
+        if registros:
+            self.col.insert_many([{k: v for k, v in vars(r).items() if k != "id"} for r in registros], ordered=False)
+
     def list(self, filtro: AuditoriaFiltro, offset: int, limit: int) -> tuple[list[RegistroAuditoria], int]:
         query: dict = {}
         for campo in ("ator", "recurso", "recurso_id", "acao"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -46,25 +46,25 @@ class MongoProdutoSync:
         """Conditional write by CRM id: ("criado"|"aplicado", id), ("obsoleto", None) when a
         newer sequence is stored, ("ausente", None) when there is no such product and
         ``upsert`` is off."""
+        filtro = {"java_id": java_id, **_older_than(seq)}
+        options = {"projection": {"criado_seq": 1}, "return_document": ReturnDocument.AFTER}
         try:
-            doc = self.col.find_one_and_update(
-                {"java_id": java_id, **_older_than(seq)},
-                change,
-                upsert=upsert,
-                projection={"criado_seq": 1},
-                return_document=ReturnDocument.AFTER,
-            )
+            doc = self.col.find_one_and_update(filtro, change, upsert=upsert, **options)
         except DuplicateKeyError:
-            return "obsoleto", None  # the product exists with a newer (or this very) sequence
+            doc = None  # another event created the product meanwhile: see below
         if doc is None:
-            return ("ausente" if not self.existe(java_id) else "obsoleto"), None
+            if not self.existe(java_id):
+                return "ausente", None
+            # The product exists. Either it stores a newer event (ours is obsolete), or it
+            # was created by another event between our write and now: then ours applies
+            # if it is newer, conditionally as always (found by the e2e out-of-order test).
+            doc = self.col.find_one_and_update(filtro, change, **options)
+            if doc is None:
+                return "obsoleto", None
         self._invalidar(str(doc["_id"]))
         return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
 
-    def aplicar(
-        self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
-    ) -> tuple[str, str | None]:
-        """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
+    def _change_aplicar(self, campos: dict, seq: int, agora: datetime, reviver: bool) -> dict:
         to_set, unset = self._doc(campos)
         to_set.update({"atualizado_em": agora, "sync_seq": seq})
         on_insert = {"criado_em": agora, "criado_seq": seq}
@@ -75,18 +75,64 @@ class MongoProdutoSync:
         change: dict = {"$set": to_set, "$setOnInsert": on_insert, "$inc": {"versao": 1}}
         if unset:
             change["$unset"] = unset
-        return self._upsert(java_id, seq, change, upsert=criar)
+        return change
 
-    def ocultar(self, java_id: int, seq: int, agora: datetime, criar: bool = True) -> tuple[str, str | None]:
-        """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
-        so that an older event arriving late cannot bring it into existence."""
-        change = {
+    @staticmethod
+    def _change_ocultar(seq: int, agora: datetime) -> dict:
+        return {
             "$set": {"excluido_em": agora, "atualizado_em": agora, "sync_seq": seq},
             "$setOnInsert": {"criado_em": agora, "criado_seq": seq},
             "$inc": {"versao": 1},
         }
-        resultado, doc_id = self._upsert(java_id, seq, change, upsert=criar)
+
+    def aplicar(
+        self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
+    ) -> tuple[str, str | None]:
+        """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
+        return self._upsert(java_id, seq, self._change_aplicar(campos, seq, agora, reviver), upsert=criar)
+
+    def ocultar(self, java_id: int, seq: int, agora: datetime, criar: bool = True) -> tuple[str, str | None]:
+        """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
+        so that an older event arriving late cannot bring it into existence."""
+        resultado, doc_id = self._upsert(java_id, seq, self._change_ocultar(seq, agora), upsert=criar)
         return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
+
+    def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[str, str | None]]:
+        """Apply many events of *known* products with one ordered ``bulk_write``.
+
+        ``eventos``: objects with ``java_id``, ``acao``, ``campos`` and ``seq``. Every write
+        keeps its condition (only a newer ``sync_seq`` applies), and writes go in sequence
+        order, so the result is the one of the events applied one by one. Returns, per event,
+        ("aplicado"|"removido"|"obsoleto", id), or ("ausente", None) for a product not
+        stored yet (the caller creates it the one-by-one way).
+        """
+        java_ids = sorted({ev.java_id for ev in eventos})
+        atuais = {d["java_id"]: d for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_seq": 1})}
+        ultimo = {j: d.get("sync_seq", -1) for j, d in atuais.items()}
+        resultados: list[tuple[str, str | None]] = [("ausente", None)] * len(eventos)
+        ops = []
+        for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
+            ev = eventos[i]
+            doc = atuais.get(ev.java_id)
+            if doc is None:
+                continue
+            if ev.seq <= ultimo[ev.java_id]:
+                resultados[i] = ("obsoleto", None)
+                continue
+            ultimo[ev.java_id] = ev.seq
+            if ev.acao == "removido":
+                change, resultado = self._change_ocultar(ev.seq, agora), "removido"
+            else:
+                change, resultado = self._change_aplicar(ev.campos, ev.seq, agora, ev.acao == "criado"), "aplicado"
+            # No upsert: these products exist. The condition still guards against a newer
+            # write made by another worker since the read above.
+            ops.append(UpdateOne({"java_id": ev.java_id, **_older_than(ev.seq)}, change))
+            resultados[i] = (resultado, str(doc["_id"]))
+        if ops:
+            self.col.bulk_write(ops, ordered=True)
+            if self.cache is not None:
+                self.cache.invalidar(*{doc_id for _, doc_id in resultados if doc_id})
+        return resultados
 
     def existe(self, java_id: int) -> bool:
         return self.col.count_documents({"java_id": java_id}, limit=1) > 0

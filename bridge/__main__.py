@@ -31,6 +31,7 @@ def build(cfg: dict) -> Bridge:
             group=cfg["BRIDGE_GROUP"],
             prefix=cfg["REDIS_PREFIX"],
             lock_ttl_ms=cfg["BRIDGE_LOCK_TTL_MS"],
+            batch_max=cfg["BRIDGE_BATCH_MAX"],
         ),
         hasher.hash,
     )

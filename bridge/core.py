@@ -46,6 +46,7 @@ class BridgeConfig:
     group: str
     prefix: str
     lock_ttl_ms: int = 5000
+    batch_max: int = 100
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -116,18 +117,21 @@ class Bridge:
         self._alive_at = -ALIVE_EVERY_S
 
     # -- one message -------------------------------------------------------------
-    def handle(self, canal: str, raw: bytes | str, origem: str, event_id: str | None = None) -> Envelope:
-        """Wrap one message in an envelope and enqueue it (or its dead letter)."""
+    def handle(
+        self, canal: str, raw: bytes | str, origem: str, event_id: str | None = None, lote: list | None = None
+    ) -> Envelope:
+        """Wrap one message in an envelope and enqueue it (or its dead letter); with ``lote``,
+        a valid envelope is added to it instead, for ``flush`` to send with the others."""
         event_id = event_id or uuid.uuid4().hex
         # The event id is this message's request id: the task it becomes (and any order,
         # payment or shipment task that follows) logs it, so one grep follows the event.
         token = logs.bind(request_id=event_id, event_id=event_id)
         try:
-            return self._handle(canal, raw, origem, event_id)
+            return self._handle(canal, raw, origem, event_id, lote)
         finally:
             logs.reset(token)
 
-    def _handle(self, canal: str, raw: bytes | str, origem: str, event_id: str) -> Envelope:
+    def _handle(self, canal: str, raw: bytes | str, origem: str, event_id: str, lote: list | None) -> Envelope:
         inicio = time.monotonic()
         self.stats.add("recebidos")
         motivo = None
@@ -153,6 +157,9 @@ class Bridge:
             self.despachante.rejeitar(env.to_dict(), motivo)
             self.stats.add("rejeitados")
             resultado = "rejeitado"
+        elif lote is not None:
+            lote.append(env.to_dict())
+            resultado = "enfileirado"
         else:
             self.despachante.enviar(env.to_dict(), headers={"event_id": env.event_id})
             resultado = "enfileirado"
@@ -251,16 +258,28 @@ class Bridge:
             pubsub.psubscribe(*self.cfg.patterns)
         try:
             while self._running(lost):
-                self._pubsub_one(pubsub, timeout=0.2)
+                self._pubsub_lote(pubsub)
             # Stop listening, then enqueue what already arrived: nothing received is dropped.
             pubsub.unsubscribe()
             pubsub.punsubscribe()
-            while self._pubsub_one(pubsub, timeout=0.2):
+            while self._pubsub_lote(pubsub):
                 pass
         finally:
             pubsub.close()
 
-    def _pubsub_one(self, pubsub, timeout: float) -> bool:
+    def _pubsub_lote(self, pubsub) -> bool:
+        """Wait up to 0.2 s for a message, take whatever else has already arrived (up to
+        ``batch_max``), send it as one batch. A lone message goes at once: batching adds
+        no latency, it only happens when messages are queuing up."""
+        lote: list[dict] = []
+        got = self._pubsub_one(pubsub, timeout=0.2, lote=lote)
+        mais = got
+        while mais and len(lote) < self.cfg.batch_max:
+            mais = self._pubsub_one(pubsub, timeout=0, lote=lote)
+        self.flush(lote)
+        return got
+
+    def _pubsub_one(self, pubsub, timeout: float, lote: list | None = None) -> bool:
         try:
             msg = pubsub.get_message(timeout=timeout)
         except redis.RedisError:
@@ -270,10 +289,32 @@ class Bridge:
         if msg is None or msg["type"] not in ("message", "pmessage"):
             return msg is not None
         canal = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-        self._safe_handle(canal, msg["data"], "pubsub")
+        self._safe_handle(canal, msg["data"], "pubsub", lote=lote)
         return True
 
-    def _safe_handle(self, canal: str, raw, origem: str, event_id: str | None = None) -> bool:
+    def flush(self, lote: list[dict]) -> bool:
+        """Send what ``handle`` grouped: one task for many envelopes, the single-event task
+        for one. Retried for a few seconds; False (logged, counted) if it could not be sent."""
+        if not lote:
+            return True
+        for tentativa in range(1, 6):
+            try:
+                if len(lote) == 1:
+                    self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})
+                else:
+                    self.despachante.enviar_lote(lote)
+                lote.clear()
+                return True
+            except Exception:
+                if tentativa == 5:
+                    break
+                self.stop.wait(0.2 * 2**tentativa)
+        self.stats.add("erros")
+        logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
+        lote.clear()
+        return False
+
+    def _safe_handle(self, canal: str, raw, origem: str, event_id: str | None = None, lote: list | None = None) -> bool:
         """Handle one message; a failure is logged and counted, never fatal to the bridge.
 
         A pub/sub message cannot be read again, so a Redis hiccup is retried here for a few
@@ -282,7 +323,7 @@ class Bridge:
         tentativas = 5 if origem == "pubsub" else 1
         for tentativa in range(1, tentativas + 1):
             try:
-                self.handle(canal, raw, origem, event_id)
+                self.handle(canal, raw, origem, event_id, lote)
                 return True
             except redis.RedisError:
                 if tentativa == tentativas:
@@ -351,6 +392,10 @@ class Bridge:
                 return
 
     def _process_entries(self, entries, lost: threading.Event | None) -> None:
+        """Handle a read of the stream as one batch; acknowledge the entries once it is
+        queued (an entry not acknowledged is claimed again later: nothing is lost)."""
+        lote: list[dict] = []
+        feitos = []
         for entry_id, fields in entries:
             if fields is None:  # deleted entry still referenced by the PEL
                 self.client.xack(self.cfg.stream, self.cfg.group, entry_id)
@@ -360,8 +405,18 @@ class Bridge:
             canal = campos.get("canal", b"")
             canal = canal.decode("utf-8", "replace") if isinstance(canal, bytes) else canal
             # A deterministic id: an entry handled twice (crash before XACK) keeps its id.
-            if self._safe_handle(canal or "?", campos.get("payload", b""), "stream", event_id=f"s-{eid}"):
-                self.client.xack(self.cfg.stream, self.cfg.group, entry_id)
+            if self._safe_handle(canal or "?", campos.get("payload", b""), "stream", event_id=f"s-{eid}", lote=lote):
+                feitos.append(entry_id)
+            if len(lote) >= self.cfg.batch_max and not self._flush_ack(lote, feitos):
+                return
+        self._flush_ack(lote, feitos)
+
+    def _flush_ack(self, lote: list[dict], feitos: list) -> bool:
+        ok = self.flush(lote)
+        if ok and feitos:
+            self.client.xack(self.cfg.stream, self.cfg.group, *feitos)
+            feitos.clear()
+        return ok
 
     def snapshot(self) -> dict:
         return {**self.stats.values, "lider": self.leading.is_set(), "lag_ms": self.stats.lag_ms}

@@ -46,15 +46,17 @@ class Contexto:
     def proxima_seq(self) -> int | None:
         return self.sequencia() if self.sequencia else None
 
-    def auditar(self, recurso: str, recurso_id: str | None, acao: str, campos=(), ator: str | None = None) -> None:
-        self.auditoria.add(
-            RegistroAuditoria(
-                ator=ator or self.ator,
-                recurso=recurso,
-                recurso_id=recurso_id,
-                acao=acao,
-                campos=campos_auditaveis(campos),
-                em=agora(),
-                request_id=self.request_id,
-            )
+    def registro(self, recurso: str, recurso_id: str | None, acao: str, campos=(), ator: str | None = None,
+                 request_id: str | None = None) -> RegistroAuditoria:  # fmt: skip
+        return RegistroAuditoria(
+            ator=ator or self.ator,
+            recurso=recurso,
+            recurso_id=recurso_id,
+            acao=acao,
+            campos=campos_auditaveis(campos),
+            em=agora(),
+            request_id=request_id or self.request_id,
         )
+
+    def auditar(self, recurso: str, recurso_id: str | None, acao: str, campos=(), ator: str | None = None) -> None:
+        self.auditoria.add(self.registro(recurso, recurso_id, acao, campos, ator))

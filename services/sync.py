@@ -1,13 +1,14 @@
 """Applying the Java CRM's events to MongoDB, and the dead-letter store around it.
 
-One envelope at a time (``aplicar``) or a batch (``aplicar_lote``): because every write
-is conditional on the envelope's sequence number, a batch has exactly the semantics of
-its events applied one after another, in any order.
+One envelope at a time (``aplicar``) or a batch (``aplicar_lote``): every write is
+conditional on the envelope's sequence number (only a newer one applies), and a batch
+has the semantics of its events applied one after another in sequence order.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 from domain import eventos
 from domain.errors import Conflito, NaoEncontrado
@@ -34,15 +35,64 @@ def aplicar(ctx: Contexto, env: Envelope) -> dict:
 
 
 def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
-    """Apply several envelopes; an invalid one is dead-lettered, the others still apply."""
-    resultados = []
-    for env in envelopes:
-        try:
-            resultados.append(aplicar(ctx, env))
-        except EventoInvalido as exc:
-            rejeitar(ctx, env, exc.message, tentativas=1)
-            resultados.append({"resultado": "rejeitado", "motivo": exc.message})
-    return resultados
+    """Apply several envelopes; an invalid one is dead-lettered, the others still apply.
+
+    Events of products already stored (the steady state of the CRM's updates) are
+    written together: one ordered ``bulk_write`` of the same conditional writes and one
+    insert of their audit records. Everything else (a product not stored yet, an id-0
+    creation, customers, carts) goes one event at a time, as ``aplicar``.
+    """
+    resultados: list[dict | None] = [None] * len(envelopes)
+    rapidos: list[tuple[int, Envelope, eventos.EventoProduto]] = []
+    for i, env in enumerate(envelopes):
+        if env.canal == CANAL_PRODUTOS:
+            try:
+                ev = eventos.decodificar_produto(env.payload)
+            except EventoInvalido as exc:
+                resultados[i] = _rejeitado(ctx, env, exc)
+                continue
+            if ev.java_id != 0:
+                rapidos.append((i, env, ev))
+                continue
+        resultados[i] = _um(ctx, env)
+    if rapidos:
+        _produtos_em_lote(ctx, rapidos, resultados)
+    return [r for r in resultados if r is not None]
+
+
+def _produtos_em_lote(ctx: Contexto, rapidos, resultados: list) -> None:
+    itens = [_Item(ev.java_id, ev.acao, ev.campos, env.seq) for _, env, ev in rapidos]
+    escritos = ctx.sync_produtos.aplicar_varios(itens, agora())
+    registros = []
+    for (i, env, ev), (resultado, doc_id) in zip(rapidos, escritos, strict=True):
+        if resultado == "ausente":
+            resultados[i] = _um(ctx, env)  # not stored yet: create (or link) it one by one
+            continue
+        if doc_id:
+            registros.append(ctx.registro("produto", doc_id, ev.acao, ev.campos, request_id=env.event_id))
+        resultados[i] = {"resultado": resultado, "acao": ev.acao, "crm_id": ev.java_id, "id": doc_id}
+    ctx.auditoria.add_many(registros)
+
+
+@dataclass(frozen=True)
+class _Item:
+    java_id: int
+    acao: str
+    campos: dict
+    seq: int
+
+
+def _um(ctx: Contexto, env: Envelope) -> dict:
+    ctx = replace(ctx, request_id=env.event_id)  # its audit records name its event
+    try:
+        return aplicar(ctx, env)
+    except EventoInvalido as exc:
+        return _rejeitado(ctx, env, exc)
+
+
+def _rejeitado(ctx: Contexto, env: Envelope, exc: EventoInvalido) -> dict:
+    rejeitar(replace(ctx, request_id=env.event_id), env, exc.message, tentativas=1)
+    return {"resultado": "rejeitado", "motivo": exc.message}
 
 
 def _produto(ctx: Contexto, env: Envelope) -> dict:

@@ -16,6 +16,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters import logs
 from domain.eventos import Envelope, EventoInvalido, resumo
 from services import sync
 from tasks import app, resources
@@ -79,6 +80,39 @@ def _esgotado(env: Envelope, exc: Exception, tentativas: int, motivo: str | None
         sync.rejeitar(resources.contexto(ator="sistema:java", request_id=env.event_id), env, motivo, tentativas)
     except Exception:  # the store itself is down: the log line is the last record
         logger.exception("evento event_id=%s perdido: %s", env.event_id, motivo)
+
+
+@app.task(name="tasks.sync.aplicar_lote", bind=True, max_retries=None)
+def aplicar_lote(self, envelopes: list[dict]) -> str:
+    """Apply a batch the bridge grouped (one bulk write for known products); idempotent
+    like one event, since every write is conditional on its event's sequence number."""
+    envs = [Envelope.from_dict(e) for e in envelopes]
+    cfg = resources.cfg()
+    try:
+        resultados = sync.aplicar_lote(resources.contexto(ator="sistema:java"), envs)
+    except TRANSITORIOS as exc:
+        if self.request.retries >= cfg["SYNC_MAX_RETRIES"]:
+            for env in envs:
+                _esgotado(env, exc, self.request.retries + 1)
+            raise
+        espera = atraso(self.request.retries, cfg["SYNC_RETRY_MAX_S"])
+        logger.warning("lote de %d eventos: falha transitória (%s); nova tentativa em %.1fs", len(envs), exc, espera)
+        raise self.retry(exc=exc, countdown=espera) from None
+    except Exception:
+        # A bug in the batch path must not lose events: each goes its own way again, with
+        # its own retries and dead letter.
+        logger.exception("lote de %d eventos: erro inesperado; reenfileirados um a um", len(envs))
+        despachante = resources.despachante()
+        for env in envs:
+            despachante.enviar(env.to_dict(), headers={"event_id": env.event_id, "request_id": env.event_id})
+        return "reenfileirado"
+    for env, info in zip(envs, resultados, strict=True):
+        token = logs.bind(event_id=env.event_id, request_id=env.event_id)
+        try:
+            _log(env, self.request.retries + 1, info)
+        finally:
+            logs.reset(token)
+    return "lote"
 
 
 @app.task(name="tasks.sync.rejeitar_evento", bind=True, max_retries=None)

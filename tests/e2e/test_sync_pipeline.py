@@ -104,6 +104,11 @@ def test_ordering_under_parallelism_with_random_delays(pipeline):
     # Nothing left to apply could still change them: the queue is drained and no task is running.
     pipeline.wait(lambda: pipeline.redis.llen("sync") == 0 and not pipeline.redis.hlen("unacked"), timeout=60)
     assert {k: estoque_de(pipeline, k) for k in ultimo} == ultimo
+    # A burst travels in batches: far fewer tasks than events, each product still exact.
+    worker_log = pipeline.servers[0].output()
+    lotes = worker_log.count("Task tasks.sync.aplicar_lote[")
+    avulsos = worker_log.count("Task tasks.sync.aplicar_evento[")
+    assert lotes >= 1 and lotes + avulsos < 2000, (lotes, avulsos)
 
 
 def test_out_of_order_delivery_duplicates_and_id0_linking(pipeline):

@@ -252,3 +252,87 @@ def test_java_cart_problems_are_refused_with_a_reason(ctx, db, canal, payload, m
         sync.aplicar(ctx, env(payload, ctx.proxima_seq(), canal=canal))
     assert db.pedidos.count_documents({}) == 0
     assert db.produtos.find_one({"java_id": 7})["estoque"] == 10
+
+
+def _estado(db, java_ids):
+    campos = ("nome", "preco", "estoque", "descricao", "excluido_em", "sync_seq")
+    return {
+        d["java_id"]: {k: (d.get(k) is not None if k == "excluido_em" else str(d.get(k))) for k in campos}
+        for d in db.produtos.find({"java_id": {"$in": java_ids}})
+    }
+
+
+@pytest.mark.parametrize("semente", [1, 2, 3])
+def test_bulk_batches_end_exactly_where_one_by_one_does(app, ctx, db, mongo_client, semente):
+    """Known products go through one bulk_write per batch: created, updated, removed and
+    revived in shuffled batches of any size, the state is the one of each batch's events
+    applied one by one in sequence order."""
+    from webapp.deps import build_contexto
+
+    rng = random.Random(semente)
+    java_ids = [900 + n for n in range(6)]
+    criacao = [env(produto("criado", j, nome=f"P{j}", estoque=1), seq=1 + n) for n, j in enumerate(java_ids)]
+    acoes = ("atualizado", "atualizado", "removido", "criado")
+    eventos = []
+    for n in range(60):
+        descricao = rng.choice([None, "d"])
+        eventos.append(
+            env(produto(rng.choice(acoes), rng.choice(java_ids), nome=f"N{n}", estoque=n, descricao=descricao), 100 + n)
+        )
+    eventos.append(env(produto("atualizado", 990, estoque=5), seq=500))  # unknown: created one by one
+    rng.shuffle(eventos)
+
+    # The same batches through the bulk path, and one by one (each batch in sequence
+    # order, as the bulk path promises) on a database of its own.
+    res = app.extensions["ponte"]
+    sequencial = res.mongo.client.get_database(f"{db.name}_seq", codec_options=res.mongo.db().codec_options)
+    from adapters.contexto import montar_contexto
+    from adapters.mongo import ensure_indexes
+
+    ensure_indexes(sequencial)  # the unique java_id index is part of the semantics
+    ctx_seq = montar_contexto(sequencial, res.hasher, "sistema:java")
+    lotes, i = [criacao], 0
+    while i < len(eventos):
+        n = rng.randint(1, 15)
+        lotes.append(eventos[i : i + n])
+        i += n
+    for lote in lotes:
+        resultados = sync.aplicar_lote(build_contexto(app, "sistema:java"), lote)
+        assert len(resultados) == len(lote)
+        for e in sorted(lote, key=lambda e: e.seq):
+            sync.aplicar(ctx_seq, e)
+    alvo = [*java_ids, 990]
+    assert _estado(db, alvo) == _estado(sequencial, alvo)
+    # Every applied event left its audit record, named after its event.
+    aplicados = db.auditoria.count_documents(
+        {"recurso": "produto", "request_id": {"$in": [e.event_id for e in eventos]}}
+    )
+    assert aplicados >= 1
+    mongo_client.drop_database(sequencial.name)
+
+
+def test_a_product_created_by_an_older_event_meanwhile_still_gets_the_newer_one(app, db):
+    """The race the e2e out-of-order test caught: event 3 (removido) finds no product,
+    event 2 creates it right then; event 3 must still apply, not be judged obsolete."""
+    from datetime import UTC, datetime
+
+    from adapters.sync_repositories import MongoProdutoSync
+
+    res = app.extensions["ponte"]
+    mdb = res.mongo.db()
+    agora = datetime.now(UTC)
+    campos = {"nome": "Corrida", "preco": Decimal("1.00"), "estoque": 2, "descricao": None}
+
+    class Corrida(MongoProdutoSync):
+        criou = False
+
+        def existe(self, java_id: int) -> bool:
+            if not self.criou:  # another worker, between our write and this check
+                self.criou = True
+                assert MongoProdutoSync(mdb).aplicar(java_id, campos, 2, agora, reviver=False)[0] == "criado"
+            return super().existe(java_id)
+
+    assert Corrida(mdb).ocultar(777, 3, agora, criar=False)[0] == "removido"
+    doc = db.produtos.find_one({"java_id": 777})
+    assert doc["sync_seq"] == 3 and doc["excluido_em"] is not None
+    assert db.produtos.count_documents({"java_id": 777}) == 1
