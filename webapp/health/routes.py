@@ -61,6 +61,27 @@ def _check(nome: str, probe) -> str:
         return "indisponivel"
 
 
+def prontidao(res) -> dict:
+    """Each dependency, then the queues; ``degradado`` (still 200: the API itself serves
+    without workers, so it stays in rotation) when a queue has no live worker."""
+
+    def mongo():
+        with pymongo.timeout(PROBE_TIMEOUT_S):
+            res.mongo.client.admin.command("ping")
+
+    filas: dict = {}
+
+    def redis_():
+        filas.update(_filas(res.redis.client, res.cfg["REDIS_PREFIX"], res.cfg["WORKER_HEARTBEAT_S"]))
+
+    deps = {"mongo": _check("mongo", mongo), "redis": _check("redis", redis_)}
+    if not all(v == "ok" for v in deps.values()):
+        status = "indisponivel"
+    else:
+        status = "ok" if all(f["workers"] for f in filas.values()) else "degradado"
+    return {"status": status, "dependencias": deps, "filas": filas}
+
+
 @blp.route("/health")
 class Health(MethodView):
     @acesso(PUBLICO)
@@ -77,23 +98,8 @@ class Ready(MethodView):
     @blp.alt_response(503, schema=ReadySchema, description="Uma dependência não responde")
     def get(self):
         """MongoDB and Redis are reachable; live workers per queue"""
-        res = current_app.extensions["ponte"]
-
-        def mongo():
-            with pymongo.timeout(PROBE_TIMEOUT_S):
-                res.mongo.client.admin.command("ping")
-
-        filas: dict = {}
-
-        def redis_():
-            filas.update(_filas(res.redis.client, res.cfg["REDIS_PREFIX"], res.cfg["WORKER_HEARTBEAT_S"]))
-
-        deps = {"mongo": _check("mongo", mongo), "redis": _check("redis", redis_)}
-        if not all(v == "ok" for v in deps.values()):
-            return {"status": "indisponivel", "dependencias": deps, "filas": filas}, 503
-        # The API itself can serve without workers: "degradado" keeps it in rotation.
-        status = "ok" if all(f["workers"] for f in filas.values()) else "degradado"
-        return {"status": status, "dependencias": deps, "filas": filas}
+        body = prontidao(current_app.extensions["ponte"])
+        return body, 503 if body["status"] == "indisponivel" else 200
 
 
 @blp.route("/metrics")
