@@ -69,8 +69,12 @@ def summary(samples: list[dict]) -> dict:
 class Cliente:
     def __init__(self, port: int, email: str, senha: str):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        status, body = self.call("POST", "/auth/login", {"email": email, "senha": senha})
-        if status != 200:
+        for tentativa in range(5):  # a busy stand-in may answer 503 for a moment
+            status, body = self.call("POST", "/auth/login", {"email": email, "senha": senha})
+            if status == 200:
+                break
+            time.sleep(0.5 * 2**tentativa)
+        else:
             raise RuntimeError(f"login failed: {status} {body}")
         self.auth = {"Authorization": f"Bearer {body['access_token']}"}
 

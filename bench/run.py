@@ -28,6 +28,7 @@ from bench.stack import SENHA, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
+ESCALAS = (1, 2, 4)
 NOTES = Path(__file__).with_name("notes.md")  # the analysis, kept by hand, appended
 
 
@@ -88,6 +89,26 @@ def run_sync(stack: Stack, runs: int, events: int, rate: float, seconds: float) 
     return {name: api.summary(samples) for name, samples in out.items()}
 
 
+def run_scaling(stack: Stack, seconds: int, events: int, primeiro_cliente: int) -> dict[int, dict]:
+    """One sync burst per Celery concurrency, one checkout run per gunicorn worker count."""
+    produtos = stack.db.produtos
+    java_ids = [d["java_id"] for d in produtos.find({}, {"java_id": 1}).sort("java_id", 1)]
+    out: dict[int, dict] = {}
+    for n, processos in enumerate(ESCALAS):
+        stack.drain()  # earlier checkouts' payments must not compete with this run
+        stack.restart_worker(processos)
+        burst = syncbench.burst(stack.redis, produtos, events, java_ids, offset=5_000_000 + n * 100_000)
+        stack.drain()
+        port = stack.start_web(f"web-{processos}", processos)
+        clientes = stack.clientes[primeiro_cliente + n * 50 : primeiro_cliente + (n + 1) * 50]
+        try:
+            pedidos = api.checkout(port, clientes, SENHA, stack.produto_ids, seconds, stack.db)
+        finally:
+            stack.stop(f"web-{processos}")
+        out[processos] = {"sync": burst, "checkout": pedidos["rps"], "checkout_p99": pedidos["p99"]}
+    return out
+
+
 def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     rows = []
     for name, values in stack.memory().items():
@@ -97,7 +118,7 @@ def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     return rows
 
 
-def render(results: dict, sync: dict, mem: list, args, started: str, took: float) -> str:
+def render(results: dict, sync: dict, mem: list, escala: dict, args, started: str, took: float) -> str:
     runs, seconds = args.runs, args.seconds
     hello = results["hello@50"]["rps"]
     lines = [
@@ -157,6 +178,19 @@ def render(results: dict, sync: dict, mem: list, args, started: str, took: float
         total += pss
         lines.append(f"| {role} | {pss / 1024:.1f} | {rss / 1024:.1f} |")
     lines += [f"| **total** | **{total / 1024:.1f}** | |", ""]
+    lines += [
+        "## Scaling with processes (one run each)",
+        "",
+        f"Sync: a burst of {args.events} events with the Celery worker at 1, 2 and 4 processes. Checkout: "
+        "50 customers against a gunicorn with 1, 2 and 4 workers (4 threads each).",
+        "",
+        "| processes | sync events/s | checkout orders/s | checkout p99 ms |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {n} | {fmt(r['sync'])} | {fmt(r['checkout'], 1)} | {fmt(r['checkout_p99'])} |" for n, r in escala.items()
+    ]
+    lines.append("")
     lines += targets(results, sync, mem)
     lines += ["", NOTES.read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
@@ -217,7 +251,8 @@ def main() -> int:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ponte-bench-") as tmp:
-        stack = Stack(Path(tmp), produtos=args.produtos, clientes=max(args.clientes, 50 * args.runs))
+        clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS)))
+        stack = Stack(Path(tmp), produtos=args.produtos, clientes=clientes)
         try:
             print(f"data and indexes in {time.monotonic() - t0:.0f} s (indexes {stack.index_s:.0f} s)", flush=True)
             stack.start_all()
@@ -225,9 +260,10 @@ def main() -> int:
             sync = run_sync(stack, args.runs, args.events, args.rate, args.seconds)
             results["checkout@50"] = run_checkout(stack, args.runs, args.seconds)
             mem = memory_table(stack)
+            escala = run_scaling(stack, args.seconds, args.events, primeiro_cliente=50 * args.runs)
         finally:
             stack.close()
-    text = render(results, sync, mem, args, started, time.monotonic() - t0)
+    text = render(results, sync, mem, escala, args, started, time.monotonic() - t0)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(exist_ok=True)

@@ -159,6 +159,39 @@ class Stack:
                 raise RuntimeError("bridge did not subscribe")
             time.sleep(0.05)
 
+    def restart_worker(self, concurrency: int) -> None:
+        """The Celery worker again with ``concurrency`` processes; returns once it beats."""
+        procs.stop(self.procs.pop("worker"), timeout=30)
+        self.start("worker", [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
+                              "default,sync,pagamentos,envios", "-c", str(concurrency), "--without-mingle",
+                              "--without-gossip", "--loglevel=WARNING"])  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not self.redis.zcount("ponte:workers:sync", time.time() - 30, "+inf"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("restarted worker did not announce itself")
+            time.sleep(0.1)
+
+    def drain(self, timeout: float = 300) -> None:
+        """Wait until no task waits or runs (payments of earlier checkouts, sync batches)."""
+        deadline = time.monotonic() + timeout
+        while any(self.redis.llen(q) for q in ("default", "sync", "pagamentos", "envios")) or self.redis.hlen(
+            "unacked"
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError("queues did not drain")
+            time.sleep(0.5)
+
+    def start_web(self, name: str, workers: int) -> int:
+        """Another gunicorn serving Ponte with ``workers`` workers; its port."""
+        port = procs.free_port()
+        self.start(name, [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], API_PORT=port,
+                   WEB_CONCURRENCY=workers, METRICS_DIR=self.tmp / f"m-{name}")  # fmt: skip
+        self.wait_http(f"http://127.0.0.1:{port}/health")
+        return port
+
+    def stop(self, name: str) -> None:
+        procs.stop(self.procs.pop(name), timeout=30)
+
     def wait_http(self, url: str, timeout: float = 60) -> None:
         import urllib.request
 
@@ -176,7 +209,7 @@ class Stack:
         """(PSS, RSS) KiB of each process, by role: masters and their children."""
         out: dict[str, list[tuple[int, int]]] = {}
         for name, proc in self.procs.items():
-            if name in ("hello", "nolimit"):
+            if name in ("hello", "nolimit") or name.startswith("web-"):
                 continue
             pids = [proc.pid, *children(proc.pid)]
             out[name] = [pss_rss_kib(pid) for pid in pids]
