@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 19456,
     "ARGON2_PARALLELISM": 1,
     "PRODUTO_CACHE_TTL_S": 60,  # product read cache in Redis; 0 turns it off
+    "LEITURA_RAPIDA": "true",  # anonymous cached product reads answered before Flask
     # -- CRM bridge and sync workers ---------------------------------------------
     "BRIDGE_CHANNELS": "produtos,canal-clientes",
     "BRIDGE_PATTERNS": "carrinho:*",
@@ -210,6 +211,7 @@ def _parse_observability(cfg: dict[str, Any]) -> None:
 
 def _parse_security(cfg: dict[str, Any]) -> None:
     cfg["RATELIMIT_ENABLED"] = str(cfg["RATELIMIT_ENABLED"]).lower() in ("1", "true", "yes", "on")
+    cfg["LEITURA_RAPIDA"] = str(cfg["LEITURA_RAPIDA"]).lower() in ("1", "true", "yes", "on")
     cfg["CORS_ORIGINS"] = lista(cfg["CORS_ORIGINS"])
     if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
         raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")

@@ -87,6 +87,15 @@ class ProdutoCache:
         gen = gen.decode() if gen else ""
         return (_load(raw) if raw else None), gen
 
+    def chave_produto(self, produto_id: str) -> str:
+        """The Redis key of a cached product (``webapp.leitura_rapida`` reads it in a
+        pipeline of its own; it never stores)."""
+        return self._keys(produto_id)[0]
+
+    @staticmethod
+    def carregar(raw: bytes) -> Produto:
+        return _load(raw)
+
     def guardar(self, produto: Produto, gen: str) -> None:
         if gen == "?":
             return
@@ -119,6 +128,17 @@ class ProdutoCache:
             )
         except redis.RedisError as exc:
             logger.warning("page not cached: %s", exc)
+
+    # -- whole answers to anonymous listings (webapp.leitura_rapida) -------------------
+    def ler_resposta(self, chave: str, pipe=None):
+        """The catalogue generation and the answer stored under it for ``chave``; with
+        ``pipe``, queued on that pipeline (its result comes back from ``execute``)."""
+        return self._get_page(keys=[self._catalogo], args=[f"{self.prefix}:cache:resposta:", chave], client=pipe)
+
+    def guardar_resposta(self, chave: str, gen: str, raw: bytes) -> None:
+        """Store an answer read at generation ``gen``: after any product write it is
+        unreachable (readers ask for the new generation), so a stale one is never served."""
+        self.client.set(f"{self.prefix}:cache:resposta:{gen}:{chave}", raw, ex=self.ttl_s)
 
     # -- writers --------------------------------------------------------------------------
     def invalidar(self, *produto_ids: str | None) -> None:

@@ -6,7 +6,7 @@ the raw ``PUBLISH`` rate (bench.sync), measures memory after the load, prints a 
 and rewrites docs/performance.md. Every load is bounded in time and count.
 
     .venv/bin/python -m bench.run [--runs 3] [--seconds 5] [--produtos 2000] [--clientes 150]
-        [--events 1000] [--rate 50] [--no-write]
+        [--events 1000] [--rate 50] [--no-write] [--only-api]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def run_api(stack: Stack, runs: int, seconds: int) -> dict[str, dict]:
         "produto@50": (base, 50, script),
         "produto@200": (base, 200, script),
         "produto@50 sem rate limit": (f"http://127.0.0.1:{stack.nolimit_port}", 50, script),
+        "produto@50 via Flask": (f"http://127.0.0.1:{stack.flask_port}", 50, script),
         "lista@50": (f"{base}/produtos?page=1&page_size=50&categoria=Bebidas&ordem=nome", 50, None),
     }
     # Warm-up: both apps, every cache line of the scripted ids.
@@ -243,6 +244,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000, help="events per sync burst")
     parser.add_argument("--rate", type=float, default=50.0, help="steady events/s for the latency run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
+    parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
@@ -257,6 +259,12 @@ def main() -> int:
             print(f"data and indexes in {time.monotonic() - t0:.0f} s (indexes {stack.index_s:.0f} s)", flush=True)
             stack.start_all()
             results = run_api(stack, args.runs, args.seconds)
+            if args.only_api:
+                for name, r in results.items():
+                    print(
+                        f"{name:28} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.1f}  p99 {r['p99']:6.1f}  err {r['errors']}"
+                    )
+                return 0
             sync = run_sync(stack, args.runs, args.events, args.rate, args.seconds)
             results["checkout@50"] = run_checkout(stack, args.runs, args.seconds)
             mem = memory_table(stack)

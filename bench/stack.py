@@ -65,6 +65,7 @@ class Stack:
         self.redis_proc = procs.start_redis(self.redis_port)
         self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine="memory")
         self.api_port, self.hello_port, self.nolimit_port = procs.free_port(), procs.free_port(), procs.free_port()
+        self.flask_port = procs.free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_"))},
             "PONTE_ENV": "production",
@@ -144,6 +145,9 @@ class Stack:
         # The same API without rate limits, to show what they cost (not in the memory table).
         self.start("nolimit", [*gunicorn, "wsgi:app"], API_PORT=self.nolimit_port, RATELIMIT_ENABLED="false",
                    METRICS_DIR=self.tmp / "m3")  # fmt: skip
+        # And with every read through Flask: what webapp.leitura_rapida saves.
+        self.start("flask", [*gunicorn, "wsgi:app"], API_PORT=self.flask_port, LEITURA_RAPIDA="false",
+                   METRICS_DIR=self.tmp / "m4")  # fmt: skip
         self.start("worker", [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
                               "default,sync,pagamentos,envios", "-c", str(self.workers), "--without-mingle",
                               "--without-gossip", "--loglevel=WARNING"])  # fmt: skip
@@ -153,6 +157,7 @@ class Stack:
         self.wait_http(f"http://127.0.0.1:{self.api_port}/health")
         self.wait_http(f"http://127.0.0.1:{self.hello_port}/hello")
         self.wait_http(f"http://127.0.0.1:{self.nolimit_port}/health")
+        self.wait_http(f"http://127.0.0.1:{self.flask_port}/health")
         deadline = time.monotonic() + 60
         while self.redis.pubsub_numsub("produtos")[0][1] < 1:
             if time.monotonic() > deadline:
@@ -209,7 +214,7 @@ class Stack:
         """(PSS, RSS) KiB of each process, by role: masters and their children."""
         out: dict[str, list[tuple[int, int]]] = {}
         for name, proc in self.procs.items():
-            if name in ("hello", "nolimit") or name.startswith("web-"):
+            if name in ("hello", "nolimit", "flask") or name.startswith("web-"):
                 continue
             pids = [proc.pid, *children(proc.pid)]
             out[name] = [pss_rss_kib(pid) for pid in pids]

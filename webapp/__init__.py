@@ -40,6 +40,7 @@ from webapp.envios.routes import blp as envios_blp
 from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
+from webapp.leitura_rapida import LeituraRapida
 from webapp.pedidos.routes import blp as pedidos_blp
 from webapp.pedidos.routes import pagamentos_blp
 from webapp.produtos.routes import blp as produtos_blp
@@ -125,9 +126,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = cfg["PONTE_ENV"] == "test"
     app.json = PonteJSONProvider(app)
     app.url_map.strict_slashes = False
-    if cfg["PROXY_COUNT"]:
-        n = cfg["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.extensions["ponte"] = Resources(
         cfg=cfg,
@@ -148,7 +146,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     # Order matters: rate limits (by address) run before authentication, so that
     # guessing credentials is throttled like anything else.
-    limits.init_app(app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp))
+    limiter = limits.init_app(app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp))
     security.init_app(app)
     errors.init_app(app)
     if cfg["CORS_ORIGINS"]:
@@ -160,6 +158,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             max_age=600,
         )
     app.after_request(_conditional_get)
+    if cfg["LEITURA_RAPIDA"]:
+        app.wsgi_app = LeituraRapida(app.wsgi_app, app, limiter)
+    if cfg["PROXY_COUNT"]:  # outermost: every layer inside sees the client's address
+        n = cfg["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.cli.add_command(keys)
     app.cli.add_command(dead_letters)
     return app

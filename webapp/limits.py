@@ -19,6 +19,12 @@ from adapters.redis_client import limiter_storage
 from webapp.errors import error_body
 
 
+def prefixo(cfg) -> str:
+    """The prefix of every limit key (also used by ``webapp.leitura_rapida``, which
+    counts its answers on the very same keys)."""
+    return f"{cfg['REDIS_PREFIX']}:rl"
+
+
 def init_app(app: Flask, *, login_blueprint, exempt_blueprints) -> Limiter:
     cfg = app.config
     storage_uri, storage_options = limiter_storage(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"])
@@ -27,7 +33,7 @@ def init_app(app: Flask, *, login_blueprint, exempt_blueprints) -> Limiter:
         default_limits=[cfg["RATELIMIT_DEFAULT"]],
         storage_uri=storage_uri,
         storage_options=storage_options,
-        key_prefix=f"{cfg['REDIS_PREFIX']}:rl",
+        key_prefix=prefixo(cfg),
         # Flask-Limiter's own headers would put Retry-After on every response (and
         # overwrite a 503's); Ponte sets it on 429 only, below.
         headers_enabled=False,

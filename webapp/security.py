@@ -138,19 +138,45 @@ CSP_DOCS = (
 DOCS_PATHS = ("/docs", "/redoc")
 
 
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def cabecalhos_fixos(*, anonimo: bool | None, csp: str = CSP_API) -> list[tuple[str, str]]:
+    """Security headers of every answer (also used by ``webapp.leitura_rapida``);
+    ``anonimo`` None for the docs, which set no Cache-Control."""
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"),
+        ("Content-Security-Policy", csp),
+    ]
+    if anonimo is not None:
+        # Personal data must not sit in shared caches; public reads may be revalidated (ETag).
+        headers.append(("Cache-Control", "no-cache" if anonimo else "no-store"))
+    return headers
+
+
+_DOCS = cabecalhos_fixos(anonimo=None, csp=CSP_DOCS)
+_DOCS_ASSETS = cabecalhos_fixos(anonimo=None)
+_ANONIMO = cabecalhos_fixos(anonimo=True)
+_PESSOAL = cabecalhos_fixos(anonimo=False)
+
+
 def _security_headers(response):
     h = response.headers
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-    h.setdefault("Content-Security-Policy", CSP_DOCS if request.path in DOCS_PATHS else CSP_API)
+    path = request.path
+    if path in DOCS_PATHS:
+        fixos = _DOCS
+    elif path.startswith("/docs-assets"):
+        fixos = _DOCS_ASSETS
+    else:
+        fixos = _ANONIMO if identidade().tipo == "anonimo" else _PESSOAL
+    for name, value in fixos:
+        h.setdefault(name, value)
     if request.is_secure:
-        h.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if request.path not in DOCS_PATHS and not request.path.startswith("/docs-assets"):
-        # Personal data must not sit in shared caches; public reads may be revalidated (ETag).
-        h.setdefault("Cache-Control", "no-store" if identidade().tipo != "anonimo" else "no-cache")
+        h.setdefault("Strict-Transport-Security", HSTS)
     h["X-Request-ID"] = g.get("request_id", "")
     return response
 
