@@ -92,6 +92,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("em", DESCENDING), ("_id", ASCENDING)], name="lista_em"),
         IndexModel([("recurso", ASCENDING), ("recurso_id", ASCENDING), ("em", DESCENDING)], name="por_recurso"),
         IndexModel([("ator", ASCENDING), ("em", DESCENDING)], name="por_ator"),
+        # Records grouped in one document (a sync batch): found by the resource they name.
+        IndexModel([("itens.recurso_id", ASCENDING)], name="lote_por_recurso"),
     ],
 }
 

@@ -296,23 +296,57 @@ class MongoChaveRepository(MongoRepository):
 
 
 class MongoAuditoriaRepository(MongoRepository):
+    """The ``auditoria`` collection: one document per record, or one per *group* of
+    records written together (a CRM sync batch: ``{"itens": [record, ...]}``).
+
+    Grouping is a storage detail: ``list`` unwinds groups, so readers see one record per
+    event, filtered, sorted and paginated the same way. It turns a batch of N audit
+    records into one insert and one document (N index entries fewer each time); on the
+    mongoeco stand-in, whose inserts scan the collection, it is what lets a sync batch
+    cost about as much as its ``bulk_write``.
+    """
+
     collection_name = "auditoria"
     entity = RegistroAuditoria
     sort_fields = {}
+    CAMPOS = ("ator", "recurso", "recurso_id", "acao")
+
+    @staticmethod
+    def _doc(registro: RegistroAuditoria) -> dict:
+        return {k: v for k, v in vars(registro).items() if k != "id"}
 
     def add(self, registro: RegistroAuditoria) -> None:
-        self.col.insert_one({k: v for k, v in vars(registro).items() if k != "id"})
+        self.col.insert_one(self._doc(registro))
 
     def add_many(self, registros: list[RegistroAuditoria]) -> None:
-        if registros:
-            self.col.insert_many([{k: v for k, v in vars(r).items() if k != "id"} for r in registros], ordered=False)
+        """Record several at once: one document holding them all (each keeps its own id)."""
+        if len(registros) == 1:
+            self.add(registros[0])
+        elif registros:
+            itens = [{"_id": ObjectId(), **self._doc(r)} for r in registros]
+            self.col.insert_one({"em": max(r.em for r in registros), "itens": itens})
 
     def list(self, filtro: AuditoriaFiltro, offset: int, limit: int) -> tuple[list[RegistroAuditoria], int]:
         query: dict = {}
-        for campo in ("ator", "recurso", "recurso_id", "acao"):
+        for campo in self.CAMPOS:
             valor = getattr(filtro, campo)
             if valor is not None:
                 query[campo] = valor
         if periodo := faixa(filtro.desde, filtro.ate):
             query["em"] = periodo
-        return self._page(query, [("em", -1)], offset, limit)
+        # A document matches when it, or one of its grouped records, could: indexes
+        # (``por_recurso``, ``lote_por_recurso``...) serve this first stage.
+        previa = {"$and": [{"$or": [{k: v}, {f"itens.{k}": v}]} for k, v in query.items()]} if query else {}
+        pipeline = [
+            {"$match": previa},
+            {"$unwind": {"path": "$itens", "preserveNullAndEmptyArrays": True}},
+            {"$replaceWith": {"$mergeObjects": ["$$ROOT", "$itens"]}},
+            {"$project": {"itens": 0}},
+            {"$match": query},
+            {"$sort": {"em": -1, "_id": 1}},
+            # (an absurd page number must not overflow the server's skip)
+            {"$facet": {"total": [{"$count": "n"}], "pagina": [{"$skip": min(offset, 2**31 - 1)}, {"$limit": limit}]}},
+        ]
+        (resultado,) = self.col.aggregate(pipeline)
+        total = resultado["total"][0]["n"] if resultado["total"] else 0
+        return [self.to_entity(doc) for doc in resultado["pagina"]], total

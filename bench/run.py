@@ -6,7 +6,7 @@ the raw ``PUBLISH`` rate (bench.sync), measures memory after the load, prints a 
 and rewrites docs/performance.md. Every load is bounded in time and count.
 
     .venv/bin/python -m bench.run [--runs 3] [--seconds 5] [--produtos 2000] [--clientes 150]
-        [--events 1000] [--rate 50] [--no-write] [--only-api]
+        [--events 1000] [--rate 50] [--no-write] [--only-api] [--only-sync]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.mongo import INDEXES
 from bench import api
 from bench import sync as syncbench
 from bench.stack import SENHA, Stack
@@ -69,11 +70,12 @@ def run_checkout(stack: Stack, runs: int, seconds: int) -> dict:
 def run_sync(stack: Stack, runs: int, events: int, rate: float, seconds: float) -> dict[str, dict]:
     """The pipeline (bridge + Celery worker) next to the store's and Redis's own limits."""
     produtos = stack.db.produtos
-    java_ids = [d["java_id"] for d in produtos.find({}, {"java_id": 1}).sort("java_id", 1)]
+    por_java = {d["java_id"]: str(d["_id"]) for d in produtos.find({}, {"java_id": 1}).sort("java_id", 1)}
+    java_ids = list(por_java)
     # The ceiling writes to a copy in the same server: its sequence numbers must not
     # make the pipeline's events look old.
     teto = stack.db.produtos_teto
-    teto.create_index("java_id", unique=True)
+    teto.create_indexes(INDEXES["produtos"])  # the same index maintenance as the real thing
     docs = list(produtos.find({}, {"_id": 0}))
     for start in range(0, len(docs), 1000):
         teto.insert_many(docs[start : start + 1000])
@@ -85,7 +87,7 @@ def run_sync(stack: Stack, runs: int, events: int, rate: float, seconds: float) 
         seq0 = 10**9 + run * 10**6
         out["bulk_write"].append({"rps": syncbench.ceiling_bulk(teto, events, java_ids, 100, seq0)})
         out["publish"].append({"rps": syncbench.publish_rate(stack.redis, events)})
-        lat = syncbench.latency(stack.redis, produtos, rate, seconds, java_ids, offset=3_000_000 + run)
+        lat = syncbench.latency(stack.redis, produtos, rate, seconds, por_java, 3_000_000 + run, stack.prefix)
         out["latency"].append({"rps": rate, "p50": syncbench.pct(lat, 50), "p99": syncbench.pct(lat, 99)})
     return {name: api.summary(samples) for name, samples in out.items()}
 
@@ -245,6 +247,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="steady events/s for the latency run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
+    parser.add_argument("--only-sync", action="store_true", help="sync pipeline and its ceilings only, printed")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
@@ -258,6 +261,10 @@ def main() -> int:
         try:
             print(f"data and indexes in {time.monotonic() - t0:.0f} s (indexes {stack.index_s:.0f} s)", flush=True)
             stack.start_all()
+            if args.only_sync:
+                for name, r in run_sync(stack, args.runs, args.events, args.rate, args.seconds).items():
+                    print(f"{name:12} {r['rps']:8,.0f}/s  spread {r['spread'][0]:,.0f}-{r['spread'][1]:,.0f}  {r}")
+                return 0
             results = run_api(stack, args.runs, args.seconds)
             if args.only_api:
                 for name, r in results.items():

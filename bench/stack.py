@@ -82,6 +82,7 @@ class Stack:
             "RATELIMIT_LOGIN": "100000000 per minute",
             "PONTE_VAR_DIR": str(tmp),
         }
+        self.prefix = "ponte"  # REDIS_PREFIX's default (the latency run watches cache keys)
         self.redis = redis.Redis(port=self.redis_port)
         self.db = MongoClient(self.mongo_uri).bench
         try:

@@ -1,12 +1,12 @@
-"""Sync-pipeline loads and their ceilings, for bench.run and bench/sync_burst.py.
+"""Sync-pipeline loads and their ceilings, for bench.run (``--only-sync`` runs them alone).
 
 - ``burst``: N ``atualizado`` events over K existing products ``PUBLISH``ed at once;
   events/s from the first PUBLISH until every product shows its last value;
 - ``latency``: events published at a steady rate; publish-to-visible p50/p99 (to within
-  the 20 ms polling interval);
+  the 5 ms polling interval);
 - ``ceiling_bulk``: the store's limit: a raw pymongo loop applying the same conditional
-  updates (newer ``sync_seq`` only) with ``bulk_write`` in batches, on a copy of the
-  products in the same server;
+  updates (same filter, same update document) with ``bulk_write`` in batches, on a copy
+  of the products with the same indexes in the same server;
 - ``publish_rate``: the raw ``PUBLISH`` rate of one client, one message at a time, as
   the Java CRM publishes.
 """
@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 
-from pymongo import UpdateOne
+from adapters.mongo import CODEC_OPTIONS
+from adapters.sync_repositories import MongoProdutoSync
 
-# How often the latency run looks for the events it published: its resolution, and a
-# load on the store small next to the writes measured.
-POLL_S = 0.02
+# How often the runs look for the end: Redis only (cheap); MongoDB is read to verify.
+POLL_S = 0.005
+VERIFY_S = 0.25
+FILAS = ("default", "sync", "pagamentos", "envios")
 
 
 def evento(java_id: int, estoque: int) -> str:
@@ -28,21 +32,46 @@ def evento(java_id: int, estoque: int) -> str:
     return json.dumps({"acao": "atualizado", "produto": produto})
 
 
-def wait_values(col, esperado: dict[int, int], timeout: float) -> float:
-    """Poll until every java_id shows its expected stock; the time it happened."""
-    deadline = time.monotonic() + timeout
+def ocioso(redis) -> bool:
+    """Nothing queued and nothing running (tasks are acked late: running ones are in
+    ``unacked``)."""
+    with redis.pipeline(transaction=False) as pipe:
+        for fila in FILAS:
+            pipe.llen(fila)
+        pipe.hlen("unacked")
+        return not any(pipe.execute())
+
+
+def faltando(col, esperado: dict[int, int]) -> dict[int, int]:
+    """The products that do not show their expected stock yet (one query)."""
     pendentes = dict(esperado)
-    while pendentes:
-        if time.monotonic() > deadline:
+    for doc in col.find({"java_id": {"$in": list(pendentes)}}, {"java_id": 1, "estoque": 1}):
+        if pendentes.get(doc["java_id"]) == doc.get("estoque"):
+            del pendentes[doc["java_id"]]
+    return pendentes
+
+
+def wait_values(redis, col, esperado: dict[int, int], timeout: float) -> float:
+    """When every java_id showed its expected stock.
+
+    mongoeco answers an ``$in`` query by scanning the collection, in the one thread that
+    also applies the writes being measured: polling it would slow the pipeline down.
+    So the queues are watched in Redis and MongoDB is read only once they are idle (and
+    at most every VERIFY_S), which is also when the last write has landed.
+    """
+    deadline = time.monotonic() + timeout
+    pendentes, verificado = dict(esperado), 0.0
+    while True:
+        now = time.monotonic()
+        if now > deadline:
             raise RuntimeError(f"{len(pendentes)} products never reached their last value")
-        for doc in col.find({"java_id": {"$in": list(pendentes)}}, {"java_id": 1, "estoque": 1}):
-            if pendentes.get(doc["java_id"]) == doc.get("estoque"):
-                del pendentes[doc["java_id"]]
-        if pendentes:
-            # Each poll is a query the store must answer too (mongoeco filters in Python):
-            # polling often would slow down the very writes being measured.
-            time.sleep(0.25)
-    return time.monotonic()
+        if now - verificado >= VERIFY_S and ocioso(redis):
+            fim = time.monotonic()
+            pendentes = faltando(col, pendentes)
+            if not pendentes:
+                return fim
+            verificado = time.monotonic()
+        time.sleep(POLL_S)
 
 
 def burst(redis, col, events: int, java_ids: list[int], offset: int, timeout: float = 600) -> float:
@@ -55,50 +84,67 @@ def burst(redis, col, events: int, java_ids: list[int], offset: int, timeout: fl
             ultimo[java_id] = offset + n
             pipe.publish("produtos", evento(java_id, offset + n))
         pipe.execute()
-    return events / (wait_values(col, ultimo, timeout) - t0)
+    return events / (wait_values(redis, col, ultimo, timeout) - t0)
 
 
-def latency(redis, col, rate: float, seconds: float, java_ids: list[int], offset: int) -> list[float]:
-    """Publish-to-visible times (ms) of events sent at ``rate`` for ``seconds``."""
-    total = min(int(rate * seconds), len(java_ids))
+def latency(redis, col, rate: float, seconds: float, produtos: dict[int, str], offset: int, prefix: str) -> list[float]:
+    """Publish-to-visible times (ms) of events sent at ``rate`` for ``seconds``.
+
+    ``produtos``: java_id -> product id. A product counts as visible when its cache
+    generation moves (the worker bumps it right after its MongoDB write returns: an
+    upper bound, watched in Redis to the POLL_S); every value is then checked in MongoDB.
+    """
+    java_ids = list(produtos)[: int(rate * seconds)]
+    chave = {j: f"{prefix}:cache:produto:{produtos[j]}:gen" for j in java_ids}
+    antes = dict(zip(java_ids, redis.mget([chave[j] for j in java_ids]), strict=True))
     publicado: dict[int, float] = {}
     visto: dict[int, float] = {}
     interval = 1 / rate
-    start = ultimo_poll = time.monotonic()
+    start = time.monotonic()
     n = 0
-    while n < total or len(visto) < total:
+    while n < len(java_ids) or len(visto) < len(java_ids):
         now = time.monotonic()
-        if n < total and now >= start + n * interval:
+        if n < len(java_ids) and now >= start + n * interval:
             publicado[java_ids[n]] = time.monotonic()
             redis.publish("produtos", evento(java_ids[n], offset))
             n += 1
             continue
-        if now - ultimo_poll >= POLL_S:
-            ultimo_poll = now
-            pendentes = [k for k in publicado if k not in visto]
-            if pendentes:
-                for doc in col.find({"java_id": {"$in": pendentes}, "estoque": offset}, {"java_id": 1}):
-                    visto.setdefault(doc["java_id"], time.monotonic())
+        pendentes = [k for k in publicado if k not in visto]
+        if pendentes:
+            agora = time.monotonic()
+            for k, gen in zip(pendentes, redis.mget([chave[k] for k in pendentes]), strict=True):
+                if gen != antes[k]:
+                    visto[k] = agora
         if now - start > seconds + 120:
             raise RuntimeError("latency run did not finish")
-        time.sleep(0.001)
+        time.sleep(POLL_S)
+    if perdidos := faltando(col, dict.fromkeys(java_ids, offset)):
+        raise RuntimeError(f"{len(perdidos)} products do not show their last value")
     return [(visto[k] - publicado[k]) * 1000 for k in publicado]
 
 
 def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -> float:
-    """Conditional updates/s applied with raw ``bulk_write`` in batches of ``batch``."""
+    """Conditional updates/s applied with raw ``bulk_write`` in batches of ``batch``.
+
+    The very writes a sync batch makes: the same filter (by CRM id, only a newer
+    ``sync_seq``) and the same update document, built by the same code
+    (``MongoProdutoSync.operacao``), to a collection with the same indexes.
+    """
+    col = col.with_options(codec_options=CODEC_OPTIONS)  # Decimal prices, as the application writes them
+    sync = MongoProdutoSync(col.database)
+    agora = datetime.now(UTC)
     t0 = time.monotonic()
     ops = []
     for n in range(events):
         seq = seq0 + n
-        filtro = {"java_id": java_ids[n % len(java_ids)],
-                  "$or": [{"sync_seq": {"$lt": seq}}, {"sync_seq": {"$exists": False}}]}  # fmt: skip
-        ops.append(UpdateOne(filtro, {"$set": {"estoque": n, "sync_seq": seq}, "$inc": {"versao": 1}}))
+        java_id = java_ids[n % len(java_ids)]
+        campos = {"nome": f"Produto {java_id}", "preco": Decimal("9.9"), "estoque": n}
+        ops.append(sync.operacao(java_id, "atualizado", campos, seq, agora))
         if len(ops) == batch:
-            col.bulk_write(ops, ordered=False)
+            col.bulk_write(ops, ordered=True)
             ops = []
     if ops:
-        col.bulk_write(ops, ordered=False)
+        col.bulk_write(ops, ordered=True)
     return events / (time.monotonic() - t0)
 
 
