@@ -221,8 +221,9 @@ def targets(results: dict, sync: dict, mem: list, rate: float) -> list[str]:
         ("sync burst >= 2,000 events/s", f"{sync['pipeline']['rps']:,.0f}", sync["pipeline"]["rps"] >= 2000),
         ("sync burst >= 50% of bulk_write", f"{sync['pipeline']['rps'] / sync['bulk_write']['rps']:.0%}",
          sync["pipeline"]["rps"] >= 0.5 * sync["bulk_write"]["rps"]),
-        (f"sync p99 publish-to-visible <= 250 ms (at {rate:g}/s here: 500/s is above this store's ceiling)",
-         f"{sync['latency']['p99']:.0f} ms", sync["latency"]["p99"] <= 250),
+        # Not measurable here: a steady 500/s is above what this store can write at all.
+        ("sync p99 publish-to-visible <= 250 ms at 500 events/s",
+         f"{sync['latency']['p99']:.0f} ms at {rate:g}/s", None if rate < 500 else sync["latency"]["p99"] <= 250),
         ("checkout: no oversell", "exact" if results["checkout@50"]["stock_exact"] == 1 else "NOT exact",
          results["checkout@50"]["stock_exact"] == 1),
         ("each gunicorn worker <= 80 MB RSS", f"{max(web) / 1024:.0f} MB", max(web) <= 80 * 1024),
@@ -231,7 +232,8 @@ def targets(results: dict, sync: dict, mem: list, rate: float) -> list[str]:
         ("default stack <= 512 MB PSS", f"{total_pss / 1024:.0f} MB", total_pss <= 512 * 1024),
     ]  # fmt: skip
     out = ["## Targets (issue #7) in this run", "", "| target | measured | met |", "|---|---|---|"]
-    out += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in rows]
+    verdito = {True: "yes", False: "**no**", None: "not measurable here"}
+    out += [f"| {name} | {value} | {verdito[ok]} |" for name, value, ok in rows]
     return out
 
 

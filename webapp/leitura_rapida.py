@@ -119,9 +119,10 @@ class LeituraRapida:
     def _produto(self, environ: dict, produto_id: str) -> tuple[str, list, bytes] | None:
         inicio = time.perf_counter()
         ler = lambda pipe: pipe.get(self.cache.chave_produto(produto_id))  # noqa: E731
-        raw, servir = self._ler_contando(environ, ENDPOINT_PRODUTO, ler, lambda raw: raw is not None)
-        if not servir:
+        lido = self._ler_contando(environ, ENDPOINT_PRODUTO, ler, lambda raw: raw is not None)
+        if lido is None or not lido[1]:
             return None
+        raw = lido[0]
         etag, body = self.renderizar(raw)
         headers = [("ETag", etag), *self.cabecalhos]
         if not is_resource_modified(environ, etag=etag.strip('"')):
@@ -133,8 +134,10 @@ class LeituraRapida:
         inicio = time.perf_counter()
         chave = hashlib.sha256(query.encode("latin-1")).hexdigest()
         ler = lambda pipe: self.cache.ler_resposta(chave, pipe)  # noqa: E731
-        lido, servir = self._ler_contando(environ, ENDPOINT_LISTA, ler, lambda lido: lido[1] is not None)
-        gen, raw = lido
+        lido = self._ler_contando(environ, ENDPOINT_LISTA, ler, lambda lido: lido[1] is not None)
+        if lido is None:
+            return self.wsgi_app(environ, start_response)
+        (gen, raw), servir = lido
         gen = gen.decode() if isinstance(gen, bytes) else str(gen)
         if servir:
             linha, body = raw.split(b"\n", 1)
@@ -168,12 +171,14 @@ class LeituraRapida:
         return [body]
 
     # -- shared ------------------------------------------------------------------------
-    def _ler_contando(self, environ: dict, endpoint: str, ler: Callable, achou: Callable) -> tuple[object, bool]:
+    def _ler_contando(self, environ: dict, endpoint: str, ler: Callable, achou: Callable) -> tuple | None:
         """Run ``ler(pipeline)`` (the cache read) and, in the same round trip, count this
         request on the Flask view's own limit key, with the very Lua script and key
         Flask-Limiter's fixed-window strategy uses. Returns the read's result and
         whether to serve it: not on a miss (``achou`` false), nor over the limit (Flask
-        then gives its 429 and Retry-After)."""
+        then gives its 429 and Retry-After). None when the limiter is not counting in
+        Redis with that strategy (its in-memory fallback while Redis is down): then
+        only Flask can count, so Flask answers."""
         pipe = self.cache.client.pipeline(transaction=False)
         ler(pipe)
         chave = None
@@ -181,7 +186,7 @@ class LeituraRapida:
             estrategia = self.limiter.limiter
             storage = estrategia.storage
             if not (isinstance(estrategia, FixedWindowRateLimiter) and isinstance(storage, RedisStorage)):
-                return None, False  # another strategy, or the limiter's in-memory fallback
+                return None
             # flask_limiter.util.get_remote_address: request.remote_addr or "127.0.0.1".
             endereco = environ.get("REMOTE_ADDR") or "127.0.0.1"
             chave = storage.prefixed_key(self.limite.key_for(self.prefixo, endereco, endpoint))

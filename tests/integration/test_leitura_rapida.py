@@ -146,6 +146,8 @@ def test_redis_down_means_flask_answers_from_mongodb(app_config, client):
     try:
         resp = app.test_client().get(f"/produtos/{p['id']}")
         assert resp.status_code == 200 and resp.get_json()["nome"] == p["nome"]
+        lista = app.test_client().get(f"/produtos?q={p['nome']}")
+        assert lista.status_code == 200 and [x["id"] for x in lista.get_json()] == [p["id"]]
     finally:
         app.extensions["ponte"].close()
 
