@@ -130,10 +130,17 @@ class ProdutoCache:
             logger.warning("page not cached: %s", exc)
 
     # -- whole answers to anonymous listings (webapp.leitura_rapida) -------------------
-    def ler_resposta(self, chave: str, pipe=None):
-        """The catalogue generation and the answer stored under it for ``chave``; with
-        ``pipe``, queued on that pipeline (its result comes back from ``execute``)."""
-        return self._get_page(keys=[self._catalogo], args=[f"{self.prefix}:cache:resposta:", chave], client=pipe)
+    def ler_resposta(self, chave: str, pipe) -> None:
+        """Queue on ``pipe`` the read of the catalogue generation and of the answer stored
+        under it for ``chave`` (``[gen, answer or None]`` comes back from ``execute``).
+
+        A plain ``EVALSHA``: redis-py's script objects add a ``SCRIPT EXISTS`` round trip
+        to every pipeline they are in. After a Redis restart the script is gone: the
+        pipeline then raises ``NoScriptError`` and ``carregar_scripts`` puts it back."""
+        pipe.evalsha(self._get_page.sha, 1, self._catalogo, f"{self.prefix}:cache:resposta:", chave)
+
+    def carregar_scripts(self) -> None:
+        self._get_page.sha = self.client.script_load(_GET_PAGE)
 
     def guardar_resposta(self, chave: str, gen: str, raw: bytes) -> None:
         """Store an answer read at generation ``gen``: after any product write it is

@@ -76,6 +76,8 @@ class LeituraRapida:
 
         app = self.flask_app
         self.cache = app.extensions["ponte"].produto_cache
+        if self.cache is not None:
+            self.cache.carregar_scripts()  # (Redis down: raises, Flask answers, tried again next time)
         schema, dumps, carregar = ProdutoSchema(), app.json.dumps, self.cache.carregar if self.cache else None
 
         @lru_cache(maxsize=2048)
@@ -109,6 +111,8 @@ class LeituraRapida:
                 if resposta is not None:
                     start_response(resposta[0], resposta[1])
                     return [resposta[2]]
+        except redis.exceptions.NoScriptError:
+            self.cache.carregar_scripts()  # Redis restarted or was flushed; this one goes to Flask
         except redis.RedisError as exc:
             logger.debug("fast read path without Redis (%s); Flask answers", exc)
         except Exception:  # the fast path must never be the reason a read fails
@@ -173,8 +177,8 @@ class LeituraRapida:
     # -- shared ------------------------------------------------------------------------
     def _ler_contando(self, environ: dict, endpoint: str, ler: Callable, achou: Callable) -> tuple | None:
         """Run ``ler(pipeline)`` (the cache read) and, in the same round trip, count this
-        request on the Flask view's own limit key, with the very Lua script and key
-        Flask-Limiter's fixed-window strategy uses. Returns the read's result and
+        request on the Flask view's own limit key, the way Flask-Limiter's fixed-window
+        strategy does. Returns the read's result and
         whether to serve it: not on a miss (``achou`` false), nor over the limit (Flask
         then gives its 429 and Retry-After). None when the limiter is not counting in
         Redis with that strategy (its in-memory fallback while Redis is down): then
@@ -190,7 +194,10 @@ class LeituraRapida:
             # flask_limiter.util.get_remote_address: request.remote_addr or "127.0.0.1".
             endereco = environ.get("REMOTE_ADDR") or "127.0.0.1"
             chave = storage.prefixed_key(self.limite.key_for(self.prefixo, endereco, endpoint))
-            storage.lua_incr_expire(keys=[chave], args=[self.limite.get_expiry(), 1], client=pipe)
+            # What limits' incr_expire.lua does, as two plain commands: an expiry set only
+            # by the window's first hit (EXPIRE NX, Redis >= 7).
+            pipe.incrby(chave, 1)
+            pipe.expire(chave, self.limite.get_expiry(), nx=True)
         resultados = pipe.execute()
         lido = resultados[0]
         if not achou(lido):

@@ -236,3 +236,19 @@ def test_an_answer_read_before_a_write_is_never_served_after_it(app, app_config,
         assert json.loads(anon.get(url).headers["X-Pagination"])["total"] == 2
     finally:
         rapido.extensions["ponte"].close()
+
+
+def test_listings_survive_a_redis_that_lost_its_scripts(par, client, app_config):
+    import redis
+
+    rapido, _ = par
+    p = criar(client, categoria=f"Cat {uuid.uuid4().hex[:8]}")
+    url = f"/produtos?categoria={p['categoria']}"
+    anon = rapido.test_client()
+    assert anon.get(url).status_code == 200 and anon.get(url).status_code == 200  # stored, then replayed
+    redis.Redis.from_url(app_config["REDIS_URL"]).script_flush()  # as after a restart
+    visitas = _flask_visitas(rapido)
+    respostas = [anon.get(url) for _ in range(3)]
+    assert [r.status_code for r in respostas] == [200] * 3
+    assert {r.get_data() for r in respostas} == {respostas[0].get_data()}
+    assert visitas == ["/produtos"]  # Flask answered once, while the script was loaded again
