@@ -67,7 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "BRIDGE_STREAM": "ponte:eventos",
     "BRIDGE_GROUP": "ponte-bridge",
     "BRIDGE_LOCK_TTL_MS": 5000,
-    "BRIDGE_BATCH_MAX": 100,  # events already waiting are sent as one task of up to this many
+    # Events already waiting are sent as one task of up to this many (500: measured, see
+    # docs/performance.md; a lone event still goes at once).
+    "BRIDGE_BATCH_MAX": 500,
     "SYNC_MAX_RETRIES": 60,
     "SYNC_RETRY_MAX_S": 60,
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long

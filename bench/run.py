@@ -85,7 +85,7 @@ def run_sync(stack: Stack, runs: int, events: int, rate: float, seconds: float) 
         offset = 2_000_000 + run * 100_000
         out["pipeline"].append({"rps": syncbench.burst(stack.redis, produtos, events, java_ids, offset)})
         seq0 = 10**9 + run * 10**6
-        out["bulk_write"].append({"rps": syncbench.ceiling_bulk(teto, events, java_ids, 100, seq0)})
+        out["bulk_write"].append({"rps": syncbench.ceiling_bulk(teto, events, java_ids, stack.batch_max, seq0)})
         out["publish"].append({"rps": syncbench.publish_rate(stack.redis, events)})
         lat = syncbench.latency(stack.redis, produtos, rate, seconds, por_java, 3_000_000 + run, stack.prefix)
         out["latency"].append({"rps": rate, "p50": syncbench.pct(lat, 50), "p99": syncbench.pct(lat, 99)})
@@ -166,7 +166,8 @@ def render(results: dict, sync: dict, mem: list, escala: dict, args, started: st
         f"| pipeline burst | {fmt(sync['pipeline']['rps'])} | {fmt(sync['pipeline']['spread'][0])}-"
         f"{fmt(sync['pipeline']['spread'][1])} | {sync['pipeline']['rps'] / sync['bulk_write']['rps']:.0%} "
         "of bulk_write |",
-        f"| ceiling: raw pymongo bulk_write of the same writes, batches of 100 | {fmt(sync['bulk_write']['rps'])} | "
+        f"| ceiling: raw pymongo bulk_write of the same writes, batches of {args.batch_max} | "
+        f"{fmt(sync['bulk_write']['rps'])} | "
         f"{fmt(sync['bulk_write']['spread'][0])}-{fmt(sync['bulk_write']['spread'][1])} | store limit |",
         f"| ceiling: raw PUBLISH, one at a time | {fmt(sync['publish']['rps'])} | {fmt(sync['publish']['spread'][0])}-"
         f"{fmt(sync['publish']['spread'][1])} | Redis limit |",
@@ -265,6 +266,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ponte-bench-") as tmp:
         clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS)))
         stack = Stack(Path(tmp), produtos=args.produtos, clientes=clientes)
+        args.batch_max = stack.batch_max
         try:
             print(f"data and indexes in {time.monotonic() - t0:.0f} s (indexes {stack.index_s:.0f} s)", flush=True)
             stack.start_all()

@@ -25,6 +25,7 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import settings  # noqa: E402
 from adapters.mongo import ensure_indexes  # noqa: E402
 from adapters.passwords import Argon2Hasher  # noqa: E402
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository  # noqa: E402
@@ -83,6 +84,8 @@ class Stack:
             "PONTE_VAR_DIR": str(tmp),
         }
         self.prefix = "ponte"  # REDIS_PREFIX's default (the latency run watches cache keys)
+        # The bridge's batch size, which the bulk_write ceiling uses too ("batches of the same size").
+        self.batch_max = int(self.env.get("BRIDGE_BATCH_MAX", settings.DEFAULTS["BRIDGE_BATCH_MAX"]))
         self.redis = redis.Redis(port=self.redis_port)
         self.db = MongoClient(self.mongo_uri).bench
         try:

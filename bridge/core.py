@@ -46,7 +46,7 @@ class BridgeConfig:
     group: str
     prefix: str
     lock_ttl_ms: int = 5000
-    batch_max: int = 100
+    batch_max: int = 500
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
