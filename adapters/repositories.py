@@ -347,6 +347,9 @@ class MongoAuditoriaRepository(MongoRepository):
             # (an absurd page number must not overflow the server's skip)
             {"$facet": {"total": [{"$count": "n"}], "pagina": [{"$skip": min(offset, 2**31 - 1)}, {"$limit": limit}]}},
         ]
-        (resultado,) = self.col.aggregate(pipeline)
+        # The final sort runs after the unwind, where no index can serve it: an unfiltered
+        # listing of a large trail sorts in the server (on disk past 100 MB). Filters
+        # (time range, resource, actor) keep it small; the first stage uses their indexes.
+        (resultado,) = self.col.aggregate(pipeline, allowDiskUse=True)
         total = resultado["total"][0]["n"] if resultado["total"] else 0
         return [self.to_entity(doc) for doc in resultado["pagina"]], total
