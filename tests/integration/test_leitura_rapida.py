@@ -85,12 +85,17 @@ def test_if_none_match_gives_the_same_304(par, client):
     assert visitas == []
 
 
+def aquecido(rapido, client):
+    """A new product, already read once (so cached): its URL and an anonymous client."""
+    url = f"/produtos/{criar(client)['id']}"
+    anon = rapido.test_client()
+    assert anon.get(url).status_code == 200
+    return url, anon
+
+
 def test_request_id_is_echoed_when_well_formed_and_made_otherwise(par, client):
     rapido, _ = par
-    p = criar(client)
-    url = f"/produtos/{p['id']}"
-    c = rapido.test_client()
-    c.get(url)
+    url, c = aquecido(rapido, client)
     visitas = _flask_visitas(rapido)
     assert c.get(url, headers={"X-Request-ID": "pedido-42.a"}).headers["X-Request-ID"] == "pedido-42.a"
     novo = c.get(url, headers={"X-Request-ID": "mau id com espaços"}).headers["X-Request-ID"]
@@ -154,10 +159,7 @@ def test_redis_down_means_flask_answers_from_mongodb(app_config, client):
 
 def test_fast_answers_are_counted_under_the_route_template(par, client):
     rapido, _ = par
-    p = criar(client)
-    url = f"/produtos/{p['id']}"
-    anon = rapido.test_client()
-    anon.get(url)
+    url, anon = aquecido(rapido, client)
     m = metrics_client(rapido)
     chave = frozenset({("method", "GET"), ("route", ROTA), ("status", "200")})
     antes = scrape(m).get("ponte_http_requests_total", {}).get(chave, 0)
