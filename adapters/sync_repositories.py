@@ -9,9 +9,14 @@ running an envelope twice changes nothing the second time.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import OrderedDict
 from contextlib import suppress
 from datetime import datetime
+from uuid import uuid4
 
+from bson import ObjectId
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -21,9 +26,42 @@ from adapters.repositories import MongoClienteRepository, MongoProdutoRepository
 from domain.eventos import EventoInvalido
 from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
 
+logger = logging.getLogger(__name__)
+
 
 def _older_than(seq: int) -> dict:
     return {"$or": [{"sync_seq": {"$lt": seq}}, {"sync_seq": {"$exists": False}}]}
+
+
+class IdsConhecidos:
+    """CRM id -> product id of the products this process has written, least recently
+    used first out (~200 bytes an entry: the default bound keeps it near 10 MB)."""
+
+    def __init__(self, maximo: int = 50_000):
+        self.maximo = maximo
+        self._ids: OrderedDict[int, str] = OrderedDict()
+        self._lock = threading.Lock()  # thread pools share one repository per process
+
+    def get(self, java_id: int) -> str | None:
+        with self._lock:
+            doc_id = self._ids.get(java_id)
+            if doc_id is not None:
+                self._ids.move_to_end(java_id)
+            return doc_id
+
+    def put(self, java_id: int, doc_id: str) -> None:
+        with self._lock:
+            self._ids[java_id] = doc_id
+            self._ids.move_to_end(java_id)
+            while len(self._ids) > self.maximo:
+                self._ids.popitem(last=False)
+
+    def discard(self, java_id: int) -> None:
+        with self._lock:
+            self._ids.pop(java_id, None)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 class MongoProdutoSync:
@@ -31,6 +69,7 @@ class MongoProdutoSync:
         self._repo = MongoProdutoRepository(db)
         self.col = self._repo.col
         self.cache = cache
+        self._ids = IdsConhecidos()
 
     def _invalidar(self, produto_id: str | None) -> None:
         if produto_id and self.cache is not None:
@@ -62,6 +101,7 @@ class MongoProdutoSync:
             if doc is None:
                 return "obsoleto", None
         self._invalidar(str(doc["_id"]))
+        self._ids.put(java_id, str(doc["_id"]))  # a batch of its later events need not read it
         return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
 
     def _change_aplicar(self, campos: dict, seq: int, agora: datetime, reviver: bool) -> dict:
@@ -105,39 +145,96 @@ class MongoProdutoSync:
         order, so the result is the one of the events applied one by one. Returns, per event,
         ("aplicado"|"removido"|"obsoleto", id), or ("ausente", None) for a product not
         stored yet (the caller creates it the one-by-one way).
+
+        Products this process has seen are not read first: a product's CRM id never moves
+        to another document (products are only hidden, never deleted, once they have one),
+        so their ids are remembered (``_ids``) and the batch is written blind, each update
+        aimed at the remembered document. The write then says whether every update
+        matched; only when one did not (a redelivery, a newer event applied by another
+        worker, a product gone from the database or stored anew) are the products read
+        back to tell which events took effect (``_conferir``).
         """
-        java_ids = sorted({ev.java_id for ev in eventos})
-        atuais = {d["java_id"]: d for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_seq": 1})}
-        ultimo = {j: d.get("sync_seq", -1) for j, d in atuais.items()}
+        lote = uuid4().hex  # marks this call's writes, to recognise them when reading back
+        ultimo = self._ler_desconhecidos({ev.java_id for ev in eventos})
         resultados: list[tuple[str, str | None]] = [("ausente", None)] * len(eventos)
-        ops = []
+        ops, escritos = [], []
         for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
             ev = eventos[i]
-            doc = atuais.get(ev.java_id)
-            if doc is None:
+            doc_id = self._ids.get(ev.java_id)
+            if doc_id is None:
                 continue
-            if ev.seq <= ultimo[ev.java_id]:
+            if ev.seq <= ultimo.get(ev.java_id, -1):
                 resultados[i] = ("obsoleto", None)
                 continue
-            ultimo[ev.java_id] = ev.seq
-            # No upsert: these products exist. The condition still guards against a newer
-            # write made by another worker since the read above.
-            ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora))
-            resultados[i] = ("removido" if ev.acao == "removido" else "aplicado", str(doc["_id"]))
+            if ev.java_id in ultimo:
+                ultimo[ev.java_id] = ev.seq
+            # No upsert: these products exist. The condition guards against newer writes.
+            ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora, doc_id=doc_id, lote=lote))
+            escritos.append(i)
+            resultados[i] = ("removido" if ev.acao == "removido" else "aplicado", doc_id)
         if ops:
-            self.col.bulk_write(ops, ordered=True)
+            tocados = {resultados[i][1] for i in escritos}
+            if self.col.bulk_write(ops, ordered=True).matched_count != len(ops):
+                self._conferir(eventos, escritos, resultados, lote)
             if self.cache is not None:
-                self.cache.invalidar(*{doc_id for _, doc_id in resultados if doc_id})
+                self.cache.invalidar(*tocados)
         return resultados
 
-    def operacao(self, java_id: int, acao: str, campos: dict, seq: int, agora: datetime) -> UpdateOne:
+    def _ler_desconhecidos(self, java_ids: set[int]) -> dict[int, int]:
+        """Read the products of ``java_ids`` this process does not know yet (one ``$in``)
+        and remember their ids; returns their stored ``sync_seq``."""
+        novos = sorted(j for j in java_ids if self._ids.get(j) is None)
+        if not novos:
+            return {}
+        ultimo = {}
+        for doc in self.col.find({"java_id": {"$in": novos}}, {"java_id": 1, "sync_seq": 1}):
+            self._ids.put(doc["java_id"], str(doc["_id"]))
+            ultimo[doc["java_id"]] = doc.get("sync_seq", -1)
+        return ultimo
+
+    def _conferir(self, eventos: list, escritos: list[int], resultados: list, lote: str) -> None:
+        """Some writes of the batch did not match: read the products back. An event took
+        effect when its product holds this batch's mark and a ``sync_seq`` at least its
+        own. A product that is gone, or that is now another document (a database restored
+        or rebuilt under a running worker), sends its events down the one-by-one path,
+        which finds it by CRM id (or creates it)."""
+        java_ids = sorted({eventos[i].java_id for i in escritos})
+        docs = {
+            d["java_id"]: d
+            for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_seq": 1, "sync_lote": 1})
+        }
+        for i in escritos:
+            ev = eventos[i]
+            doc = docs.get(ev.java_id)
+            if doc is None or str(doc["_id"]) != resultados[i][1]:
+                self._ids.discard(ev.java_id)
+                resultados[i] = ("ausente", None)
+            elif doc.get("sync_lote") != lote or ev.seq > doc.get("sync_seq", -1):
+                resultados[i] = ("obsoleto", None)
+        sem_efeito = sum(resultados[i][1] is None for i in escritos)
+        logger.info("sync batch read back: %d of %d writes had no effect", sem_efeito, len(escritos))
+
+    def operacao(
+        self,
+        java_id: int,
+        acao: str,
+        campos: dict,
+        seq: int,
+        agora: datetime,
+        doc_id: str | None = None,
+        lote: str | None = None,
+    ) -> UpdateOne:
         """The conditional write of one event to a stored product, for a ``bulk_write``
-        (also the one the benchmark's ``bulk_write`` ceiling applies)."""
+        (also the one the benchmark's ``bulk_write`` ceiling applies): to the document
+        ``doc_id`` when given, marked as one of batch ``lote`` (``sync_lote``) when given."""
         if acao == "removido":
             change = self._change_ocultar(seq, agora)
         else:
             change = self._change_aplicar(campos, seq, agora, reviver=acao == "criado")
-        return UpdateOne({"java_id": java_id, **_older_than(seq)}, change)
+        if lote is not None:
+            change["$set"]["sync_lote"] = lote
+        alvo = {"_id": ObjectId(doc_id)} if doc_id else {}
+        return UpdateOne({**alvo, "java_id": java_id, **_older_than(seq)}, change)
 
     def existe(self, java_id: int) -> bool:
         return self.col.count_documents({"java_id": java_id}, limit=1) > 0

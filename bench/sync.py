@@ -17,6 +17,7 @@ import json
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import uuid4
 
 from adapters.mongo import CODEC_OPTIONS
 from adapters.sync_repositories import MongoProdutoSync
@@ -126,23 +127,26 @@ def latency(redis, col, rate: float, seconds: float, produtos: dict[int, str], o
 def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -> float:
     """Conditional updates/s applied with raw ``bulk_write`` in batches of ``batch``.
 
-    The very writes a sync batch makes: the same filter (by CRM id, only a newer
-    ``sync_seq``) and the same update document, built by the same code
-    (``MongoProdutoSync.operacao``), to a collection with the same indexes.
+    The very writes a sync batch makes: the same filter (the product's document and CRM
+    id, only a newer ``sync_seq``) and the same update document (with its batch mark),
+    built by the same code (``MongoProdutoSync.operacao``), to a collection with the same
+    indexes. Document ids are looked up before the clock starts, as a worker remembers
+    those of the products it has written.
     """
     col = col.with_options(codec_options=CODEC_OPTIONS)  # Decimal prices, as the application writes them
     sync = MongoProdutoSync(col.database)
+    ids = {d["java_id"]: str(d["_id"]) for d in col.find({}, {"java_id": 1})}
     agora = datetime.now(UTC)
     t0 = time.monotonic()
-    ops = []
+    ops, lote = [], uuid4().hex
     for n in range(events):
         seq = seq0 + n
         java_id = java_ids[n % len(java_ids)]
         campos = {"nome": f"Produto {java_id}", "preco": Decimal("9.9"), "estoque": n}
-        ops.append(sync.operacao(java_id, "atualizado", campos, seq, agora))
+        ops.append(sync.operacao(java_id, "atualizado", campos, seq, agora, doc_id=ids[java_id], lote=lote))
         if len(ops) == batch:
             col.bulk_write(ops, ordered=True)
-            ops = []
+            ops, lote = [], uuid4().hex
     if ops:
         col.bulk_write(ops, ordered=True)
     return events / (time.monotonic() - t0)

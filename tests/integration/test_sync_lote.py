@@ -1,0 +1,147 @@
+"""Sync batches of known products are written blind, then read back only when needed.
+
+A worker remembers the document of every product it has written (a CRM id never moves
+to another document), so a batch of their events is one ``bulk_write`` with no read
+before it. These tests pin what that must not cost: a redelivered batch is recognised
+as already applied, an event overtaken by another worker is obsolete, and a product
+gone from the database (or stored anew under a running worker) still gets its event.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from pymongo import MongoClient, monitoring
+
+from domain.auditoria import AuditoriaFiltro
+from services import sync
+from tests.integration.test_sync import env, produto
+
+
+@pytest.fixture
+def ctx(app):
+    from webapp.deps import build_contexto
+
+    with app.app_context():
+        yield build_contexto(app, "sistema:java")
+
+
+def _registros(ctx, event_ids) -> list[str]:
+    registros, _ = ctx.auditoria.list(AuditoriaFiltro(recurso="produto"), 0, 10_000)
+    return [r.request_id for r in registros if r.request_id in set(event_ids)]
+
+
+def _criar(ctx, java_ids, seq=1):
+    lote = [env(produto("criado", j, nome=f"P{j}", estoque=1), seq=seq + n) for n, j in enumerate(java_ids)]
+    assert {r["resultado"] for r in sync.aplicar_lote(ctx, lote)} == {"criado"}
+
+
+def test_a_redelivered_batch_changes_nothing_and_is_audited_once(ctx, db):
+    java_ids = [7100, 7101, 7102]
+    _criar(ctx, java_ids)
+    lote = [env(produto("atualizado", j, estoque=10 + n), seq=100 + n) for n, j in enumerate(java_ids)]
+    primeira = sync.aplicar_lote(ctx, lote)
+    antes = {d["java_id"]: (d["estoque"], d["versao"]) for d in db.produtos.find({"java_id": {"$in": java_ids}})}
+    segunda = sync.aplicar_lote(ctx, lote)  # the same envelopes again (a task redelivered)
+
+    assert [r["resultado"] for r in primeira] == ["aplicado"] * 3
+    assert [r["resultado"] for r in segunda] == ["obsoleto"] * 3
+    depois = {d["java_id"]: (d["estoque"], d["versao"]) for d in db.produtos.find({"java_id": {"$in": java_ids}})}
+    assert depois == antes == {7100: (10, 2), 7101: (11, 2), 7102: (12, 2)}
+    assert sorted(_registros(ctx, [e.event_id for e in lote])) == sorted(e.event_id for e in lote)
+
+
+def test_an_event_overtaken_by_another_worker_is_obsolete(app, ctx, db):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from adapters.sync_repositories import MongoProdutoSync
+
+    _criar(ctx, [7200, 7201])
+    # Another worker process (its own repository) applies a newer event to 7200.
+    outro = MongoProdutoSync(app.extensions["ponte"].mongo.db())
+    campos = {"nome": "Outro", "preco": Decimal("2.00"), "estoque": 99, "descricao": None}
+    assert outro.aplicar(7200, campos, 500, datetime.now(UTC), reviver=False)[0] == "aplicado"
+
+    lote = [env(produto("atualizado", 7200, estoque=5), seq=300), env(produto("atualizado", 7201, estoque=6), seq=301)]
+    resultados = sync.aplicar_lote(ctx, lote)
+
+    assert [r["resultado"] for r in resultados] == ["obsoleto", "aplicado"]
+    assert resultados[0].get("id") is None
+    estoques = {d["java_id"]: d["estoque"] for d in db.produtos.find({"java_id": {"$in": [7200, 7201]}})}
+    assert estoques == {7200: 99, 7201: 6}
+    assert _registros(ctx, [e.event_id for e in lote]) == [lote[1].event_id]
+
+
+def test_a_product_gone_from_the_database_gets_its_event(ctx, db):
+    _criar(ctx, [7300])
+    db.produtos.delete_one({"java_id": 7300})  # e.g. a collection restored under a running worker
+
+    resultado = sync.aplicar_lote(ctx, [env(produto("atualizado", 7300, estoque=42), seq=400)])
+
+    assert resultado[0]["resultado"] == "criado"
+    assert db.produtos.find_one({"java_id": 7300})["estoque"] == 42
+
+
+def test_a_product_stored_anew_gets_its_event_and_its_cache_renewed(ctx, db, anon):
+    _criar(ctx, [7400])
+    velho = db.produtos.find_one({"java_id": 7400})
+    db.produtos.delete_one({"_id": velho["_id"]})
+    novo = {k: v for k, v in velho.items() if k != "_id"}
+    novo_id = db.produtos.insert_one(novo).inserted_id  # same product, another document
+    assert anon.get(f"/produtos/{novo_id}").get_json()["estoque"] == 1  # now in the read cache
+
+    resultado = sync.aplicar_lote(ctx, [env(produto("atualizado", 7400, estoque=8), seq=410)])
+
+    assert resultado[0]["resultado"] == "aplicado" and resultado[0]["id"] == str(novo_id)
+    assert db.produtos.find_one({"_id": novo_id})["estoque"] == 8
+    assert anon.get(f"/produtos/{novo_id}").get_json()["estoque"] == 8
+
+
+class _Comandos(monitoring.CommandListener):
+    def __init__(self):
+        self.nomes: list[str] = []
+
+    def started(self, event):
+        self.nomes.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def test_known_products_are_written_without_a_read(app, mongo_uri, db_name):
+    """The point of remembering: a batch of known products costs one ``update``."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from adapters.mongo import CODEC_OPTIONS
+    from adapters.sync_repositories import MongoProdutoSync
+
+    comandos = _Comandos()
+    client = MongoClient(mongo_uri, event_listeners=[comandos])
+    try:
+        repo = MongoProdutoSync(client.get_database(db_name, codec_options=CODEC_OPTIONS))
+        base = uuid.uuid4().int % 10_000 + 80_000
+        client[db_name].produtos.insert_many([{"java_id": base + n, "nome": "x", "sync_seq": 0} for n in range(3)])
+
+        class Ev:
+            def __init__(self, java_id, seq):
+                self.java_id, self.acao, self.seq = java_id, "atualizado", seq
+                self.campos = {"nome": "y", "preco": Decimal("1.00"), "estoque": seq}
+
+        agora = datetime.now(UTC)
+        comandos.nomes.clear()
+        primeiro = repo.aplicar_varios([Ev(base + n, 10 + n) for n in range(3)], agora)
+        assert comandos.nomes == ["find", "update"]  # unknown until now: read once
+        comandos.nomes.clear()
+        segundo = repo.aplicar_varios([Ev(base + n, 20 + n) for n in range(3)], agora)
+        assert comandos.nomes == ["update"]
+        assert [r for r, _ in primeiro + segundo] == ["aplicado"] * 6
+        estoques = [d["estoque"] for d in client[db_name].produtos.find({"java_id": {"$gte": base, "$lt": base + 3}})]
+        assert sorted(estoques) == [20, 21, 22]
+    finally:
+        client.close()
