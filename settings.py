@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     # Events already waiting are sent as one task of up to this many (500: measured, see
     # docs/performance.md; a lone event still goes at once).
     "BRIDGE_BATCH_MAX": 500,
+    # While the sync queue still holds a task no worker has taken, a new one would only
+    # wait behind it: the bridge keeps gathering events for up to this long instead.
+    "BRIDGE_BATCH_ESPERA_MS": 200,
     "SYNC_MAX_RETRIES": 60,
     "SYNC_RETRY_MAX_S": 60,
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
@@ -111,6 +114,7 @@ _INTS = {
     "ARGON2_PARALLELISM",
     "BRIDGE_LOCK_TTL_MS",
     "BRIDGE_BATCH_MAX",
+    "BRIDGE_BATCH_ESPERA_MS",
     "SYNC_MAX_RETRIES",
     "SYNC_RETRY_MAX_S",
     "SYNC_FAULT_DELAY_MS",
@@ -207,6 +211,8 @@ def _parse_observability(cfg: dict[str, Any]) -> None:
         cfg["METRICS_DIR"] = os.path.join(tempfile.gettempdir(), f"ponte-metrics-{os.getuid()}")
     if cfg["BRIDGE_BATCH_MAX"] < 1:
         raise ConfigError("BRIDGE_BATCH_MAX must be >= 1")
+    if cfg["BRIDGE_BATCH_ESPERA_MS"] < 0:
+        raise ConfigError("BRIDGE_BATCH_ESPERA_MS must be >= 0")
     if cfg["WORKER_HEARTBEAT_S"] < 1 or cfg["WORKER_METRICS_PORT"] < 0:
         raise ConfigError("WORKER_HEARTBEAT_S must be >= 1 and WORKER_METRICS_PORT >= 0")
 

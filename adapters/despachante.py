@@ -6,6 +6,7 @@ Tasks are sent by name, so a producer imports no task code; every sync task goes
 
 from __future__ import annotations
 
+from amqp.exceptions import ChannelError
 from celery import Celery
 from celery.signals import before_task_publish
 
@@ -51,6 +52,14 @@ class CeleryDespachante:
     def enviar_lote(self, envelopes: list[dict]) -> None:
         """Several envelopes as one task (the bridge groups what arrives together)."""
         self._app.send_task(TASK_APLICAR_LOTE, args=[envelopes], queue=FILA_SYNC)
+
+    def sync_em_espera(self) -> int:
+        """Tasks in the ``sync`` queue that no worker has taken yet (the broker's count)."""
+        with self._app.pool.acquire(block=True) as conn:
+            try:
+                return conn.default_channel.queue_declare(queue=FILA_SYNC, passive=True).message_count
+            except ChannelError:  # never declared: nothing was ever sent to it
+                return 0
 
     def processar_pagamento(self, pagamento_id: str, headers: dict | None = None) -> None:
         self._app.send_task(TASK_PAGAMENTO, args=[pagamento_id], queue=FILA_PAGAMENTOS, headers=headers or {})

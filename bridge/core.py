@@ -47,6 +47,7 @@ class BridgeConfig:
     prefix: str
     lock_ttl_ms: int = 5000
     batch_max: int = 500
+    batch_espera_ms: int = 200
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -269,15 +270,41 @@ class Bridge:
 
     def _pubsub_lote(self, pubsub) -> bool:
         """Wait up to 0.2 s for a message, take whatever else has already arrived (up to
-        ``batch_max``), send it as one batch. A lone message goes at once: batching adds
-        no latency, it only happens when messages are queuing up."""
+        ``batch_max``), send it as one batch. A lone message goes at once while the
+        workers keep up: batching adds no latency then; it happens when messages are
+        queuing up, here or in the sync queue (``_juntar_enquanto_ocupado``)."""
         lote: list[dict] = []
         got = self._pubsub_one(pubsub, timeout=0.2, lote=lote)
         mais = got
         while mais and len(lote) < self.cfg.batch_max:
             mais = self._pubsub_one(pubsub, timeout=0, lote=lote)
+        if lote and len(lote) < self.cfg.batch_max:
+            self._juntar_enquanto_ocupado(pubsub, lote)
         self.flush(lote)
         return got
+
+    def _juntar_enquanto_ocupado(self, pubsub, lote: list[dict]) -> None:
+        """Keep gathering while the sync queue still holds a task no worker has taken.
+
+        A task sent now would only wait behind it; held here for a moment, its events
+        join the ones still arriving and the workers get fewer, larger tasks, each paying
+        a batch's fixed costs once. Without this, a steady stream near the workers' rate
+        becomes one small task per message and a backlog that never drains. Bounded by
+        ``batch_espera_ms`` (messages held here are in memory only, as pub/sub's are).
+        """
+        limite = time.monotonic() + self.cfg.batch_espera_ms / 1000
+        while len(lote) < self.cfg.batch_max and time.monotonic() < limite and self._sync_ocupado():
+            # Between looks at the queue, take what arrives for a few milliseconds.
+            fatia = min(limite, time.monotonic() + 0.01)
+            while len(lote) < self.cfg.batch_max and (resta := fatia - time.monotonic()) > 0:
+                self._pubsub_one(pubsub, timeout=resta, lote=lote)
+
+    def _sync_ocupado(self) -> bool:
+        try:
+            return self.despachante.sync_em_espera() > 0
+        except Exception:  # the broker is having trouble: send now, flush retries it
+            logger.warning("bridge could not read the sync queue's length", exc_info=True)
+            return False
 
     def _pubsub_one(self, pubsub, timeout: float, lote: list | None = None) -> bool:
         try:

@@ -48,7 +48,16 @@ def test_development_gets_the_dev_secret_and_parsed_security_settings():
         settings.load({"TLS_CERTFILE": "cert.pem"})
 
 
-@pytest.mark.parametrize("env", [{"API_PORT": "eighty"}, {"PONTE_ENV": "staging"}, {"MAX_JSON_DEPTH": "1"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"API_PORT": "eighty"},
+        {"PONTE_ENV": "staging"},
+        {"MAX_JSON_DEPTH": "1"},
+        {"BRIDGE_BATCH_MAX": "0"},
+        {"BRIDGE_BATCH_ESPERA_MS": "-1"},
+    ],
+)
 def test_invalid_values_refused(env):
     with pytest.raises(settings.ConfigError):
         settings.load(env)

@@ -1,0 +1,115 @@
+"""How the bridge groups pub/sub messages into sync tasks (real Redis, real Celery producer).
+
+A lone message goes at once while the workers keep up; while the sync queue still holds
+a task nobody has taken, the bridge keeps gathering (bounded by BRIDGE_BATCH_ESPERA_MS)
+so that a steady stream near the workers' rate becomes fewer, larger tasks instead of a
+backlog of one-event tasks. Each test has its own redis-server: the sync queue's length
+is what is being tested, and other tests leave tasks in the shared one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+
+import pytest
+import redis
+
+from adapters.despachante import FILA_SYNC, TASK_APLICAR, TASK_APLICAR_LOTE, CeleryDespachante, celery_produtor
+from bridge.core import Bridge, BridgeConfig
+from devstack import procs
+
+
+@pytest.fixture
+def redis_proprio():
+    proc = procs.start_redis(procs.free_port())
+    port = proc.args[proc.args.index("--port") + 1]
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    yield client
+    client.close()
+    procs.stop(proc)
+
+
+@pytest.fixture
+def ponte(redis_proprio):
+    """Start a bridge on the ``produtos`` channel; yields a function that does it."""
+    started = []
+
+    def start(espera_ms: int) -> Bridge:
+        url = "redis://{host}:{port}/0".format(**redis_proprio.connection_pool.connection_kwargs)
+        despachante = CeleryDespachante(celery_produtor(url))
+        cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t",
+                           batch_espera_ms=espera_ms)  # fmt: skip
+        bridge = Bridge(redis_proprio, despachante, cfg, hash_senha=lambda s: s)
+        thread = threading.Thread(target=bridge.run, daemon=True)
+        thread.start()
+        started.append((bridge, thread))
+        esperar(lambda: redis_proprio.pubsub_numsub("produtos")[0][1] == 1, "bridge subscribed")
+        return bridge
+
+    yield start
+    for bridge, thread in started:
+        bridge.stop.set()
+        thread.join(10)
+
+
+def esperar(cond, what: str, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def tarefas(client) -> list[tuple[str, list]]:
+    """The sync queue, oldest first: (task name, envelopes)."""
+    out = []
+    for raw in reversed(client.lrange(FILA_SYNC, 0, -1)):  # kombu pushes on the left
+        msg = json.loads(raw)
+        args = json.loads(base64.b64decode(msg["body"]))[0]
+        out.append((msg["headers"]["task"], args[0] if isinstance(args[0], list) else [args[0]]))
+    return out
+
+
+def evento(java_id: int) -> str:
+    return json.dumps({"acao": "atualizado", "produto": {"id": java_id, "nome": "X", "preco": 1.0, "estoque": 1}})
+
+
+def test_a_lone_message_goes_at_once_when_the_queue_is_empty(ponte, redis_proprio):
+    ponte(espera_ms=5_000)
+    for n in range(3):
+        redis_proprio.publish("produtos", evento(n))
+        esperar(lambda: len(tarefas(redis_proprio)) == 1, f"message {n} enqueued")
+        [(nome, envelopes)] = tarefas(redis_proprio)
+        assert nome == TASK_APLICAR and json.loads(envelopes[0]["payload"])["produto"]["id"] == n
+        redis_proprio.rpop(FILA_SYNC)  # a worker takes it
+
+
+def test_while_a_task_waits_in_the_queue_messages_are_gathered_into_one(ponte, redis_proprio):
+    bridge = ponte(espera_ms=5_000)
+    bridge.despachante.enviar({"event_id": "ainda-na-fila"})  # no worker took it yet
+    for n in range(5):
+        redis_proprio.publish("produtos", evento(100 + n))
+        time.sleep(0.03)  # a steady stream: each message arrives alone
+    assert len(tarefas(redis_proprio)) == 1  # held back: the queue is still busy
+    redis_proprio.rpop(FILA_SYNC)  # a worker takes the waiting task
+
+    esperar(lambda: len(tarefas(redis_proprio)) == 1, "the gathered batch")
+    [(nome, envelopes)] = tarefas(redis_proprio)
+    assert nome == TASK_APLICAR_LOTE
+    assert [json.loads(e["payload"])["produto"]["id"] for e in envelopes] == [100, 101, 102, 103, 104]
+    assert [e["seq"] for e in envelopes] == sorted(e["seq"] for e in envelopes)
+
+
+def test_gathering_is_bounded_when_the_queue_never_drains(ponte, redis_proprio):
+    bridge = ponte(espera_ms=300)
+    bridge.despachante.enviar({"event_id": "ainda-na-fila"})
+    inicio = time.monotonic()
+    redis_proprio.publish("produtos", evento(200))
+
+    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the held message, after the bound")
+    assert time.monotonic() - inicio >= 0.3  # held for the bound, never dropped
+    assert tarefas(redis_proprio)[1][0] == TASK_APLICAR
