@@ -79,12 +79,14 @@ def run_sync(stack: Stack, runs: int, events: int, rates: list[float], seconds: 
     docs = list(produtos.find({}, {"_id": 0}))
     for start in range(0, len(docs), 1000):
         teto.insert_many(docs[start : start + 1000])
-    syncbench.burst(stack.redis, produtos, 200, java_ids[:200], offset=1_000_000)  # warm-up
-    out: dict[str, list[dict]] = {"pipeline": [], "bulk_write": [], "publish": []}
+    syncbench.burst(stack.redis, produtos, 200, java_ids[:200], 1_000_000, stack.prefix)  # warm-up
+    out: dict[str, list[dict]] = {"pipeline": [], "bridge": [], "bulk_write": [], "publish": []}
     out |= {f"latency@{rate:g}": [] for rate in rates}
     for run in range(runs):
         offset = 2_000_000 + run * 100_000
-        out["pipeline"].append({"rps": syncbench.burst(stack.redis, produtos, events, java_ids, offset)})
+        pipeline, ponte = syncbench.burst(stack.redis, produtos, events, java_ids, offset, stack.prefix)
+        out["pipeline"].append({"rps": pipeline})
+        out["bridge"].append({"rps": ponte})
         seq0 = 10**9 + run * 10**6
         out["bulk_write"].append({"rps": syncbench.ceiling_bulk(teto, events, java_ids, stack.batch_max, seq0)})
         out["publish"].append({"rps": syncbench.publish_rate(stack.redis, events)})
@@ -103,7 +105,7 @@ def run_scaling(stack: Stack, seconds: int, events: int, primeiro_cliente: int) 
     for n, processos in enumerate(ESCALAS):
         stack.drain()  # earlier checkouts' payments must not compete with this run
         stack.restart_worker(processos)
-        burst = syncbench.burst(stack.redis, produtos, events, java_ids, offset=5_000_000 + n * 100_000)
+        burst, _ = syncbench.burst(stack.redis, produtos, events, java_ids, 5_000_000 + n * 100_000, stack.prefix)
         stack.drain()
         port = stack.start_web(f"web-{processos}", processos)
         clientes = stack.clientes[primeiro_cliente + n * 50 : primeiro_cliente + (n + 1) * 50]
@@ -173,6 +175,9 @@ def render(results: dict, sync: dict, mem: list, escala: dict, args, started: st
         f"| ceiling: raw pymongo bulk_write of the same writes, batches of {args.batch_max} | "
         f"{fmt(sync['bulk_write']['rps'])} | "
         f"{fmt(sync['bulk_write']['spread'][0])}-{fmt(sync['bulk_write']['spread'][1])} | store limit |",
+        f"| the bridge alone: first PUBLISH to every event enqueued | {fmt(sync['bridge']['rps'])} | "
+        f"{fmt(sync['bridge']['spread'][0])}-{fmt(sync['bridge']['spread'][1])} | "
+        f"{sync['bridge']['rps'] / sync['publish']['rps']:.0%} of PUBLISH |",
         f"| ceiling: raw PUBLISH, one at a time | {fmt(sync['publish']['rps'])} | {fmt(sync['publish']['spread'][0])}-"
         f"{fmt(sync['publish']['spread'][1])} | Redis limit |",
         "",

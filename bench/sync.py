@@ -75,8 +75,12 @@ def wait_values(redis, col, esperado: dict[int, int], timeout: float) -> float:
         time.sleep(POLL_S)
 
 
-def burst(redis, col, events: int, java_ids: list[int], offset: int, timeout: float = 600) -> float:
-    """Events/s; ``offset`` makes each run's values new, so nothing is already visible."""
+def burst(redis, col, events: int, java_ids: list[int], offset: int, prefix: str, timeout: float = 600):
+    """(pipeline events/s, bridge events/s); ``offset`` makes each run's values new, so
+    nothing is already visible. The bridge's rate runs from the first PUBLISH until it
+    has enqueued every event (its counters, mirrored in Redis once per batch)."""
+    contador = f"{prefix}:bridge:stats"
+    base = int(redis.hget(contador, "enfileirados") or 0)
     ultimo = {}
     t0 = time.monotonic()
     with redis.pipeline(transaction=False) as pipe:
@@ -85,7 +89,13 @@ def burst(redis, col, events: int, java_ids: list[int], offset: int, timeout: fl
             ultimo[java_id] = offset + n
             pipe.publish("produtos", evento(java_id, offset + n))
         pipe.execute()
-    return events / (wait_values(redis, col, ultimo, timeout) - t0)
+    deadline = t0 + timeout
+    while int(redis.hget(contador, "enfileirados") or 0) < base + events:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the bridge never enqueued every event")
+        time.sleep(POLL_S)
+    ponte = time.monotonic()
+    return events / (wait_values(redis, col, ultimo, timeout) - t0), events / (ponte - t0)
 
 
 def latency(redis, col, rate: float, seconds: float, produtos: dict[int, str], offset: int, prefix: str) -> list[float]:

@@ -113,3 +113,26 @@ def test_gathering_is_bounded_when_the_queue_never_drains(ponte, redis_proprio):
     esperar(lambda: len(tarefas(redis_proprio)) == 2, "the held message, after the bound")
     assert time.monotonic() - inicio >= 0.3  # held for the bound, never dropped
     assert tarefas(redis_proprio)[1][0] == TASK_APLICAR
+
+
+def test_a_burst_is_numbered_in_arrival_order_and_counted(ponte, redis_proprio):
+    """Messages read together take their numbers with one INCRBY and the counters are
+    mirrored once per batch: still one number per message, in arrival order, from the
+    counter API writes share, and every message counted."""
+    from adapters.sequencia import chave_sequencia
+
+    ponte(espera_ms=0)
+    redis_proprio.set(chave_sequencia("t"), 41)  # API writes took numbers before
+    with redis_proprio.pipeline(transaction=False) as pipe:
+        for n in range(300):
+            pipe.publish("produtos", evento(1000 + n))
+        pipe.publish("produtos", "{nope")  # dead-lettered, numbered all the same
+        pipe.execute()
+    esperar(lambda: int(redis_proprio.hget("t:bridge:stats", "recebidos") or 0) == 301, "every message counted")
+
+    envelopes = [e for nome, envs in tarefas(redis_proprio) if nome != "tasks.sync.rejeitar_evento" for e in envs]
+    assert [json.loads(e["payload"])["produto"]["id"] for e in envelopes] == list(range(1000, 1300))
+    assert [e["seq"] for e in envelopes] == list(range(42, 342))
+    assert int(redis_proprio.get(chave_sequencia("t"))) == 342
+    stats = {k.decode(): int(float(v)) for k, v in redis_proprio.hgetall("t:bridge:stats").items()}
+    assert (stats["enfileirados"], stats["rejeitados"]) == (300, 1)
