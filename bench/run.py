@@ -117,6 +117,32 @@ def run_scaling(stack: Stack, seconds: int, events: int, primeiro_cliente: int) 
     return out
 
 
+# Celery pool and prefetch for the sync queue: (label, pool, concurrency, prefetch).
+POOLS = (
+    ("prefork, 2 processes, prefetch 1 (default)", "prefork", 2, 1),
+    ("prefork, 2 processes, prefetch 4", "prefork", 2, 4),
+    ("threads, 1 process x 4 threads, prefetch 1", "threads", 4, 1),
+    ("solo, 1 process, prefetch 1", "solo", 1, 1),
+)
+
+
+def run_pools(stack: Stack, events: int, rate: float, seconds: float) -> dict[str, dict]:
+    """One sync burst and one steady-rate run per Celery pool/prefetch setting."""
+    produtos = stack.db.produtos
+    por_java = {d["java_id"]: str(d["_id"]) for d in produtos.find({}, {"java_id": 1}).sort("java_id", 1)}
+    java_ids = list(por_java)
+    out: dict[str, dict] = {}
+    for n, (label, pool, concurrency, prefetch) in enumerate(POOLS):
+        stack.drain()
+        stack.restart_worker(concurrency, pool=pool, prefetch=prefetch)
+        burst, _ = syncbench.burst(stack.redis, produtos, events, java_ids, 7_000_000 + n * 100_000, stack.prefix)
+        lat = syncbench.latency(stack.redis, produtos, rate, seconds, por_java, 8_000_000 + n, stack.prefix)
+        pss = sum(p for p, _ in stack.memory()["worker"])
+        out[label] = {"sync": burst, "p99": syncbench.pct(lat, 99), "pss": pss}
+    stack.restart_worker(2)
+    return out
+
+
 def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     rows = []
     for name, values in stack.memory().items():
@@ -126,7 +152,7 @@ def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     return rows
 
 
-def render(results: dict, sync: dict, mem: list, escala: dict, args, started: str, took: float) -> str:
+def render(results: dict, sync: dict, mem: list, escala: dict, pools: dict, args, started: str, took: float) -> str:
     runs, seconds = args.runs, args.seconds
     rates = ",".join(f"{r:g}" for r in args.rates)
     hello = results["hello@50"]["rps"]
@@ -210,8 +236,20 @@ def render(results: dict, sync: dict, mem: list, escala: dict, args, started: st
     lines += [
         f"| {n} | {fmt(r['sync'])} | {fmt(r['checkout'], 1)} | {fmt(r['checkout_p99'])} |" for n, r in escala.items()
     ]
-    lines.append("")
-    lines += targets(results, sync, mem, max(args.rates))
+    rate = max(args.rates)
+    lines += [
+        "",
+        "## Celery pool and prefetch (one run each)",
+        "",
+        f"The sync queue under each worker setting: a burst of {args.events} events, then a steady {rate:g} "
+        "events/s (publish-to-visible p99), and the worker's memory (all its processes).",
+        "",
+        f"| worker | sync burst events/s | p99 ms at {rate:g}/s | worker PSS MiB |",
+        "|---|---|---|---|",
+        *(f"| {label} | {fmt(r['sync'])} | {fmt(r['p99'])} | {r['pss'] / 1024:.0f} |" for label, r in pools.items()),
+        "",
+    ]
+    lines += targets(results, sync, mem, rate)
     lines += ["", NOTES.read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
 
@@ -304,9 +342,10 @@ def main() -> int:
             results["checkout@50"] = run_checkout(stack, args.runs, args.seconds)
             mem = memory_table(stack)
             escala = run_scaling(stack, args.seconds, args.events, primeiro_cliente=50 * args.runs)
+            pools = run_pools(stack, args.events, max(args.rates), args.seconds)
         finally:
             stack.close()
-    text = render(results, sync, mem, escala, args, started, time.monotonic() - t0)
+    text = render(results, sync, mem, escala, pools, args, started, time.monotonic() - t0)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(exist_ok=True)

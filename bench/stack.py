@@ -168,11 +168,13 @@ class Stack:
                 raise RuntimeError("bridge did not subscribe")
             time.sleep(0.05)
 
-    def restart_worker(self, concurrency: int) -> None:
-        """The Celery worker again with ``concurrency`` processes; returns once it beats."""
+    def restart_worker(self, concurrency: int, pool: str = "prefork", prefetch: int = 1) -> None:
+        """The Celery worker again with ``concurrency`` processes (or threads, with
+        ``pool="threads"``); returns once it beats."""
         procs.stop(self.procs.pop("worker"), timeout=30)
         self.start("worker", [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
-                              "default,sync,pagamentos,envios", "-c", str(concurrency), "--without-mingle",
+                              "default,sync,pagamentos,envios", "-c", str(concurrency), "-P", pool,
+                              "--prefetch-multiplier", str(prefetch), "--without-mingle",
                               "--without-gossip", "--loglevel=WARNING"])  # fmt: skip
         deadline = time.monotonic() + 60
         while not self.redis.zcount("ponte:workers:sync", time.time() - 30, "+inf"):
