@@ -55,7 +55,7 @@ class CeleryDespachante:
 
     def sync_em_espera(self) -> int:
         """Tasks in the ``sync`` queue that no worker has taken yet (the broker's count)."""
-        with self._app.pool.acquire(block=True) as conn:
+        with self._app.pool.acquire(block=True, timeout=1) as conn:
             try:
                 return conn.default_channel.queue_declare(queue=FILA_SYNC, passive=True).message_count
             except ChannelError:  # never declared: nothing was ever sent to it

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import suppress
 from datetime import datetime
 from uuid import uuid4
@@ -27,6 +27,10 @@ from domain.eventos import EventoInvalido
 from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
 
 logger = logging.getLogger(__name__)
+
+# Marks kept on a product beyond those of the batch writing it: room for other workers'
+# batches between a write and its read-back.
+MARCAS_FOLGA = 8
 
 
 def _older_than(seq: int) -> dict:
@@ -152,10 +156,13 @@ class MongoProdutoSync:
         aimed at the remembered document. The write then says whether every update
         matched; only when one did not (a redelivery, a newer event applied by another
         worker, a product gone from the database or stored anew) are the products read
-        back to tell which events took effect (``_conferir``).
+        back to tell which events took effect (``_conferir``): each write pushes its own
+        mark onto the product's last few (``sync_marcas``), so a write that took effect is
+        recognised even if a later one of the same batch, or of another worker, followed.
         """
-        lote = uuid4().hex  # marks this call's writes, to recognise them when reading back
-        ultimo = self._ler_desconhecidos({ev.java_id for ev in eventos})
+        lote = uuid4().hex[:16]
+        por_produto = Counter(ev.java_id for ev in eventos)
+        ultimo = self._ler_desconhecidos(set(por_produto))
         resultados: list[tuple[str, str | None]] = [("ausente", None)] * len(eventos)
         ops, escritos = [], []
         for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
@@ -169,7 +176,9 @@ class MongoProdutoSync:
             if ev.java_id in ultimo:
                 ultimo[ev.java_id] = ev.seq
             # No upsert: these products exist. The condition guards against newer writes.
-            ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora, doc_id=doc_id, lote=lote))
+            # Room for every mark of this batch on the product, and for a few of others.
+            marca = (f"{lote}:{i}", por_produto[ev.java_id] + MARCAS_FOLGA)
+            ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora, doc_id=doc_id, marca=marca))
             escritos.append(i)
             resultados[i] = ("removido" if ev.acao == "removido" else "aplicado", doc_id)
         if ops:
@@ -194,14 +203,13 @@ class MongoProdutoSync:
 
     def _conferir(self, eventos: list, escritos: list[int], resultados: list, lote: str) -> None:
         """Some writes of the batch did not match: read the products back. An event took
-        effect when its product holds this batch's mark and a ``sync_seq`` at least its
-        own. A product that is gone, or that is now another document (a database restored
-        or rebuilt under a running worker), sends its events down the one-by-one path,
-        which finds it by CRM id (or creates it)."""
+        effect exactly when its write's mark is on the product. A product that is gone, or
+        that is now another document (a database restored or rebuilt under a running
+        worker), sends its events down the one-by-one path, which finds it by CRM id (or
+        creates it)."""
         java_ids = sorted({eventos[i].java_id for i in escritos})
         docs = {
-            d["java_id"]: d
-            for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_seq": 1, "sync_lote": 1})
+            d["java_id"]: d for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_marcas": 1})
         }
         for i in escritos:
             ev = eventos[i]
@@ -209,7 +217,7 @@ class MongoProdutoSync:
             if doc is None or str(doc["_id"]) != resultados[i][1]:
                 self._ids.discard(ev.java_id)
                 resultados[i] = ("ausente", None)
-            elif doc.get("sync_lote") != lote or ev.seq > doc.get("sync_seq", -1):
+            elif f"{lote}:{i}" not in doc.get("sync_marcas", ()):
                 resultados[i] = ("obsoleto", None)
         sem_efeito = sum(resultados[i][1] is None for i in escritos)
         logger.info("sync batch read back: %d of %d writes had no effect", sem_efeito, len(escritos))
@@ -222,17 +230,18 @@ class MongoProdutoSync:
         seq: int,
         agora: datetime,
         doc_id: str | None = None,
-        lote: str | None = None,
+        marca: tuple[str, int] | None = None,
     ) -> UpdateOne:
         """The conditional write of one event to a stored product, for a ``bulk_write``
         (also the one the benchmark's ``bulk_write`` ceiling applies): to the document
-        ``doc_id`` when given, marked as one of batch ``lote`` (``sync_lote``) when given."""
+        ``doc_id`` when given; ``marca`` (mark, how many marks to keep) is pushed onto the
+        product's ``sync_marcas`` when given, to recognise the write later."""
         if acao == "removido":
             change = self._change_ocultar(seq, agora)
         else:
             change = self._change_aplicar(campos, seq, agora, reviver=acao == "criado")
-        if lote is not None:
-            change["$set"]["sync_lote"] = lote
+        if marca is not None:
+            change["$push"] = {"sync_marcas": {"$each": [marca[0]], "$slice": -marca[1]}}
         alvo = {"_id": ObjectId(doc_id)} if doc_id else {}
         return UpdateOne({**alvo, "java_id": java_id, **_older_than(seq)}, change)
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from adapters.mongo import CODEC_OPTIONS
-from adapters.sync_repositories import MongoProdutoSync
+from adapters.sync_repositories import MARCAS_FOLGA, MongoProdutoSync
 
 # How often the runs look for the end: Redis only (cheap); MongoDB is read to verify.
 POLL_S = 0.005
@@ -138,7 +138,7 @@ def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -
     """Conditional updates/s applied with raw ``bulk_write`` in batches of ``batch``.
 
     The very writes a sync batch makes: the same filter (the product's document and CRM
-    id, only a newer ``sync_seq``) and the same update document (with its batch mark),
+    id, only a newer ``sync_seq``) and the same update document (with its mark),
     built by the same code (``MongoProdutoSync.operacao``), to a collection with the same
     indexes. Document ids are looked up before the clock starts, as a worker remembers
     those of the products it has written.
@@ -148,15 +148,16 @@ def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -
     ids = {d["java_id"]: str(d["_id"]) for d in col.find({}, {"java_id": 1})}
     agora = datetime.now(UTC)
     t0 = time.monotonic()
-    ops, lote = [], uuid4().hex
+    ops, lote = [], uuid4().hex[:16]
     for n in range(events):
         seq = seq0 + n
         java_id = java_ids[n % len(java_ids)]
         campos = {"nome": f"Produto {java_id}", "preco": Decimal("9.9"), "estoque": n}
-        ops.append(sync.operacao(java_id, "atualizado", campos, seq, agora, doc_id=ids[java_id], lote=lote))
+        marca = (f"{lote}:{len(ops)}", 1 + MARCAS_FOLGA)
+        ops.append(sync.operacao(java_id, "atualizado", campos, seq, agora, doc_id=ids[java_id], marca=marca))
         if len(ops) == batch:
             col.bulk_write(ops, ordered=True)
-            ops, lote = [], uuid4().hex
+            ops, lote = [], uuid4().hex[:16]
     if ops:
         col.bulk_write(ops, ordered=True)
     return events / (time.monotonic() - t0)

@@ -114,6 +114,8 @@ class Stats:
             with self._lock:
                 for name, n in pendentes.items():
                     self._pendentes[name] = self._pendentes.get(name, 0) + n
+                if self._lag_pendente is None:
+                    self._lag_pendente = lag
 
 
 class Bridge:
@@ -134,6 +136,7 @@ class Bridge:
         self.leading = threading.Event()
         self._seq_key = chave_sequencia(cfg.prefix)
         self._alive_at = -ALIVE_EVERY_S
+        self._fila_ilegivel_ate = 0.0  # after a failed look at the sync queue, do not gather
 
     # -- one message -------------------------------------------------------------
     def handle(
@@ -288,16 +291,16 @@ class Bridge:
             pubsub.psubscribe(*self.cfg.patterns)
         try:
             while self._running(lost):
-                self._pubsub_lote(pubsub)
+                self._pubsub_lote(pubsub, lost)
             # Stop listening, then enqueue what already arrived: nothing received is dropped.
             pubsub.unsubscribe()
             pubsub.punsubscribe()
-            while self._pubsub_lote(pubsub):
+            while self._pubsub_lote(pubsub, lost):
                 pass
         finally:
             pubsub.close()
 
-    def _pubsub_lote(self, pubsub) -> bool:
+    def _pubsub_lote(self, pubsub, lost: threading.Event | None = None) -> bool:
         """Wait up to 0.2 s for a message, take whatever else has already arrived (up to
         ``batch_max``), send it as one batch. A lone message goes at once while the
         workers keep up: batching adds no latency then; it happens when messages are
@@ -309,22 +312,30 @@ class Bridge:
         while mais and len(brutos) < self.cfg.batch_max:
             mais = self._pubsub_ler(pubsub, timeout=0, brutos=brutos)
         self._tratar(brutos, lote)
-        if lote and len(lote) < self.cfg.batch_max:
-            self._juntar_enquanto_ocupado(pubsub, lote)
+        if lote and len(lote) < self.cfg.batch_max and self._running(lost or threading.Event()):
+            self._juntar_enquanto_ocupado(pubsub, lote, lost)
         self.flush(lote)
         return got
 
-    def _juntar_enquanto_ocupado(self, pubsub, lote: list[dict]) -> None:
+    def _juntar_enquanto_ocupado(self, pubsub, lote: list[dict], lost: threading.Event | None = None) -> None:
         """Keep gathering while the sync queue still holds a task no worker has taken.
 
         A task sent now would only wait behind it; held here for a moment, its events
         join the ones still arriving and the workers get fewer, larger tasks, each paying
         a batch's fixed costs once. Without this, a steady stream near the workers' rate
         becomes one small task per message and a backlog that never drains. Bounded by
-        ``batch_espera_ms`` (messages held here are in memory only, as pub/sub's are).
+        ``batch_espera_ms`` (messages held here are in memory only, as pub/sub's are), and
+        cut short when the bridge stops or loses the leader lock (a new leader may be
+        listening already: what is held goes out now).
         """
         limite = time.monotonic() + self.cfg.batch_espera_ms / 1000
-        while len(lote) < self.cfg.batch_max and time.monotonic() < limite and self._sync_ocupado():
+        parar = lost or threading.Event()
+        while (
+            len(lote) < self.cfg.batch_max
+            and time.monotonic() < limite
+            and self._running(parar)
+            and self._sync_ocupado()
+        ):
             # Between looks at the queue, take what arrives for a few milliseconds.
             fatia = min(limite, time.monotonic() + 0.01)
             while len(lote) < self.cfg.batch_max and (resta := fatia - time.monotonic()) > 0:
@@ -335,10 +346,13 @@ class Bridge:
                 self._tratar(brutos, lote)
 
     def _sync_ocupado(self) -> bool:
+        if time.monotonic() < self._fila_ilegivel_ate:
+            return False
         try:
             return self.despachante.sync_em_espera() > 0
-        except Exception:  # the broker is having trouble: send now, flush retries it
-            logger.warning("bridge could not read the sync queue's length", exc_info=True)
+        except Exception:  # the broker is having trouble: send now (flush retries it)
+            logger.warning("bridge could not read the sync queue's length; not gathering for 5 s", exc_info=True)
+            self._fila_ilegivel_ate = time.monotonic() + 5
             return False
 
     def _pubsub_ler(self, pubsub, timeout: float, brutos: list) -> bool:

@@ -37,9 +37,9 @@ def ponte(redis_proprio):
     """Start a bridge on the ``produtos`` channel; yields a function that does it."""
     started = []
 
-    def start(espera_ms: int) -> Bridge:
+    def start(espera_ms: int, despachante_cls=CeleryDespachante) -> Bridge:
         url = "redis://{host}:{port}/0".format(**redis_proprio.connection_pool.connection_kwargs)
-        despachante = CeleryDespachante(celery_produtor(url))
+        despachante = despachante_cls(celery_produtor(url))
         cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t",
                            batch_espera_ms=espera_ms)  # fmt: skip
         bridge = Bridge(redis_proprio, despachante, cfg, hash_senha=lambda s: s)
@@ -123,6 +123,7 @@ def test_a_burst_is_numbered_in_arrival_order_and_counted(ponte, redis_proprio):
 
     ponte(espera_ms=0)
     redis_proprio.set(chave_sequencia("t"), 41)  # API writes took numbers before
+    redis_proprio.config_resetstat()
     with redis_proprio.pipeline(transaction=False) as pipe:
         for n in range(300):
             pipe.publish("produtos", evento(1000 + n))
@@ -136,3 +137,35 @@ def test_a_burst_is_numbered_in_arrival_order_and_counted(ponte, redis_proprio):
     assert int(redis_proprio.get(chave_sequencia("t"))) == 342
     stats = {k.decode(): int(float(v)) for k, v in redis_proprio.hgetall("t:bridge:stats").items()}
     assert (stats["enfileirados"], stats["rejeitados"]) == (300, 1)
+    # One INCRBY per read and one counter update per batch, not one of each per message.
+    chamadas = {k: v["calls"] for k, v in redis_proprio.info("commandstats").items()}
+    assert chamadas.get("cmdstat_incr", 0) == 0
+    assert 1 <= chamadas["cmdstat_incrby"] <= 30 and chamadas["cmdstat_hincrby"] <= 4 * 30, chamadas
+
+
+class _FilaIlegivel(CeleryDespachante):
+    """A broker that takes tasks but cannot say how many wait (e.g. its own outage)."""
+
+    def sync_em_espera(self) -> int:
+        raise ConnectionError("broker unreachable")
+
+
+def test_when_the_queue_cannot_be_read_messages_go_at_once(ponte, redis_proprio):
+    bridge = ponte(espera_ms=600_000, despachante_cls=_FilaIlegivel)  # gathering would outlast the wait
+    bridge.despachante.enviar({"event_id": "ainda-na-fila"})
+    redis_proprio.publish("produtos", evento(300))
+
+    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the message, not held")
+
+
+def test_stopping_sends_what_is_held_at_once(ponte, redis_proprio):
+    """A bridge that stops (or loses the leader lock: a new leader may be listening
+    already) sends the messages it is holding instead of waiting out the bound."""
+    bridge = ponte(espera_ms=600_000)
+    bridge.despachante.enviar({"event_id": "ainda-na-fila"})
+    redis_proprio.publish("produtos", evento(400))
+    esperar(lambda: bridge.stats.values["recebidos"] == 1, "the message read and held")
+    assert len(tarefas(redis_proprio)) == 1
+
+    bridge.stop.set()
+    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the held message, sent on stop")

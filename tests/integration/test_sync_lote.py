@@ -74,6 +74,60 @@ def test_an_event_overtaken_by_another_worker_is_obsolete(app, ctx, db):
     assert _registros(ctx, [e.event_id for e in lote]) == [lote[1].event_id]
 
 
+def test_events_of_one_product_in_a_batch_are_judged_one_by_one(app, ctx, db):
+    """Stored at 5, another worker writes 12, then a batch brings 10 and 14: 10 did
+    nothing (obsolete, no audit record), 14 applied, as one event after another."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from adapters.sync_repositories import MongoProdutoSync
+
+    _criar(ctx, [7250], seq=5)
+    outro = MongoProdutoSync(app.extensions["ponte"].mongo.db())
+    campos = {"nome": "Outro", "preco": Decimal("2.00"), "estoque": 12, "descricao": None}
+    assert outro.aplicar(7250, campos, 12, datetime.now(UTC), reviver=False)[0] == "aplicado"
+
+    lote = [env(produto("atualizado", 7250, estoque=10), seq=10), env(produto("atualizado", 7250, estoque=14), seq=14)]
+    resultados = sync.aplicar_lote(ctx, lote)
+
+    assert [r["resultado"] for r in resultados] == ["obsoleto", "aplicado"]
+    assert db.produtos.find_one({"java_id": 7250})["estoque"] == 14
+    assert _registros(ctx, [e.event_id for e in lote]) == [lote[1].event_id]
+
+
+def test_a_write_overtaken_before_the_read_back_still_counts(app, db):
+    """Our write to P applies, another worker's batch overwrites P before we read back
+    (the read-back was caused by an obsolete event of R): ours still took effect."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from adapters.sync_repositories import MongoProdutoSync
+
+    mdb = app.extensions["ponte"].mongo.db()
+    agora = datetime.now(UTC)
+
+    class Ev:
+        def __init__(self, java_id, seq, estoque):
+            self.java_id, self.acao, self.seq = java_id, "atualizado", seq
+            self.campos = {"nome": "P", "preco": Decimal("1.00"), "estoque": estoque}
+
+    outro = MongoProdutoSync(mdb)
+
+    class Atropelado(MongoProdutoSync):
+        def _conferir(self, *args):
+            outro.aplicar_varios([Ev(7260, 210, 21)], agora)  # lands between our write and read-back
+            return super()._conferir(*args)
+
+    repo = Atropelado(mdb)
+    for java_id in (7260, 7261):  # created through this repository: it knows them
+        assert repo.aplicar(java_id, Ev(java_id, 50, 0).campos, 50, agora, reviver=False)[0] == "criado"
+
+    resultados = repo.aplicar_varios([Ev(7260, 200, 20), Ev(7261, 1, 1)], agora)
+
+    assert [r for r, _ in resultados] == ["aplicado", "obsoleto"]
+    assert db.produtos.find_one({"java_id": 7260})["estoque"] == 21
+
+
 def test_a_product_gone_from_the_database_gets_its_event(ctx, db):
     _criar(ctx, [7300])
     db.produtos.delete_one({"java_id": 7300})  # e.g. a collection restored under a running worker
