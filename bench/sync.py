@@ -7,8 +7,8 @@
 - ``ceiling_bulk``: the store's limit: a raw pymongo loop applying the same conditional
   updates (same filter, same update document) with ``bulk_write`` in batches, on a copy
   of the products with the same indexes in the same server;
-- ``publish_rate``: the raw ``PUBLISH`` rate of one client, one message at a time, as
-  the Java CRM publishes.
+- ``publish_rate``: the raw ``PUBLISH`` rate of one client, one message at a time as
+  the Java CRM publishes, or pipelined as the burst is sent.
 """
 
 from __future__ import annotations
@@ -163,11 +163,19 @@ def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -
     return events / (time.monotonic() - t0)
 
 
-def publish_rate(redis, messages: int) -> float:
+def publish_rate(redis, messages: int, pipelined: bool = False) -> float:
+    """PUBLISHes/s of one client: one round trip each (as the CRM publishes), or all in
+    one pipeline (as the burst is sent, the bridge's own ceiling)."""
     payload = evento(1, 1)
     t0 = time.monotonic()
-    for _ in range(messages):
-        redis.publish("bench-nobody-listens", payload)
+    if pipelined:
+        with redis.pipeline(transaction=False) as pipe:
+            for _ in range(messages):
+                pipe.publish("bench-nobody-listens", payload)
+            pipe.execute()
+    else:
+        for _ in range(messages):
+            redis.publish("bench-nobody-listens", payload)
     return messages / (time.monotonic() - t0)
 
 
