@@ -7,6 +7,7 @@
 - ``ceiling_bulk``: the store's limit: a raw pymongo loop applying the same conditional
   updates (same filter, same update document) with ``bulk_write`` in batches, on a copy
   of the products with the same indexes in the same server;
+- ``worker_sem_store``: what one worker process could apply if MongoDB answered at once;
 - ``publish_rate``: the raw ``PUBLISH`` rate of one client, one message at a time as
   the Java CRM publishes, or pipelined as the burst is sent.
 """
@@ -19,8 +20,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import uuid4
 
+from pymongo import MongoClient, monitoring
+
+from adapters.cache import ProdutoCache
+from adapters.contexto import montar_contexto
 from adapters.mongo import CODEC_OPTIONS
+from adapters.sequencia import chave_sequencia
 from adapters.sync_repositories import MARCAS_FOLGA, MongoProdutoSync
+from domain.eventos import Envelope
+from services import sync
 
 # How often the runs look for the end: Redis only (cheap); MongoDB is read to verify.
 POLL_S = 0.005
@@ -161,6 +169,53 @@ def ceiling_bulk(col, events: int, java_ids: list[int], batch: int, seq0: int) -
     if ops:
         col.bulk_write(ops, ordered=True)
     return events / (time.monotonic() - t0)
+
+
+class _TempoNoStore(monitoring.CommandListener):
+    """Adds up the time MongoDB commands took, as pymongo saw it."""
+
+    def __init__(self):
+        self.ms = 0.0
+
+    def started(self, event):
+        pass
+
+    def succeeded(self, event):
+        self.ms += event.duration_micros / 1000
+
+    def failed(self, event):
+        self.ms += event.duration_micros / 1000
+
+
+def worker_sem_store(mongo_uri: str, db_name: str, redis, prefix: str, java_ids: list[int], batch: int,
+                     offset: int) -> float:  # fmt: skip
+    """Events/s one worker process could apply if MongoDB answered instantly.
+
+    The worker's own code for a batch of known products (``services.sync.aplicar_lote``:
+    decoding, the service, building the writes, the audit record, cache invalidation in
+    Redis), run in this process on real envelopes; the time pymongo spent in MongoDB
+    commands is subtracted. What the pipeline could reach on a store faster than this one.
+    """
+    tempo = _TempoNoStore()
+    client = MongoClient(mongo_uri, event_listeners=[tempo])
+    try:
+        ctx = montar_contexto(client.get_database(db_name, codec_options=CODEC_OPTIONS), None, "sistema:java",
+                              cache=ProdutoCache(redis, prefix, 60))  # fmt: skip
+        agora = datetime.now(UTC).isoformat()
+        # Numbers from the bridge's own counter: later events must not look old.
+        seq0 = redis.incrby(chave_sequencia(prefix), batch) - batch + 1
+        lote = [
+            Envelope(uuid4().hex, "produtos", evento(java_ids[n % len(java_ids)], offset + n), agora, seq0 + n)
+            for n in range(batch)
+        ]
+        sync.aplicar_lote(ctx, lote[:1])  # the process's first batch builds its repositories
+        tempo.ms = 0.0
+        t0 = time.monotonic()
+        sync.aplicar_lote(ctx, lote)
+        fora = (time.monotonic() - t0) * 1000 - tempo.ms
+        return batch / (fora / 1000)
+    finally:
+        client.close()
 
 
 def publish_rate(redis, messages: int, pipelined: bool = False) -> float:
