@@ -47,7 +47,7 @@ class BridgeConfig:
     prefix: str
     lock_ttl_ms: int = 5000
     batch_max: int = 500
-    batch_espera_ms: int = 200
+    batch_espera_ms: int = 50
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
