@@ -10,10 +10,14 @@ gone from the database (or stored anew under a running worker) still gets its ev
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from pymongo import MongoClient, monitoring
 
+from adapters.sync_repositories import MongoProdutoSync
 from domain.auditoria import AuditoriaFiltro
 from services import sync
 from tests.integration.test_sync import env, produto
@@ -30,6 +34,27 @@ def ctx(app):
 def _registros(ctx, event_ids) -> list[str]:
     registros, _ = ctx.auditoria.list(AuditoriaFiltro(recurso="produto"), 0, 10_000)
     return [r.request_id for r in registros if r.request_id in set(event_ids)]
+
+
+@dataclass
+class Ev:
+    """An event as ``MongoProdutoSync.aplicar_varios`` takes it."""
+
+    java_id: int
+    seq: int
+    estoque: int
+    acao: str = "atualizado"
+    campos: dict = field(init=False)
+
+    def __post_init__(self):
+        self.campos = {"nome": "P", "preco": Decimal("1.00"), "estoque": self.estoque}
+
+
+def _outro_worker_aplica(app, java_id: int, seq: int, estoque: int) -> None:
+    """Another worker process (its own repository) applies an event to ``java_id``."""
+    outro = MongoProdutoSync(app.extensions["ponte"].mongo.db())
+    campos = {"nome": "Outro", "preco": Decimal("2.00"), "estoque": estoque, "descricao": None}
+    assert outro.aplicar(java_id, campos, seq, datetime.now(UTC), reviver=False)[0] == "aplicado"
 
 
 def _criar(ctx, java_ids, seq=1):
@@ -53,16 +78,8 @@ def test_a_redelivered_batch_changes_nothing_and_is_audited_once(ctx, db):
 
 
 def test_an_event_overtaken_by_another_worker_is_obsolete(app, ctx, db):
-    from datetime import UTC, datetime
-    from decimal import Decimal
-
-    from adapters.sync_repositories import MongoProdutoSync
-
     _criar(ctx, [7200, 7201])
-    # Another worker process (its own repository) applies a newer event to 7200.
-    outro = MongoProdutoSync(app.extensions["ponte"].mongo.db())
-    campos = {"nome": "Outro", "preco": Decimal("2.00"), "estoque": 99, "descricao": None}
-    assert outro.aplicar(7200, campos, 500, datetime.now(UTC), reviver=False)[0] == "aplicado"
+    _outro_worker_aplica(app, 7200, seq=500, estoque=99)
 
     lote = [env(produto("atualizado", 7200, estoque=5), seq=300), env(produto("atualizado", 7201, estoque=6), seq=301)]
     resultados = sync.aplicar_lote(ctx, lote)
@@ -77,15 +94,8 @@ def test_an_event_overtaken_by_another_worker_is_obsolete(app, ctx, db):
 def test_events_of_one_product_in_a_batch_are_judged_one_by_one(app, ctx, db):
     """Stored at 5, another worker writes 12, then a batch brings 10 and 14: 10 did
     nothing (obsolete, no audit record), 14 applied, as one event after another."""
-    from datetime import UTC, datetime
-    from decimal import Decimal
-
-    from adapters.sync_repositories import MongoProdutoSync
-
     _criar(ctx, [7250], seq=5)
-    outro = MongoProdutoSync(app.extensions["ponte"].mongo.db())
-    campos = {"nome": "Outro", "preco": Decimal("2.00"), "estoque": 12, "descricao": None}
-    assert outro.aplicar(7250, campos, 12, datetime.now(UTC), reviver=False)[0] == "aplicado"
+    _outro_worker_aplica(app, 7250, seq=12, estoque=12)
 
     lote = [env(produto("atualizado", 7250, estoque=10), seq=10), env(produto("atualizado", 7250, estoque=14), seq=14)]
     resultados = sync.aplicar_lote(ctx, lote)
@@ -98,19 +108,8 @@ def test_events_of_one_product_in_a_batch_are_judged_one_by_one(app, ctx, db):
 def test_a_write_overtaken_before_the_read_back_still_counts(app, db):
     """Our write to P applies, another worker's batch overwrites P before we read back
     (the read-back was caused by an obsolete event of R): ours still took effect."""
-    from datetime import UTC, datetime
-    from decimal import Decimal
-
-    from adapters.sync_repositories import MongoProdutoSync
-
     mdb = app.extensions["ponte"].mongo.db()
     agora = datetime.now(UTC)
-
-    class Ev:
-        def __init__(self, java_id, seq, estoque):
-            self.java_id, self.acao, self.seq = java_id, "atualizado", seq
-            self.campos = {"nome": "P", "preco": Decimal("1.00"), "estoque": estoque}
-
     outro = MongoProdutoSync(mdb)
 
     class Atropelado(MongoProdutoSync):
@@ -169,11 +168,7 @@ class _Comandos(monitoring.CommandListener):
 
 def test_known_products_are_written_without_a_read(app, mongo_uri, db_name):
     """The point of remembering: a batch of known products costs one ``update``."""
-    from datetime import UTC, datetime
-    from decimal import Decimal
-
     from adapters.mongo import CODEC_OPTIONS
-    from adapters.sync_repositories import MongoProdutoSync
 
     comandos = _Comandos()
     client = MongoClient(mongo_uri, event_listeners=[comandos])
@@ -181,18 +176,12 @@ def test_known_products_are_written_without_a_read(app, mongo_uri, db_name):
         repo = MongoProdutoSync(client.get_database(db_name, codec_options=CODEC_OPTIONS))
         base = uuid.uuid4().int % 10_000 + 80_000
         client[db_name].produtos.insert_many([{"java_id": base + n, "nome": "x", "sync_seq": 0} for n in range(3)])
-
-        class Ev:
-            def __init__(self, java_id, seq):
-                self.java_id, self.acao, self.seq = java_id, "atualizado", seq
-                self.campos = {"nome": "y", "preco": Decimal("1.00"), "estoque": seq}
-
         agora = datetime.now(UTC)
         comandos.nomes.clear()
-        primeiro = repo.aplicar_varios([Ev(base + n, 10 + n) for n in range(3)], agora)
+        primeiro = repo.aplicar_varios([Ev(base + n, 10 + n, 10 + n) for n in range(3)], agora)
         assert comandos.nomes == ["find", "update"]  # unknown until now: read once
         comandos.nomes.clear()
-        segundo = repo.aplicar_varios([Ev(base + n, 20 + n) for n in range(3)], agora)
+        segundo = repo.aplicar_varios([Ev(base + n, 20 + n, 20 + n) for n in range(3)], agora)
         assert comandos.nomes == ["update"]
         assert [r for r, _ in primeiro + segundo] == ["aplicado"] * 6
         estoques = [d["estoque"] for d in client[db_name].produtos.find({"java_id": {"$gte": base, "$lt": base + 3}})]
