@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -37,13 +38,20 @@ TASK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300
 TASK_OUTCOMES = ("succeeded", "retried", "failed", "dead_lettered")
 
 _metrics: dict[str, object] = {}
+_metrics_lock = threading.Lock()
 
 
 def _m(name: str, factory: Callable[[], object]):
-    # Created on first use, after the entry point chose the storage mode.
-    if name not in _metrics:
-        _metrics[name] = factory()
-    return _metrics[name]
+    # Created on first use, after the entry point chose the storage mode. Under a lock:
+    # the first requests of a gthread worker arrive together, and a metric registered
+    # twice makes prometheus-client raise (a 500 caught by the e2e checkout test).
+    found = _metrics.get(name)
+    if found is None:
+        with _metrics_lock:
+            found = _metrics.get(name)
+            if found is None:
+                found = _metrics[name] = factory()
+    return found
 
 
 def http_requests() -> Counter:
