@@ -25,7 +25,7 @@ from pathlib import Path
 from adapters.mongo import INDEXES
 from bench import api
 from bench import sync as syncbench
-from bench.stack import SENHA, Stack
+from bench.stack import SENHA, Stack, children, pss_rss_kib
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -149,6 +149,40 @@ def run_pools(stack: Stack, events: int, rate: float, seconds: float) -> dict[st
     return out
 
 
+# gunicorn worker class and counts: (label, workers, threads, worker class).
+WEBS = (
+    ("gthread, 2 workers x 4 threads (default)", 2, 4, "gthread"),
+    ("gthread, 4 workers x 2 threads", 4, 2, "gthread"),
+    ("gthread, 1 worker x 8 threads", 1, 8, "gthread"),
+    ("sync, 2 workers", 2, 1, "sync"),
+    ("sync, 4 workers", 4, 1, "sync"),
+)
+
+
+def run_webs(stack: Stack, seconds: int, primeiro_cliente: int) -> dict[str, dict]:
+    """Product reads, a filtered list (50 connections) and checkout (50 customers) per
+    gunicorn setting, and the memory of that gunicorn (master and workers) after the load."""
+    script = api.ids_script(stack.tmp, stack.produto_ids[:1000])
+    out: dict[str, dict] = {}
+    for n, (label, workers, threads, classe) in enumerate(WEBS):
+        name = f"webcfg-{n}"
+        port = stack.start_web(name, workers, threads=threads, worker_class=classe)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            api.wrk(base, 10, 2, script)  # warm-up: every cache line of the scripted ids
+            produto = api.wrk(base, 50, seconds, script)
+            lista = api.wrk(f"{base}/produtos?page=1&page_size=50&categoria=Bebidas&ordem=nome", 50, seconds)
+            stack.drain()  # earlier payments must not compete with this checkout run
+            clientes = stack.clientes[primeiro_cliente + n * 50 : primeiro_cliente + (n + 1) * 50]
+            pedidos = api.checkout(port, clientes, SENHA, stack.produto_ids, seconds, stack.db)
+            pid = stack.procs[name].pid
+            pss = sum(pss_rss_kib(p)[0] for p in [pid, *children(pid)])
+        finally:
+            stack.stop(name)
+        out[label] = {"produto": produto, "lista": lista, "checkout": pedidos, "pss": pss}
+    return out
+
+
 def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     rows = []
     for name, values in stack.memory().items():
@@ -158,7 +192,9 @@ def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     return rows
 
 
-def render(results: dict, sync: dict, mem: list, escala: dict, pools: dict, args, started: str, took: float) -> str:
+def render(
+    results: dict, sync: dict, mem: list, escala: dict, pools: dict, webs: dict, args, started: str, took: float
+) -> str:
     runs, seconds = args.runs, args.seconds
     rates = ",".join(f"{r:g}" for r in args.rates)
     hello = results["hello@50"]["rps"]
@@ -259,6 +295,22 @@ def render(results: dict, sync: dict, mem: list, escala: dict, pools: dict, args
         "|---|---|---|---|",
         *(f"| {label} | {fmt(r['sync'])} | {fmt(r['p99'])} | {r['pss'] / 1024:.0f} |" for label, r in pools.items()),
         "",
+        "## gunicorn worker class and counts (one run each)",
+        "",
+        "Product reads and the filtered list at 50 connections, then checkout with 50 customers, against a "
+        "gunicorn started with each setting (the rest of the stack unchanged), and that gunicorn's memory "
+        "(master and workers) after the load.",
+        "",
+        "| gunicorn | produto req/s | p99 ms | lista req/s | p99 ms | checkout orders/s | p99 ms | errors | PSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {label} | {fmt(r['produto']['rps'])} | {fmt(r['produto']['p99'], 1)} | {fmt(r['lista']['rps'])} | "
+            f"{fmt(r['lista']['p99'], 1)} | {fmt(r['checkout']['rps'], 1)} | {fmt(r['checkout']['p99'])} | "
+            f"{fmt(r['produto']['errors'] + r['lista']['errors'] + r['checkout']['errors'])} | "
+            f"{r['pss'] / 1024:.0f} |"
+            for label, r in webs.items()
+        ),
+        "",
     ]
     lines += targets(results, sync, mem, rate)
     lines += ["", NOTES.read_text().rstrip(), ""]
@@ -336,7 +388,7 @@ def main() -> int:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ponte-bench-") as tmp:
-        clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS)))
+        clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS) + len(WEBS)))
         stack = Stack(Path(tmp), produtos=args.produtos, clientes=clientes)
         args.batch_max = stack.batch_max
         try:
@@ -358,9 +410,10 @@ def main() -> int:
             mem = memory_table(stack)
             escala = run_scaling(stack, args.seconds, args.events, primeiro_cliente=50 * args.runs)
             pools = run_pools(stack, args.events, max(args.rates), args.seconds)
+            webs = run_webs(stack, args.seconds, primeiro_cliente=50 * (args.runs + len(ESCALAS)))
         finally:
             stack.close()
-    text = render(results, sync, mem, escala, pools, args, started, time.monotonic() - t0)
+    text = render(results, sync, mem, escala, pools, webs, args, started, time.monotonic() - t0)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(exist_ok=True)

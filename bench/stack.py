@@ -192,11 +192,14 @@ class Stack:
                 raise RuntimeError("queues did not drain")
             time.sleep(0.5)
 
-    def start_web(self, name: str, workers: int) -> int:
-        """Another gunicorn serving Ponte with ``workers`` workers; its port."""
+    def start_web(self, name: str, workers: int, threads: int | None = None, worker_class: str | None = None) -> int:
+        """Another gunicorn serving Ponte with ``workers`` workers (and ``threads`` each, and
+        another worker class, when given); its port."""
         port = procs.free_port()
-        self.start(name, [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], API_PORT=port,
-                   WEB_CONCURRENCY=workers, METRICS_DIR=self.tmp / f"m-{name}")  # fmt: skip
+        extra = {"WEB_THREADS": threads} if threads else {}
+        classe = ["--worker-class", worker_class] if worker_class else []  # the command line wins over the file
+        self.start(name, [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *classe, "wsgi:app"],
+                   API_PORT=port, WEB_CONCURRENCY=workers, METRICS_DIR=self.tmp / f"m-{name}", **extra)  # fmt: skip
         self.wait_http(f"http://127.0.0.1:{port}/health")
         return port
 
