@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -44,6 +45,18 @@ def wrk(url: str, conns: int, seconds: int, script: Path | None = None, threads:
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": _ms(lat.get("50", "nan")), "p99": _ms(lat.get("99", "nan")),
             "errors": errors + (int(non2xx.group(1)) if non2xx else 0)}  # fmt: skip
+
+
+def aquecer(base: str, ids: list[str]) -> None:
+    """Read each product once (the read cache fills), one keep-alive connection."""
+    parts = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        for produto_id in ids:
+            conn.request("GET", f"/produtos/{produto_id}")
+            conn.getresponse().read()
+    finally:
+        conn.close()
 
 
 def ids_script(tmp: Path, ids: list[str]) -> Path:
