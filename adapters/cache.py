@@ -161,3 +161,49 @@ class ProdutoCache:
                 pipe.expire(gen, self.ttl_s * 10)
                 pipe.delete(entry)
             pipe.execute()
+
+
+class IdsCompartilhados:
+    """CRM id -> product id, shared by every sync worker process in Redis.
+
+    A process that meets a product for the first time would otherwise read it from
+    MongoDB (a batch reads all its unknown products with one ``$in``) even when another
+    process already has. A product's CRM id never moves to another document while the
+    database lives; when it does (a database restored under running workers) the sync's
+    read-back finds out and calls ``esquecer``. Entries expire after ``ttl_s`` (the map
+    holds the products the CRM changed lately, not the whole catalogue). Redis being
+    unavailable only costs the MongoDB read.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl_s: int = 24 * 3600):
+        self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
+
+    def _key(self, java_id: int) -> str:
+        return f"{self.prefix}:sync:produto_id:{java_id}"
+
+    def buscar(self, java_ids: list[int]) -> dict[int, str]:
+        if not java_ids:
+            return {}
+        try:
+            valores = self.client.mget([self._key(j) for j in java_ids])
+        except redis.RedisError as exc:
+            logger.warning("shared product ids unavailable: %s", exc)
+            return {}
+        return {j: v.decode() for j, v in zip(java_ids, valores, strict=True) if v}
+
+    def gravar(self, ids: dict[int, str]) -> None:
+        if not ids:
+            return
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for java_id, doc_id in ids.items():
+                    pipe.set(self._key(java_id), doc_id, ex=self.ttl_s)
+                pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("shared product ids not stored: %s", exc)
+
+    def esquecer(self, java_id: int) -> None:
+        try:
+            self.client.delete(self._key(java_id))
+        except redis.RedisError as exc:
+            logger.warning("shared product id not forgotten: %s", exc)

@@ -21,7 +21,7 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from adapters.cache import ProdutoCache
+from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
 from domain.eventos import EventoInvalido
 from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
@@ -74,6 +74,19 @@ class MongoProdutoSync:
         self.col = self._repo.col
         self.cache = cache
         self._ids = IdsConhecidos()
+        # Other processes' knowledge too, where Redis is there (the cache's).
+        self._compartilhados = IdsCompartilhados(cache.client, cache.prefix) if cache is not None else None
+
+    def _lembrar(self, ids: dict[int, str]) -> None:
+        for java_id, doc_id in ids.items():
+            self._ids.put(java_id, doc_id)
+        if self._compartilhados is not None:
+            self._compartilhados.gravar(ids)
+
+    def _esquecer(self, java_id: int) -> None:
+        self._ids.discard(java_id)
+        if self._compartilhados is not None:
+            self._compartilhados.esquecer(java_id)
 
     def _invalidar(self, produto_id: str | None) -> None:
         if produto_id and self.cache is not None:
@@ -105,7 +118,8 @@ class MongoProdutoSync:
             if doc is None:
                 return "obsoleto", None
         self._invalidar(str(doc["_id"]))
-        self._ids.put(java_id, str(doc["_id"]))  # a batch of its later events need not read it
+        if self._ids.get(java_id) != str(doc["_id"]):
+            self._lembrar({java_id: str(doc["_id"])})  # a batch of its later events need not read it
         return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
 
     def _change_aplicar(self, campos: dict, seq: int, agora: datetime, reviver: bool) -> dict:
@@ -190,15 +204,21 @@ class MongoProdutoSync:
         return resultados
 
     def _ler_desconhecidos(self, java_ids: set[int]) -> dict[int, int]:
-        """Read the products of ``java_ids`` this process does not know yet (one ``$in``)
-        and remember their ids; returns their stored ``sync_seq``."""
+        """Find the ids of the products of ``java_ids`` this process does not know yet:
+        those another process shared, then the rest from MongoDB (one ``$in``, whose
+        stored ``sync_seq`` is returned), remembered here and shared."""
         novos = sorted(j for j in java_ids if self._ids.get(j) is None)
+        if novos and self._compartilhados is not None:
+            for java_id, doc_id in self._compartilhados.buscar(novos).items():
+                self._ids.put(java_id, doc_id)
+            novos = [j for j in novos if self._ids.get(j) is None]
         if not novos:
             return {}
-        ultimo = {}
+        ultimo, lidos = {}, {}
         for doc in self.col.find({"java_id": {"$in": novos}}, {"java_id": 1, "sync_seq": 1}):
-            self._ids.put(doc["java_id"], str(doc["_id"]))
+            lidos[doc["java_id"]] = str(doc["_id"])
             ultimo[doc["java_id"]] = doc.get("sync_seq", -1)
+        self._lembrar(lidos)
         return ultimo
 
     def _conferir(self, eventos: list, escritos: list[int], resultados: list, lote: str) -> None:
@@ -215,7 +235,7 @@ class MongoProdutoSync:
             ev = eventos[i]
             doc = docs.get(ev.java_id)
             if doc is None or str(doc["_id"]) != resultados[i][1]:
-                self._ids.discard(ev.java_id)
+                self._esquecer(ev.java_id)
                 resultados[i] = ("ausente", None)
             elif f"{lote}:{i}" not in doc.get("sync_marcas", ()):
                 resultados[i] = ("obsoleto", None)

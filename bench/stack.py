@@ -19,20 +19,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import redis
-from bson import Decimal128
+from bson import BSON, ObjectId
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import settings  # noqa: E402
-from adapters.mongo import ensure_indexes  # noqa: E402
+from adapters.mongo import CODEC_OPTIONS, INDEXES, ensure_indexes  # noqa: E402
 from adapters.passwords import Argon2Hasher  # noqa: E402
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository  # noqa: E402
 from devstack import procs  # noqa: E402
 
 SECRET = "bench-secret-key-long-enough-for-production-mode-0123456789"
 SENHA = "bench-senha-1"
+TETO = "produtos_teto"  # the copy the bulk_write ceiling writes to
 CATEGORIAS = ("Bebidas", "Mercearia", "Limpeza", "Higiene", "Padaria", "Hortifruti", "Frios", "Pet")
 
 
@@ -62,9 +63,20 @@ class Stack:
         self.tmp = tmp
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs = []
+        self.redis_proc = None
+        # The data goes in with the server's start (``devstack.mongo_server --seed``):
+        # mongoeco's wire inserts check each document against the whole collection.
+        t0 = time.monotonic()
+        seed = tmp / "seed.bson"
+        self.produto_ids, self.clientes = self._write_seed(seed, produtos, clientes)
+        self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine="memory", seed=str(seed))
+        self.load_s = time.monotonic() - t0
         self.redis_port = procs.free_port()
-        self.redis_proc = procs.start_redis(self.redis_port)
-        self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine="memory")
+        try:
+            self.redis_proc = procs.start_redis(self.redis_port)
+        except BaseException:
+            procs.stop(self.mongo_proc)
+            raise
         self.api_port, self.hello_port, self.nolimit_port = procs.free_port(), procs.free_port(), procs.free_port()
         self.flask_port = procs.free_port()
         self.env = {
@@ -89,47 +101,56 @@ class Stack:
         self.redis = redis.Redis(port=self.redis_port)
         self.db = MongoClient(self.mongo_uri).bench
         try:
-            t0 = time.monotonic()
-            # Built first, on empty collections (mongoeco builds them slowly over data),
-            # and here once: otherwise the first API requests would wait for them.
-            ensure_indexes(self.db)
-            self.index_s = time.monotonic() - t0
-            self.produto_ids = self._load_produtos(produtos)
-            self.clientes = self._load_clientes(clientes)
+            ensure_indexes(self.db)  # already there: what every process does on start
         except BaseException:
             self.close()
             raise
         self.workers = workers
 
     # -- data ------------------------------------------------------------------------
-    def _load_produtos(self, n: int) -> list[str]:
-        repo = MongoProdutoRepository(self.db)
+    def _write_seed(self, path: Path, produtos: int, clientes: int) -> tuple[list[str], list[str]]:
+        """The seed file: every index first (as ``ensure_indexes`` creates them on empty
+        collections), then the products, their copy for the ``bulk_write`` ceiling (same
+        indexes, same documents) and the customers, in their stored shape."""
+        indexes = {coll: [m.document for m in models] for coll, models in INDEXES.items()}
+        indexes[TETO] = indexes["produtos"]
+        produto_docs = self._produtos(produtos)
+        cliente_docs, emails = self._clientes(clientes)
+        with path.open("wb") as f:
+            for coll, specs in indexes.items():
+                f.write(BSON.encode({"ns": f"bench.{coll}", "indexes": specs}, codec_options=CODEC_OPTIONS))
+            for coll, docs in (("produtos", produto_docs), (TETO, produto_docs), ("clientes", cliente_docs)):
+                for start in range(0, len(docs), 1000):
+                    record = {"ns": f"bench.{coll}", "documents": docs[start : start + 1000]}
+                    f.write(BSON.encode(record, codec_options=CODEC_OPTIONS))
+        return [str(d["_id"]) for d in produto_docs], emails
+
+    @staticmethod
+    def _produtos(n: int) -> list[dict]:
+        repo = MongoProdutoRepository(MongoClient(connect=False).bench)  # its mapping only
         agora = datetime.now(UTC)
         docs = []
         for i in range(n):
             campos = {
                 "nome": f"Produto {i:05d}",
-                "preco": Decimal128(Decimal(f"{(i % 500) + 1}.90")),
+                "preco": Decimal(f"{(i % 500) + 1}.90"),
                 "estoque": 1_000,
                 "descricao": f"Descrição do produto {i}",
                 "categoria": CATEGORIAS[i % len(CATEGORIAS)],
             }
-            docs.append({**repo.to_doc(campos), "java_id": 100_000 + i, "criado_em": agora, "atualizado_em": agora,
-                         "versao": 1, "excluido_em": None})  # fmt: skip
-        ids = []
-        for start in range(0, n, 1000):
-            ids += self.db.produtos.insert_many(docs[start : start + 1000]).inserted_ids
-        return [str(i) for i in ids]
+            docs.append({"_id": ObjectId(), **repo.to_doc(campos), "java_id": 100_000 + i, "criado_em": agora,
+                         "atualizado_em": agora, "versao": 1, "excluido_em": None})  # fmt: skip
+        return docs
 
-    def _load_clientes(self, n: int) -> list[str]:
-        repo = MongoClienteRepository(self.db)
+    @staticmethod
+    def _clientes(n: int) -> tuple[list[dict], list[str]]:
+        repo = MongoClienteRepository(MongoClient(connect=False).bench)  # its mapping only
         senha_hash = Argon2Hasher(2, 19456, 1).hash(SENHA)  # one hash: loading stays fast
         agora = datetime.now(UTC)
         emails = [f"cliente{i:04d}@bench.example" for i in range(n)]
-        docs = [{**repo.to_doc({"nome": f"Cliente {i}", "email": e}), "senha_hash": senha_hash, "criado_em": agora,
-                 "atualizado_em": agora, "versao": 1} for i, e in enumerate(emails)]  # fmt: skip
-        self.db.clientes.insert_many(docs)
-        return emails
+        docs = [{"_id": ObjectId(), **repo.to_doc({"nome": f"Cliente {i}", "email": e}), "senha_hash": senha_hash,
+                 "criado_em": agora, "atualizado_em": agora, "versao": 1} for i, e in enumerate(emails)]  # fmt: skip
+        return docs, emails
 
     # -- processes ---------------------------------------------------------------------
     def start(self, name: str, cmd: list[str], **env) -> subprocess.Popen:
@@ -233,6 +254,7 @@ class Stack:
         for proc in self.procs.values():
             procs.stop(proc, timeout=20)
         procs.stop(self.mongo_proc)
-        procs.stop(self.redis_proc)
+        if self.redis_proc is not None:
+            procs.stop(self.redis_proc)
         for log in self.logs:
             log.close()

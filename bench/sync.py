@@ -54,7 +54,10 @@ def ocioso(redis) -> bool:
 def faltando(col, esperado: dict[int, int]) -> dict[int, int]:
     """The products that do not show their expected stock yet (one query)."""
     pendentes = dict(esperado)
-    for doc in col.find({"java_id": {"$in": list(pendentes)}}, {"java_id": 1, "estoque": 1}):
+    # mongoeco matches every document against the whole $in list (N x k): for more than a
+    # few products one read of the whole collection costs far less.
+    filtro = {"java_id": {"$in": list(pendentes)}} if len(pendentes) <= 100 else {}
+    for doc in col.find(filtro, {"java_id": 1, "estoque": 1}):
         if pendentes.get(doc["java_id"]) == doc.get("estoque"):
             del pendentes[doc["java_id"]]
     return pendentes

@@ -55,12 +55,15 @@ def redis_binary() -> str:
 
 
 def start_mongo(
-    port: int, *, engine: str = "memory", path: str | None = None, log=None
+    port: int, *, engine: str = "memory", path: str | None = None, log=None, seed: str | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``devstack.mongo_server`` and return it with its URI once it accepts clients."""
+    """Start ``devstack.mongo_server`` and return it with its URI once it accepts clients
+    (after loading ``seed``, a file of BSON records, when given)."""
     cmd = [sys.executable, "-m", "devstack.mongo_server", "--port", str(port), "--engine", engine]
     if path:
         cmd += ["--path", path]
+    if seed:
+        cmd += ["--seed", seed]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,

@@ -188,3 +188,92 @@ def test_known_products_are_written_without_a_read(app, mongo_uri, db_name):
         assert sorted(estoques) == [20, 21, 22]
     finally:
         client.close()
+
+
+def _produtos_sync(mongo_uri, db_name, cache):
+    """A worker process's repository (its own client, watched) sharing ``cache``'s Redis."""
+    from adapters.mongo import CODEC_OPTIONS
+
+    comandos = _Comandos()
+    client = MongoClient(mongo_uri, event_listeners=[comandos])
+    return MongoProdutoSync(client.get_database(db_name, codec_options=CODEC_OPTIONS), cache), comandos, client
+
+
+def test_products_another_process_has_read_are_not_read_again(ctx, mongo_uri, db_name, db):
+    """Worker processes share what they learned (CRM id -> document) in Redis: the
+    second process's first batch of the same products is one ``update``."""
+    base = uuid.uuid4().int % 10_000 + 60_000
+    db.produtos.insert_many([{"java_id": base + n, "nome": "x", "sync_seq": 0} for n in range(3)])
+    um, comandos_um, c1 = _produtos_sync(mongo_uri, db_name, ctx.sync_produtos.cache)
+    outro, comandos_outro, c2 = _produtos_sync(mongo_uri, db_name, ctx.sync_produtos.cache)
+    agora = datetime.now(UTC)
+    try:
+        primeiro = um.aplicar_varios([Ev(base + n, 10 + n, 10 + n) for n in range(3)], agora)
+        segundo = outro.aplicar_varios([Ev(base + n, 20 + n, 20 + n) for n in range(3)], agora)
+        assert comandos_um.nomes == ["find", "update"]
+        assert comandos_outro.nomes == ["update"]
+    finally:
+        c1.close()
+        c2.close()
+    assert [r for r, _ in primeiro + segundo] == ["aplicado"] * 6
+    assert sorted(d["estoque"] for d in db.produtos.find({"java_id": {"$in": [base, base + 1, base + 2]}})) == [
+        20, 21, 22,
+    ]  # fmt: skip
+
+
+def test_a_stale_shared_id_is_found_out_and_replaced(ctx, mongo_uri, db_name, db):
+    """A product stored anew after one process shared its old document: the next
+    process's write misses, reads back, gets the event applied the one-by-one way and
+    shares the new document."""
+    from adapters.cache import IdsCompartilhados
+
+    java_id = uuid.uuid4().int % 10_000 + 50_000
+    velho = db.produtos.insert_one({"java_id": java_id, "nome": "x", "sync_seq": 0}).inserted_id
+    cache = ctx.sync_produtos.cache
+    um, _, c1 = _produtos_sync(mongo_uri, db_name, cache)
+    outro, _, c2 = _produtos_sync(mongo_uri, db_name, cache)
+    agora = datetime.now(UTC)
+    compartilhados = IdsCompartilhados(cache.client, cache.prefix)
+    try:
+        assert um.aplicar_varios([Ev(java_id, 10, 10)], agora) == [("aplicado", str(velho))]
+        assert compartilhados.buscar([java_id]) == {java_id: str(velho)}
+        db.produtos.delete_one({"_id": velho})
+        novo = db.produtos.insert_one({"java_id": java_id, "nome": "x", "sync_seq": 10}).inserted_id
+
+        assert outro.aplicar_varios([Ev(java_id, 20, 20)], agora) == [("ausente", None)]
+        assert compartilhados.buscar([java_id]) == {}
+        assert outro.aplicar(java_id, Ev(java_id, 20, 20).campos, 20, agora, reviver=False) == ("aplicado", str(novo))
+    finally:
+        c1.close()
+        c2.close()
+    assert compartilhados.buscar([java_id]) == {java_id: str(novo)}
+    assert db.produtos.find_one({"_id": novo})["estoque"] == 20
+
+
+def test_sync_goes_on_without_the_shared_ids(mongo_uri, db_name, db):
+    """Redis down: the ids are read from MongoDB, the batch is applied, nothing raises
+    from the shared map (the cache's own invalidation failing is the task's retry)."""
+    import redis as redis_lib
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from adapters.cache import IdsCompartilhados
+    from devstack.procs import free_port
+
+    morto = redis_lib.Redis(port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    compartilhados = IdsCompartilhados(morto, "x")
+    assert compartilhados.buscar([1, 2]) == {}
+    compartilhados.gravar({1: "a"})
+    compartilhados.esquecer(1)
+
+    base = uuid.uuid4().int % 10_000 + 40_000
+    db.produtos.insert_many([{"java_id": base + n, "nome": "x", "sync_seq": 0} for n in range(2)])
+    repo, comandos, client = _produtos_sync(mongo_uri, db_name, None)
+    repo._compartilhados = compartilhados
+    try:
+        assert [r for r, _ in repo.aplicar_varios([Ev(base, 5, 5), Ev(base + 1, 6, 6)], datetime.now(UTC))] == [
+            "aplicado", "aplicado",
+        ]  # fmt: skip
+        assert comandos.nomes == ["find", "update"]
+    finally:
+        client.close()
