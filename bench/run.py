@@ -287,7 +287,7 @@ def render(
     lines += [
         f"| {n} | {fmt(r['sync'])} | {fmt(r['checkout'], 1)} | {fmt(r['checkout_p99'])} |" for n, r in escala.items()
     ]
-    rate = max(args.rates)
+    rate = _ritmo_pools(args.rates)
     lines += [
         "",
         "## Celery pool and prefetch (one run each)",
@@ -316,7 +316,7 @@ def render(
         ),
         "",
     ]
-    lines += targets(results, sync, mem, rate)
+    lines += targets(results, sync, mem, max(args.rates))
     lines += ["", NOTES.read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
 
@@ -344,7 +344,6 @@ def targets(results: dict, sync: dict, mem: list, rate: float) -> list[str]:
          min(sync["bridge"]["rps"], sync["worker"]["rps"]) >= 2000),
         ("sync burst >= 50% of bulk_write", f"{sync['pipeline']['rps'] / sync['bulk_write']['rps']:.0%}",
          sync["pipeline"]["rps"] >= 0.5 * sync["bulk_write"]["rps"]),
-        # Not measurable here: a steady 500/s is above what this store can write at all.
         ("sync p99 publish-to-visible <= 250 ms at 500 events/s",
          f"{sync[f'latency@{rate:g}']['p99']:.0f} ms at {rate:g}/s",
          None if rate < 500 else sync[f"latency@{rate:g}"]["p99"] <= 250),
@@ -359,6 +358,12 @@ def targets(results: dict, sync: dict, mem: list, rate: float) -> list[str]:
     verdito = {True: "yes", False: "**no**", None: "not measurable here"}
     out += [f"| {name} | {value} | {verdito[ok]} |" for name, value, ok in rows]
     return out
+
+
+def _ritmo_pools(rates: list[float]) -> float:
+    """The steady rate of the pool comparison: below the store's limit (at it, every
+    setting only shows the same backlog)."""
+    return min(250.0, max(rates))
 
 
 def _cpus() -> int:
@@ -381,7 +386,7 @@ def main() -> int:
     parser.add_argument(
         "--rates",
         type=lambda v: [float(x) for x in v.split(",")],
-        default=[50.0, 250.0],
+        default=[50.0, 250.0, 500.0],
         help="steady events/s of the latency runs, comma-separated",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
@@ -416,7 +421,7 @@ def main() -> int:
             results["checkout@50"] = run_checkout(stack, args.runs, args.seconds)
             mem = memory_table(stack)
             escala = run_scaling(stack, args.seconds, args.events_comparacao, primeiro_cliente=50 * args.runs)
-            pools = run_pools(stack, args.events_comparacao, max(args.rates), args.seconds)
+            pools = run_pools(stack, args.events_comparacao, _ritmo_pools(args.rates), args.seconds)
             webs = run_webs(stack, args.seconds, primeiro_cliente=50 * (args.runs + len(ESCALAS)))
         finally:
             stack.close()

@@ -63,24 +63,25 @@ async def serve(host: str, port: int, engine_name: str, path: str | None, seed_p
         engine = SQLiteEngine(path)
     else:
         engine = MemoryEngine()
-    client = AsyncMongoClient(engine)
-    if seed_path:
-        loaded = await seed(client, seed_path)
-        logger.warning("seeded from %s: %s", seed_path, loaded)
-    proxy = AsyncMongoEcoProxyServer(client=client, host=host, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await proxy.start()
-    # The launcher and the test fixtures wait for this exact line.
-    print(f"mongoeco ready {proxy.address.uri} engine={engine_name}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await proxy.close()
-        await client.close()
-        print("mongoeco stopped", flush=True)
+    # One client for the seed and the server; entering it connects the engine (SQLite opens
+    # its file), leaving it disconnects (SQLite data is flushed).
+    async with AsyncMongoClient(engine) as client:
+        if seed_path:
+            loaded = await seed(client, seed_path)
+            logger.warning("seeded from %s: %s", seed_path, loaded)
+        proxy = AsyncMongoEcoProxyServer(client=client, host=host, port=port)
+        await proxy.start()
+        # The launcher and the test fixtures wait for this exact line.
+        print(f"mongoeco ready {proxy.address.uri} engine={engine_name}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await proxy.close()
+    print("mongoeco stopped", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
