@@ -260,6 +260,7 @@ class MongoProdutoSync:
             change = self._change_ocultar(seq, agora)
         else:
             change = self._change_aplicar(campos, seq, agora, reviver=acao == "criado")
+        del change["$setOnInsert"]  # never an upsert: the server need not compile it per write
         if marca is not None:
             change["$push"] = {"sync_marcas": {"$each": [marca[0]], "$slice": -marca[1]}}
         alvo = {"_id": ObjectId(doc_id)} if doc_id else {}
