@@ -72,7 +72,8 @@ async def serve(host: str, port: int, engine_name: str, path: str | None, seed_p
     async with AsyncMongoClient(engine) as client:
         if seed_path:
             loaded = await seed(client, seed_path)
-            logger.warning("seeded from %s: %s", seed_path, loaded)
+            # stderr: stdout's first line is the ready line the launchers wait for.
+            print(f"mongoeco seeded from {seed_path}: {loaded}", file=sys.stderr, flush=True)
         proxy = AsyncMongoEcoProxyServer(client=client, host=host, port=port)
         await proxy.start()
         # The launcher and the test fixtures wait for this exact line.
