@@ -94,6 +94,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("ator", ASCENDING), ("em", DESCENDING)], name="por_ator"),
         # Records grouped in one document (a sync batch): found by the resource they name.
         IndexModel([("itens.recurso_id", ASCENDING)], name="lote_por_recurso"),
+        # A group's key: its write is an upsert on it (see MongoAuditoriaRepository.add_many).
+        IndexModel(
+            [("grupo", ASCENDING)],
+            name="grupo_unico",
+            unique=True,
+            partialFilterExpression={"grupo": {"$exists": True}},
+        ),
     ],
 }
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from pymongo import MongoClient, monitoring
+
+from adapters.mongo import ensure_indexes
 from adapters.repositories import MongoAuditoriaRepository
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 
@@ -73,3 +76,42 @@ def test_sync_batches_are_listed_per_event_through_the_api(app, client):
     assert resp.status_code == 200
     assert [r["request_id"] for r in resp.get_json()] == [lote[1].event_id, resp.get_json()[1]["request_id"]]
     assert json.loads(resp.headers["X-Pagination"])["total"] == 2
+
+
+def test_a_group_is_written_by_an_upsert_on_its_own_unique_key(mongo_uri, db_name):
+    """Not an insert: on the mongoeco stand-in an insert is checked against every stored
+    document, so a sync batch's audit write would grow with the whole trail
+    (``bench/notes.md``); an upsert through the unique ``grupo`` index does not."""
+
+    class Comandos(monitoring.CommandListener):
+        def __init__(self):
+            self.vistos = []
+
+        def started(self, event):
+            if event.command_name in ("insert", "update"):
+                self.vistos.append(event.command)
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    comandos = Comandos()
+    client = MongoClient(mongo_uri, event_listeners=[comandos])
+    try:
+        db = client[db_name]
+        ensure_indexes(db)
+        repo = MongoAuditoriaRepository(db)
+        repo.add_many([registro("g1", minuto=1), registro("g2", minuto=2)])
+        repo.add_many([registro("g3", minuto=3), registro("g4", minuto=4)])
+        (primeiro, segundo) = comandos.vistos
+        assert [next(iter(c)) for c in comandos.vistos] == ["update", "update"]
+        (u,) = primeiro["updates"]
+        assert u["upsert"] is True and set(u["q"]) == {"grupo"}
+        assert segundo["updates"][0]["q"]["grupo"] != u["q"]["grupo"]
+        assert db.auditoria.index_information()["grupo_unico"]["unique"] is True
+        assert db.auditoria.count_documents({"grupo": {"$exists": True}}) == 2
+        assert [r.recurso_id for r in repo.list(AuditoriaFiltro(), 0, 10)[0]] == ["g4", "g3", "g2", "g1"]
+    finally:
+        client.close()
