@@ -72,7 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "BRIDGE_BATCH_MAX": 500,
     # While the sync queue still holds a task no worker has taken, a new one would only
     # wait behind it: the bridge keeps gathering events for up to this long instead.
-    "BRIDGE_BATCH_ESPERA_MS": 50,  # chosen by measurement: bench/notes.md
+    "BRIDGE_BATCH_ESPERA_MS": 100,  # chosen by measurement: bench/notes.md
     "SYNC_MAX_RETRIES": 60,
     "SYNC_RETRY_MAX_S": 60,
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
