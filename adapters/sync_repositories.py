@@ -149,10 +149,17 @@ class MongoProdutoSync:
         """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
         return self._upsert(java_id, seq, self._change_aplicar(campos, seq, agora, reviver), upsert=criar)
 
-    def ocultar(self, java_id: int, seq: int, agora: datetime, criar: bool = True) -> tuple[str, str | None]:
+    def ocultar(
+        self, java_id: int, seq: int, agora: datetime, criar: bool = True, nome_busca: str | None = None
+    ) -> tuple[str, str | None]:
         """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
-        so that an older event arriving late cannot bring it into existence."""
-        resultado, doc_id = self._upsert(java_id, seq, self._change_ocultar(seq, agora), upsert=criar)
+        so that an older event arriving late cannot bring it into existence. The
+        tombstone keeps ``nome_busca`` when given: an older id-0 ``criado`` of that name
+        applied after it is then recognised as the removed product (``superado``)."""
+        change = self._change_ocultar(seq, agora)
+        if nome_busca:
+            change["$setOnInsert"]["nome_busca"] = nome_busca
+        resultado, doc_id = self._upsert(java_id, seq, change, upsert=criar)
         return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
 
     def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[str, str | None]]:

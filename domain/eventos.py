@@ -65,7 +65,10 @@ class Envelope:
 class EventoProduto:
     acao: str
     java_id: int
-    campos: dict  # normalized nome, descricao, preco, estoque (empty for a bare removido)
+    campos: dict  # normalized nome, descricao, preco, estoque (empty for a removido)
+    # The product's name, also on a removido (whose fields are not applied): the only way
+    # to find the product an id-0 criado stored, which awaits its real id under that name.
+    nome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,13 +168,26 @@ def decodificar_produto(payload: str) -> EventoProduto:
     dados = _validar(EventoProdutoSchema(), ler_json(payload))
     acao, p = ACOES[dados["acao"]], dados["produto"]
     if acao == "removido":
-        campos = {}  # only the id matters
+        campos = {}  # only the id matters to the write...
+        nome = _nome_de_removido(p.get("nome"))  # ...and the name to find an id-0 product
     else:
         bruto = {k: p.get(k) for k in ("nome", "descricao", "preco", "estoque")}
         campos = _regras(normalizar_produto, bruto, completo=True)
+        nome = campos["nome"]
     if p["id"] == 0 and acao != "criado":
         raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir")
-    return EventoProduto(acao=acao, java_id=p["id"], campos=campos)
+    return EventoProduto(acao=acao, java_id=p["id"], campos=campos, nome=nome)
+
+
+def _nome_de_removido(valor: Any) -> str | None:
+    """A removido's ``nome``, normalized as a product's, or None when it cannot be one
+    (a removido needs only its id: a bad or missing name never refuses it)."""
+    if not isinstance(valor, str):
+        return None
+    try:
+        return normalizar_produto({"nome": valor}, completo=False)["nome"]
+    except DadosInvalidos:
+        return None
 
 
 def decodificar_cliente(payload: str) -> EventoCliente:

@@ -36,24 +36,32 @@ def aplicar(ctx: Contexto, env: Envelope) -> dict:
 
 def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
     """Apply several envelopes; an invalid one is dead-lettered, the others still apply.
+    Results come in the order of ``envelopes``.
 
-    Events of products already stored (the steady state of the CRM's updates) are
-    written together: one ordered ``bulk_write`` of the same conditional writes and one
-    insert of their audit records. Everything else (a product not stored yet, an id-0
-    creation, customers, carts) goes one event at a time, as ``aplicar``.
+    The effect is the one of the events applied one by one in ``seq`` order. Consecutive
+    events of products with a real id (the steady state of the CRM's updates) are written
+    together: one ordered ``bulk_write`` of the same conditional writes and one insert of
+    their audit records (a product not stored yet among them is created one by one right
+    after). Anything else (an id-0 creation, customers, carts) goes one event at a time,
+    as ``aplicar``, once the product writes received before it are done: a cart sees the
+    products and stock of every event received before it, and none received after.
     """
     resultados: list[dict | None] = [None] * len(envelopes)
     rapidos: list[tuple[int, Envelope, eventos.EventoProduto]] = []
-    for i, env in enumerate(envelopes):
+    for i in sorted(range(len(envelopes)), key=lambda k: envelopes[k].seq):
+        env = envelopes[i]
         if env.canal == CANAL_PRODUTOS:
             try:
                 ev = eventos.decodificar_produto(env.payload)
             except EventoInvalido as exc:
-                resultados[i] = _rejeitado(ctx, env, exc)
+                resultados[i] = _rejeitado(ctx, env, exc)  # no effect to order
                 continue
             if ev.java_id != 0:
                 rapidos.append((i, env, ev))
                 continue
+        if rapidos:  # the product writes received before this event go first
+            _produtos_em_lote(ctx, rapidos, resultados)
+            rapidos = []
         resultados[i] = _um(ctx, env)
     if rapidos:
         _produtos_em_lote(ctx, rapidos, resultados)
@@ -98,7 +106,7 @@ def _rejeitado(ctx: Contexto, env: Envelope, exc: EventoInvalido) -> dict:
 def _produto(ctx: Contexto, env: Envelope) -> dict:
     ev = eventos.decodificar_produto(env.payload)
     sync, momento = ctx.sync_produtos, agora()
-    nome = chave_busca(ev.campos["nome"]) if ev.campos.get("nome") else None
+    nome = chave_busca(ev.nome) if ev.nome else None  # a removido's too: see below
     if ev.java_id == 0:
         # A new product whose CRM id does not exist yet: stored once, linked later by name.
         if sync.superado(nome, env.seq):
@@ -112,16 +120,18 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
 
         def escrever(criar: bool):
             if ev.acao == "removido":
-                return sync.ocultar(ev.java_id, env.seq, momento, criar=criar)
+                return sync.ocultar(ev.java_id, env.seq, momento, criar=criar, nome_busca=nome)
             return sync.aplicar(ev.java_id, ev.campos, env.seq, momento, reviver=ev.acao == "criado", criar=criar)
 
         # The common case, a product we know, costs one conditional write.
         resultado, doc_id = escrever(criar=False)
         if resultado == "ausente":
+            # Not stored under this id: it may be the product an earlier id-0 criado of the
+            # same name stored (a removido too: it hides that product, not a new tombstone).
             if nome and sync.vincular_pendente(ev.java_id, nome, env.seq):
                 logger.info("produto java_id=%s vinculado ao criado com id 0 de mesmo nome", ev.java_id)
             resultado, doc_id = escrever(criar=True)
-            if resultado == "criado" and nome:
+            if resultado in ("criado", "removido_desconhecido") and nome:
                 sync.descartar_pendentes_anteriores(nome, env.seq)
     if doc_id:
         ctx.auditar("produto", doc_id, ev.acao, ev.campos)
