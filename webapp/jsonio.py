@@ -23,6 +23,12 @@ class JSONDepthError(ValueError):
     pass
 
 
+class JSONTextError(ValueError):
+    """A string that is not Unicode text: a lone surrogate (``"\\ud800"``, or its raw
+    bytes, which the decoder lets through). Valid JSON, but it cannot be encoded as UTF-8,
+    so MongoDB, Redis and the logs could not take it: malformed, like invalid UTF-8."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -33,15 +39,32 @@ def loads(data: str | bytes) -> Any:
 
 
 def check_depth(obj: Any, max_depth: int) -> None:
-    """Raise ``JSONDepthError`` if containers nest deeper than ``max_depth``."""
+    """Raise ``JSONDepthError`` if containers nest deeper than ``max_depth``, and
+    ``JSONTextError`` if a string (value or key) holds a lone surrogate."""
     stack = [(obj, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
+        if isinstance(node, str):
+            _check_text(node)
+        elif isinstance(node, (dict, list)):
             if depth > max_depth:
                 raise JSONDepthError(f"JSON nested deeper than {max_depth} levels")
-            children = node.values() if isinstance(node, dict) else node
+            if isinstance(node, dict):
+                for key in node:
+                    _check_text(key)
+                children = node.values()
+            else:
+                children = node
             stack.extend((child, depth + 1) for child in children)
+
+
+def _check_text(text: str) -> None:
+    # ASCII (almost every string) needs no encoding to prove it is text.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JSONTextError("JSON string with a lone surrogate") from exc
 
 
 class PonteJSONProvider(DefaultJSONProvider):
@@ -76,7 +99,7 @@ class PonteParser(FlaskParser):
         except JSONDepthError as exc:
             abort(400, message="Corpo JSON aninhado demais.", errors={"json": [str(exc)]})
         except (ValueError, UnicodeDecodeError, RecursionError):
-            # ValueError covers malformed JSON, NaN and integers past Python's
-            # digit limit; RecursionError a pathological nesting the decoder hit first.
+            # ValueError covers malformed JSON, NaN, integers past Python's digit limit
+            # and lone surrogates; RecursionError a pathological nesting the decoder hit first.
             abort(400, message="Corpo JSON malformado.", errors={"json": ["Invalid JSON body."]})
         return data

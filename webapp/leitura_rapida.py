@@ -7,7 +7,8 @@ resolution, smorest's response wrapper) costs several times that. This WSGI midd
 answers a request only when the answer is certain to be the one Flask would give:
 
 - ``GET /produtos/<24 hex>`` (no query string) or ``GET /produtos?<query>``, with no
-  credentials (``Authorization``, ``X-API-Key``) and no ``Origin`` (CORS stays Flask's);
+  credential header (``Authorization``, ``X-API-Key``, not even an empty one) and no
+  ``Origin`` (CORS stays Flask's);
 - a product: its entry is in the product cache (``adapters.cache``: the same entries
   and invalidation as the Flask path; only visible products are cached, hiding one
   invalidates it), rendered with the same schema, JSON provider and ETag rule;
@@ -51,7 +52,8 @@ PRODUTO = re.compile(r"^/produtos/([0-9a-f]{24})/?$")
 LISTA = re.compile(r"^/produtos/?$")
 ENDPOINT_PRODUTO = "produtos.ProdutoPorId"
 ENDPOINT_LISTA = "produtos.Produtos"
-# Requests carrying any of these are not anonymous or need CORS: Flask decides.
+# Requests carrying any of these, even empty, are not anonymous or need CORS: Flask decides
+# (an empty X-API-Key is a 401 there, not an anonymous read).
 PASSA_ADIANTE = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY", "HTTP_ORIGIN")
 # Per request, never replayed from a stored answer.
 PROPRIOS = frozenset({"x-request-id", "date", "content-length", "set-cookie", "strict-transport-security"})
@@ -95,7 +97,7 @@ class LeituraRapida:
         self._pronto = True
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] != "GET" or any(environ.get(h) for h in PASSA_ADIANTE):
+        if environ["REQUEST_METHOD"] != "GET" or any(h in environ for h in PASSA_ADIANTE):
             return self.wsgi_app(environ, start_response)
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
         try:

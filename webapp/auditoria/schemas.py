@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import validate
+
+from webapp.fields import IdObjeto, InstanteUTC
 
 
 class RegistroAuditoriaSchema(ma.Schema):
@@ -22,7 +22,7 @@ class RegistroAuditoriaSchema(ma.Schema):
 class AuditoriaQueryArgsSchema(ma.Schema):
     ator = ma.fields.String(validate=validate.Length(max=200))
     recurso = ma.fields.String(validate=validate.Length(max=50))
-    recurso_id = ma.fields.String(validate=validate.Length(max=100))
+    recurso_id = IdObjeto(validate=validate.Length(max=100))
     acao = ma.fields.String(validate=validate.Length(max=50))
-    desde = ma.fields.AwareDateTime(default_timezone=UTC)
-    ate = ma.fields.AwareDateTime(default_timezone=UTC)
+    desde = InstanteUTC()
+    ate = InstanteUTC()

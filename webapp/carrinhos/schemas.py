@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from domain.carrinhos import QUANTIDADE_MAXIMA
-from webapp.fields import Money, StrictInteger
+from webapp.fields import IdObjeto, Money, StrictInteger
 
 
 class LinhaCarrinhoSchema(ma.Schema):
@@ -31,4 +31,4 @@ class QuantidadeSchema(ma.Schema):
 
 
 class NovoItemSchema(QuantidadeSchema):
-    produto_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    produto_id = IdObjeto(required=True, validate=validate.Length(min=1, max=64))

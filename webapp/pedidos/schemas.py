@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import validate
 
 from domain.pagamentos import STATUS as STATUS_PAGAMENTO
-from domain.pedidos import METODOS_PAGAMENTO, STATUS
+from domain.pedidos import CANCELADO, METODOS_PAGAMENTO, STATUS
 from webapp.carrinhos.schemas import LinhaCarrinhoSchema
-from webapp.fields import Money
+from webapp.fields import IdObjeto, InstanteUTC, Money
 
 
 class ItemPedidoSchema(LinhaCarrinhoSchema):
@@ -81,11 +79,17 @@ class ResumoSchema(ma.Schema):
 
 
 class MudancaPedidoSchema(ma.Schema):
-    status = ma.fields.String(required=True, validate=validate.OneOf(STATUS))
+    # Only cancelling is a staff decision: confirmado comes from the payment, enviado and
+    # entregue from the shipment, so an order can never be confirmed without being paid.
+    status = ma.fields.String(
+        required=True,
+        validate=validate.OneOf([CANCELADO]),
+        metadata={"description": "Só `cancelado`: os outros status vêm do pagamento e do envio."},
+    )
 
 
 class PedidoQueryArgsSchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(STATUS))
-    cliente_id = ma.fields.String(validate=validate.Length(max=64), metadata={"description": "Só para staff."})
-    desde = ma.fields.AwareDateTime(default_timezone=UTC)
-    ate = ma.fields.AwareDateTime(default_timezone=UTC)
+    cliente_id = IdObjeto(validate=validate.Length(max=64), metadata={"description": "Só para staff."})
+    desde = InstanteUTC()
+    ate = InstanteUTC()

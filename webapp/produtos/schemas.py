@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from domain import produtos as regras
 from domain.money import PRECO_MAXIMO
-from webapp.fields import Money, StrictInteger
+from webapp.fields import Money, PrecoFiltro, StrictInteger
 
 
 class ProdutoSchema(ma.Schema):
@@ -32,8 +32,8 @@ class ProdutoQueryArgsSchema(ma.Schema):
         metadata={"description": "Texto contido no nome (sem diferenciar acentos e maiúsculas)."},
     )
     categoria = ma.fields.String(validate=validate.Length(max=regras.CATEGORIA_MAX))
-    preco_min = ma.fields.Decimal(validate=validate.Range(min=0, max=PRECO_MAXIMO), allow_nan=False)
-    preco_max = ma.fields.Decimal(validate=validate.Range(min=0, max=PRECO_MAXIMO), allow_nan=False)
+    preco_min = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
+    preco_max = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
     em_estoque = ma.fields.Boolean()
     java_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     sort = ma.fields.String(
