@@ -62,7 +62,7 @@ class GatewaySimulado:
         return RespostaGateway(APROVADO, referencia=f"sim:{doc['_id']}")
 
     def reembolsar(self, chave: str) -> bool:
-        r = self.col.update_one(
-            {"_id": chave, "cobrancas": 1, "reembolsado": {"$ne": True}}, {"$set": {"reembolsado": True}}
-        )
-        return r.modified_count == 1
+        # True when the charge is refunded, by this call or an earlier one: the cancel path
+        # and the payment task may both ask, and whichever records it must see True.
+        r = self.col.update_one({"_id": chave, "cobrancas": 1}, {"$set": {"reembolsado": True}})
+        return r.matched_count == 1

@@ -1,7 +1,11 @@
 """Envio: the shipment of a confirmed order and its timestamped tracking history.
 
 preparando ──▶ enviado ──▶ entregue
-     └────────────┴──▶ cancelado
+     └──▶ cancelado
+
+A shipment is cancelled only before it leaves, and always together with its order (which
+releases the stock and refunds the payment): a parcel on its way, or a refunded order
+with a parcel still to send, cannot happen. A lost or returned parcel is not modelled.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ ENTREGUE = "entregue"
 CANCELADO = "cancelado"
 STATUS = (PREPARANDO, ENVIADO, ENTREGUE, CANCELADO)
 
-TRANSICOES = {PREPARANDO: {ENVIADO, CANCELADO}, ENVIADO: {ENTREGUE, CANCELADO}, ENTREGUE: set(), CANCELADO: set()}
+TRANSICOES = {PREPARANDO: {ENVIADO, CANCELADO}, ENVIADO: {ENTREGUE}, ENTREGUE: set(), CANCELADO: set()}
 # The order's status that follows each shipment status.
 STATUS_DO_PEDIDO = {ENVIADO: "enviado", ENTREGUE: "entregue"}
 

@@ -5,6 +5,10 @@ pendente ──▶ processado                 (card/PayPal approved)
     │  │                         └──▶ expirado      (unpaid in time)
     └──┴──▶ falhou                      (declined, or retries exhausted)
 processado ──▶ reembolsado              (the confirmed order was cancelled)
+pendente / aguardando_confirmacao ──▶ cancelado ──▶ reembolsado
+        (the order was cancelled before its payment was decided: never charged after
+         that; a charge that was already under way when the order was cancelled, or a
+         boleto paid late, is refunded)
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ PROCESSADO = "processado"
 FALHOU = "falhou"
 EXPIRADO = "expirado"
 REEMBOLSADO = "reembolsado"
-STATUS = (PENDENTE, AGUARDANDO, PROCESSADO, FALHOU, EXPIRADO, REEMBOLSADO)
-FINAIS = (PROCESSADO, FALHOU, EXPIRADO)
+CANCELADO = "cancelado"
+STATUS = (PENDENTE, AGUARDANDO, PROCESSADO, FALHOU, EXPIRADO, REEMBOLSADO, CANCELADO)
+FINAIS = (PROCESSADO, FALHOU, EXPIRADO, CANCELADO)
+ABERTOS = (PENDENTE, AGUARDANDO)  # not decided yet: the order can still be cancelled without a refund
 
 APROVADO = "aprovado"
 RECUSADO = "recusado"
@@ -46,7 +52,8 @@ class Gateway(Protocol):
         """Charge once per ``chave``: the same key never charges twice, however often it is sent."""
 
     def reembolsar(self, chave: str) -> bool:
-        """Refund the charge made with ``chave`` (once)."""
+        """Refund the charge made with ``chave`` (once, however often asked); True when
+        that charge is refunded (now or by an earlier call), False when there is none."""
 
 
 @dataclass

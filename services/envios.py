@@ -52,9 +52,17 @@ def do_pedido(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> E
 
 
 def mudar(ctx: Contexto, envio_id: str, para: str) -> Envio:
-    """Move the shipment forward (invalid transition: 409); the order's status follows."""
+    """Move the shipment forward (invalid transition: 409); the order's status follows.
+    Cancelling a shipment cancels its order (stock released, payment refunded)."""
     envio = obter(ctx, envio_id)
     regras.validar_transicao(envio.status, para)
+    if para == regras.CANCELADO:
+        pagamentos.cancelar_pedido(ctx, envio.pedido_id)
+        return obter(ctx, envio_id)
+    if para in regras.STATUS_DO_PEDIDO:
+        # The order's move is checked before anything is written: a 409 leaves both as they were.
+        pedido = ctx.pedidos.get(envio.pedido_id)
+        regras_pedido.validar_transicao(pedido.status if pedido else "", regras.STATUS_DO_PEDIDO[para])
     novo = ctx.envios.mudar(envio_id, envio.status, para, agora())
     if novo is None:
         raise Conflito("O envio mudou ao mesmo tempo; releia e tente de novo.")

@@ -5,9 +5,11 @@ current status, so a retried or redelivered task never charges, releases or refu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 
+from domain import envios as regras_envio
 from domain import pagamentos as pg
 from domain import pedidos as regras
 from domain.errors import Conflito, NaoEncontrado
@@ -73,11 +75,58 @@ def mudar_status_pedido(ctx: Contexto, pedido_id: str, para: str) -> Pedido:
     if para == regras.CANCELADO:
         for item in pedido.itens:
             ctx.estoque.liberar(item.produto_id, item.quantidade)
-        pagamento = ctx.pagamentos.do_pedido(pedido_id)
-        if pagamento and pagamento.status == pg.PROCESSADO and ctx.gateway.reembolsar(pg.chave_de_cobranca(pedido_id)):
-            ctx.pagamentos.mudar(pagamento.id, (pg.PROCESSADO,), pg.REEMBOLSADO, agora())
+        _encerrar_pagamento(ctx, pedido_id)
     ctx.auditar("pedido", pedido_id, para, ["status"])
     return novo
+
+
+def cancelar_pedido(ctx: Contexto, pedido_id: str) -> Pedido:
+    """Staff cancel an order: its stock is released, an open payment is closed (never
+    charged after this), a charged one refunded, a shipment not yet sent cancelled.
+
+    The other statuses come from the flows that own them (payment: confirmado; shipment:
+    enviado, entregue), so an order can never be confirmed without being paid.
+    """
+    pedido = ctx.pedidos.get(pedido_id)
+    if pedido is None:
+        raise NaoEncontrado("Pedido não encontrado.")
+    regras.validar_transicao(pedido.status, regras.CANCELADO)
+    envio = ctx.envios.do_pedido(pedido_id)
+    if envio is not None and envio.status != regras_envio.CANCELADO:
+        # The shipment first: if it is being sent right now, exactly one of the two
+        # conditional writes wins, and a parcel on its way is never left with a refunded order.
+        regras_envio.validar_transicao(envio.status, regras_envio.CANCELADO)
+        if ctx.envios.mudar(envio.id, envio.status, regras_envio.CANCELADO, agora()) is None:
+            raise Conflito("O envio mudou ao mesmo tempo; releia e tente de novo.")
+        ctx.auditar("envio", envio.id, regras_envio.CANCELADO, ["status"])
+    return mudar_status_pedido(ctx, pedido_id, regras.CANCELADO)
+
+
+def _encerrar_pagamento(ctx: Contexto, pedido_id: str) -> None:
+    """The order was cancelled: close its payment if still open, refund it if charged.
+
+    The close is conditional on the payment still being open, and the payment task's
+    approval is conditional on the same: if the charge wins the race, the re-read below
+    sees it and refunds; if the close wins, the task refunds what it charged (``_aprovar``).
+    """
+    pagamento = ctx.pagamentos.do_pedido(pedido_id)
+    if pagamento is None:
+        return
+    if pagamento.status in pg.ABERTOS and ctx.pagamentos.mudar(
+        pagamento.id, pg.ABERTOS, pg.CANCELADO, agora(), motivo="pedido cancelado"
+    ):
+        return
+    pagamento = obter(ctx, pagamento.id)
+    if pagamento.status == pg.PROCESSADO:
+        _reembolsar(ctx, pagamento)
+
+
+def _reembolsar(ctx: Contexto, pagamento: Pagamento) -> str:
+    """Give back a charge (the gateway refunds a key once; asking again is harmless)."""
+    if ctx.gateway.reembolsar(pg.chave_de_cobranca(pagamento.pedido_id)):
+        ctx.pagamentos.mudar(pagamento.id, (pg.PROCESSADO, pg.CANCELADO), pg.REEMBOLSADO, agora())
+        logger.info("pagamento %s reembolsado (pedido %s cancelado)", pagamento.id, pagamento.pedido_id)
+    return obter(ctx, pagamento.id).status
 
 
 def _falhar(ctx: Contexto, pagamento: Pagamento, motivo: str, status: str = pg.FALHOU) -> str:
@@ -89,10 +138,43 @@ def _falhar(ctx: Contexto, pagamento: Pagamento, motivo: str, status: str = pg.F
 
 
 def _aprovar(ctx: Contexto, pagamento: Pagamento, de: tuple[str, ...], referencia: str | None) -> str:
-    if ctx.pagamentos.mudar(pagamento.id, de, pg.PROCESSADO, agora(), referencia=referencia):
-        mudar_status_pedido(ctx, pagamento.pedido_id, regras.CONFIRMADO)
-        ctx.despachante.criar_envio(pagamento.pedido_id)  # the "envios" queue takes it from here
+    """The money was taken: record it, then confirm the order (``_seguir_aprovado``)."""
+    if not ctx.pagamentos.mudar(pagamento.id, de, pg.PROCESSADO, agora(), referencia=referencia):
+        atual = obter(ctx, pagamento.id)
+        if atual.status == pg.CANCELADO:
+            # The order was cancelled while the charge was under way (or a boleto of a
+            # cancelled order was paid): the money goes back.
+            return _reembolsar(ctx, atual)
+        if atual.status != pg.PROCESSADO:
+            return atual.status
+    return _seguir_aprovado(ctx, pagamento)
+
+
+def _seguir_aprovado(ctx: Contexto, pagamento: Pagamento) -> str:
+    """A ``processado`` payment's consequences: the order confirmed, its shipment
+    requested. Both are idempotent, so a task interrupted between the payment's write and
+    these (a MongoDB hiccup, a killed worker) completes them when it runs again."""
+    pedido = ctx.pedidos.get(pagamento.pedido_id)
+    if pedido is not None and pedido.status == regras.PENDENTE:
+        with contextlib.suppress(Conflito):  # cancelled meanwhile, or another confirmation won: see below
+            mudar_status_pedido(ctx, pedido.id, regras.CONFIRMADO)
+        pedido = ctx.pedidos.get(pagamento.pedido_id)
+    if pedido is None or pedido.status == regras.CANCELADO:
+        return _reembolsar(ctx, obter(ctx, pagamento.id))
+    if pedido.status == regras.CONFIRMADO:
+        ctx.despachante.criar_envio(pedido.id)  # the "envios" queue takes it from here (once per order)
     return pg.PROCESSADO
+
+
+def _pedido_espera(ctx: Contexto, pagamento: Pagamento) -> bool:
+    """The order still waits for this payment. If it was cancelled before the task got
+    here (the cancel may have stopped before closing the payment), the payment is closed:
+    an order that no longer waits for its money is never charged."""
+    pedido = ctx.pedidos.get(pagamento.pedido_id)
+    if pedido is not None and pedido.status == regras.PENDENTE:
+        return True
+    ctx.pagamentos.mudar(pagamento.id, (pg.PENDENTE,), pg.CANCELADO, agora(), motivo="pedido cancelado")
+    return False
 
 
 def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
@@ -102,8 +184,10 @@ def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
     then the payment fails and the order is cancelled (stock released).
     """
     pagamento = obter(ctx, pagamento_id)
-    if pagamento.status != pg.PENDENTE:
-        return pagamento.status  # already decided: a redelivered task does nothing
+    if pagamento.status == pg.PROCESSADO:
+        return _seguir_aprovado(ctx, pagamento)  # finish an approval that was interrupted
+    if pagamento.status != pg.PENDENTE or not _pedido_espera(ctx, pagamento):
+        return obter(ctx, pagamento_id).status  # decided already: a redelivered task does nothing
     ctx.pagamentos.contar_tentativa(pagamento_id)
     try:
         resposta = ctx.gateway.cobrar(
@@ -124,6 +208,15 @@ def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
 def confirmar(ctx: Contexto, pagamento_id: str) -> Pagamento:
     """A boleto/pix was paid (staff, or the gateway's callback)."""
     pagamento = obter(ctx, pagamento_id)
+    if pagamento.status == pg.PROCESSADO:
+        # A repeated confirmation (gateways retry their callbacks): answer as the first
+        # did, and finish what an interrupted first one may have left undone.
+        _seguir_aprovado(ctx, pagamento)
+        return obter(ctx, pagamento_id)
+    if pagamento.status == pg.CANCELADO:
+        # Paid after its order was cancelled: the money goes back where the gateway holds it.
+        status = _reembolsar(ctx, pagamento)
+        raise Conflito(f"Pedido cancelado: o pagamento não confirma o pedido (pagamento {status}).")
     if pagamento.status != pg.AGUARDANDO:
         raise Conflito(f"Pagamento {pagamento.status}: nada a confirmar.")
     _aprovar(ctx, pagamento, (pg.AGUARDANDO,), pagamento.referencia)

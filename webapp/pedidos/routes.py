@@ -84,8 +84,8 @@ class PedidoPorId(MethodView):
     @blp.arguments(MudancaPedidoSchema)
     @blp.response(200, PedidoSchema)
     def patch(self, dados, pedido_id):
-        """Change an order's status along the state machine (cancelling a paid order refunds it)"""
-        return pagamentos.mudar_status_pedido(contexto(), pedido_id, dados["status"])
+        """Cancel an order: stock released, payment closed or refunded, shipment cancelled"""
+        return pagamentos.cancelar_pedido(contexto(), pedido_id)
 
 
 @blp.route("/<pedido_id>/envio")
