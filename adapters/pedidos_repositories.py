@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -13,9 +14,9 @@ from adapters.cache import ProdutoCache
 from adapters.repositories import faixa, parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.envios import Envio
-from domain.errors import Conflito, DadosInvalidos
+from domain.errors import DadosInvalidos
 from domain.pagamentos import Pagamento
-from domain.pedidos import ItemPedido, Pedido, PedidoFiltro
+from domain.pedidos import CheckoutEmAndamento, ItemPedido, Pedido, PedidoFiltro
 
 
 class MongoCarrinhoRepository:
@@ -80,8 +81,11 @@ class MongoPedidoRepository:
         return Pedido(id=str(doc["_id"]), itens=itens, **{k: v for k, v in campos.items() if v is not None})
 
     def add(self, pedido: Pedido) -> Pedido:
+        """Store a new order, under ``pedido.id`` when given (an id reserved beforehand)."""
         doc = asdict(pedido)
-        doc.pop("id")
+        pedido_id = doc.pop("id")
+        if pedido_id:
+            doc["_id"] = ObjectId(pedido_id)
         doc["_id"] = self.col.insert_one(doc).inserted_id
         return self._entity(doc)
 
@@ -131,27 +135,59 @@ class MongoPedidoRepository:
         return [self._entity(d) for d in docs], total
 
 
+# How long one checkout attempt holds its key: far above a checkout's duration (tens of
+# milliseconds), short enough that a retry after a crash waits little.
+ARRENDAMENTO = timedelta(seconds=30)
+LIBERADO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class MongoIdempotenciaRepository:
     """``Idempotency-Key`` records: one per (customer, key), remembering the body's hash."""
 
     def __init__(self, db: Database):
         self.col = db["idempotencia"]
 
-    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> str | None:
-        """Claim the key. None: go ahead. A pedido id: that request already succeeded."""
+    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> tuple[str, bool]:
+        """Claim the key: (order id, concluded?).
+
+        The first claim reserves the id its order will have, so an attempt that stopped
+        half-way (its process died, MongoDB failed under it) is resumed by the next one:
+        the order is found under that id instead of being made twice. An attempt holds the
+        key for ``ARRENDAMENTO`` (or until it lets go, ``liberar``); meanwhile another one
+        gets ``CheckoutEmAndamento``.
+        """
         _id = f"{escopo}:{chave}"
+        novo = str(ObjectId())
         try:
-            self.col.insert_one({"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "criado_em": agora})
-            return None
+            self.col.insert_one(
+                {"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo,
+                 "criado_em": agora, "expira_em": agora + ARRENDAMENTO}
+            )  # fmt: skip
+            return novo, False
         except DuplicateKeyError:
             doc = self.col.find_one({"_id": _id})
         if doc is None:  # abandoned in between: claim again
             return self.iniciar(escopo, chave, corpo_hash, agora)
         if doc["hash"] != corpo_hash:
             raise DadosInvalidos({"Idempotency-Key": ["Chave já usada com outro corpo de requisição."]})
-        if doc["estado"] != "concluido":
-            raise Conflito("Uma requisição com esta Idempotency-Key ainda está em andamento.")
-        return doc["pedido_id"]
+        if doc["estado"] == "concluido":
+            return doc["pedido_id"], True
+        expira = doc.get("expira_em")
+        if expira is not None and expira > agora:
+            raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
+        # The holder stopped: take over (one taker wins), with the order id it reserved.
+        pedido_id = doc.get("pedido_id") or novo  # a record from before ids were reserved
+        tomado = self.col.update_one(
+            {"_id": _id, "estado": "em_andamento", "expira_em": expira},
+            {"$set": {"expira_em": agora + ARRENDAMENTO, "pedido_id": pedido_id}},
+        )
+        if tomado.modified_count != 1:
+            raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
+        return pedido_id, False
+
+    def liberar(self, escopo: str, chave: str) -> None:
+        """This attempt stopped (a transient failure): the next one may take over at once."""
+        self.col.update_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento"}, {"$set": {"expira_em": LIBERADO}})
 
     def concluir(self, escopo: str, chave: str, pedido_id: str, agora: datetime) -> None:
         self.col.update_one(

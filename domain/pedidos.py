@@ -38,6 +38,11 @@ class TransicaoInvalida(Conflito):
     """A status change the state machine does not allow (HTTP 409)."""
 
 
+class CheckoutEmAndamento(Conflito):
+    """Another attempt of the same checkout (same Idempotency-Key, or the same CRM cart)
+    holds it right now (HTTP 409; the CRM's task retries it)."""
+
+
 class EstoqueInsuficiente(Conflito):
     """Some items cannot be reserved; ``errors`` names them (HTTP 409)."""
 

@@ -4,12 +4,14 @@ API's cart and (next) from a cart the Java CRM hands over, with the same reserva
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 from domain import pedidos as regras
-from domain.errors import DadosInvalidos, NaoEncontrado
+from domain.errors import DadosInvalidos, DomainError, NaoEncontrado
 from domain.money import somar
 from domain.pedidos import EstoqueInsuficiente, Pedido, PedidoFiltro
 from services import pagamentos
@@ -23,12 +25,17 @@ def _endereco(cliente) -> dict | None:
     return {k: v for k, v in vars(cliente.endereco).items() if v is not None}
 
 
-def fazer_pedido(ctx: Contexto, cliente_id: str, quantidades: dict[str, int], metodo: str) -> Pedido:
-    """Reserve every item's stock atomically, or none; then store the order (``pendente``).
+def fazer_pedido(
+    ctx: Contexto, cliente_id: str, quantidades: dict[str, int], metodo: str, pedido_id: str = ""
+) -> Pedido:
+    """Reserve every item's stock atomically, or none; then store the order (``pendente``),
+    under ``pedido_id`` when given (reserved by an idempotent checkout).
 
     Each reservation is a conditional decrement that succeeds only while enough stock is
     left, so concurrent checkouts can never oversell; if any item is short, the
-    reservations already made are released and the items short are named (409).
+    reservations already made are released and the items short are named (409). If the
+    order cannot be stored (MongoDB failed), the reservations are released too, unless
+    the order turns out to be stored after all.
     """
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
@@ -50,9 +57,21 @@ def fazer_pedido(ctx: Contexto, cliente_id: str, quantidades: dict[str, int], me
             "Estoque insuficiente.", {"itens": [f"Estoque insuficiente: {produtos[p].nome} ({p})" for p in faltam]}
         )
     momento = agora()
+    try:
+        return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento)
+    except Exception:
+        # An insert that failed may still have been applied (the reply was lost): with a
+        # reserved id that is checked; without one, releasing is the only safe choice.
+        if not (pedido_id and ctx.pedidos.get(pedido_id) is not None):
+            for produto_id, quantidade in reservados:
+                ctx.estoque.liberar(produto_id, quantidade)
+        raise
+
+
+def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento) -> Pedido:
     pedido = ctx.pedidos.add(
         Pedido(
-            id="",
+            id=pedido_id,
             cliente_id=cliente_id,
             itens=itens,
             total=total,
@@ -84,24 +103,63 @@ def finalizar_carrinho(
 
     With an ``Idempotency-Key`` the same key and body return the original order; the same
     key with another body is 422; while the first request still runs, 409. A failed
-    checkout (e.g. stock short) frees the key so the customer can try again.
+    checkout (e.g. stock short) frees the key so the customer can try again; one that
+    stopped half-way (a MongoDB failure) is finished by a retry with the same key.
     """
-    if idempotency_key:
-        anterior = ctx.idempotencia.iniciar(cliente_id, idempotency_key, hash_do_corpo(corpo or {}), agora())
-        if anterior:
-            return obter(ctx, anterior), False
-    try:
-        carrinho = ctx.carrinhos.get(cliente_id)
-        quantidades = {item.produto_id: item.quantidade for item in carrinho.itens}
-        pedido = fazer_pedido(ctx, cliente_id, quantidades, metodo)
+
+    def quantidades() -> dict[str, int]:
+        return {item.produto_id: item.quantidade for item in ctx.carrinhos.get(cliente_id).itens}
+
+    def esvaziar(_pedido: Pedido) -> None:
         ctx.carrinhos.esvaziar(cliente_id, agora())
-        pagamento = pagamentos.criar(ctx, pedido, token)
-    except Exception:
-        if idempotency_key:
-            ctx.idempotencia.abandonar(cliente_id, idempotency_key)
+
+    if not idempotency_key:
+        pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo)
+        esvaziar(pedido)
+        pagamentos.enfileirar(ctx, pagamentos.criar(ctx, pedido, token))
+        return pedido, True
+    return pedido_unico(
+        ctx, cliente_id, idempotency_key, hash_do_corpo(corpo or {}), cliente_id, quantidades, metodo, token, esvaziar
+    )
+
+
+def pedido_unico(
+    ctx: Contexto,
+    escopo: str,
+    chave: str,
+    corpo_hash: str,
+    cliente_id: str,
+    quantidades: Callable[[], dict[str, int]],
+    metodo: str,
+    token: str | None = None,
+    depois_do_pedido: Callable[[Pedido], None] | None = None,
+) -> tuple[Pedido, bool]:
+    """One order per (``escopo``, ``chave``), however often the checkout is attempted:
+    (order, created by this call?). The API's Idempotency-Key and the CRM's carts use it.
+
+    The key's first claim reserves the order's id. An attempt that stopped half-way is
+    resumed by the next one: the order, if stored, is found under that id, and its payment
+    is created if missing; nothing is charged or reserved twice. A checkout that fails for
+    good (stock short, an empty cart) frees the key.
+    """
+    pedido_id, concluido = ctx.idempotencia.iniciar(escopo, chave, corpo_hash, agora())
+    if concluido:
+        return obter(ctx, pedido_id), False
+    try:
+        pedido = ctx.pedidos.get(pedido_id)
+        if pedido is None:
+            pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id)
+        if depois_do_pedido is not None:
+            depois_do_pedido(pedido)
+        pagamento = ctx.pagamentos.do_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
+    except DomainError:
+        ctx.idempotencia.abandonar(escopo, chave)  # nothing was stored: the key is free again
         raise
-    if idempotency_key:
-        ctx.idempotencia.concluir(cliente_id, idempotency_key, pedido.id, agora())
+    except Exception:
+        with contextlib.suppress(Exception):  # best effort: else the key frees itself in ARRENDAMENTO
+            ctx.idempotencia.liberar(escopo, chave)
+        raise
+    ctx.idempotencia.concluir(escopo, chave, pedido.id, agora())
     # The payment step runs on the "pagamentos" queue; the order stays pendente till then.
     # If this enqueue fails, the periodic job re-enqueues payments left pendente.
     pagamentos.enfileirar(ctx, pagamento)

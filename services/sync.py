@@ -16,7 +16,7 @@ from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Env
 from domain.pedidos import EstoqueInsuficiente
 from domain.rejeitados import DESCARTADO, PENDENTE, REENVIADO, EventoRejeitado, RejeitadoFiltro
 from domain.texto import chave_busca
-from services import pagamentos, pedidos
+from services import pedidos
 from services.common import agora
 from services.contexto import Contexto
 
@@ -162,22 +162,21 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
         if produto is None:
             raise EventoInvalido(f"produto do CRM desconhecido ou fora do catálogo: {java_id}")
         quantidades[produto.id] = quantidade
-    escopo = f"java-carrinho:{cliente.id}"
-    anterior = ctx.idempotencia.iniciar(escopo, env.event_id, pedidos.hash_do_corpo({"p": env.payload}), agora())
-    if anterior:
-        return {"resultado": "obsoleto", "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": anterior}
     try:
-        pedido = pedidos.fazer_pedido(ctx, cliente.id, quantidades, ctx.carrinho_java_pagamento)
-        pagamento = pagamentos.criar(ctx, pedido, None)
+        # Keyed by the event id: a redelivered or retried message resumes, never re-orders.
+        pedido, criado = pedidos.pedido_unico(
+            ctx,
+            f"java-carrinho:{cliente.id}",
+            env.event_id,
+            pedidos.hash_do_corpo({"p": env.payload}),
+            cliente.id,
+            lambda: quantidades,
+            ctx.carrinho_java_pagamento,
+        )
     except EstoqueInsuficiente as exc:
-        ctx.idempotencia.abandonar(escopo, env.event_id)
         raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}") from None
-    except Exception:
-        ctx.idempotencia.abandonar(escopo, env.event_id)
-        raise
-    ctx.idempotencia.concluir(escopo, env.event_id, pedido.id, agora())
-    pagamentos.enfileirar(ctx, pagamento)
-    return {"resultado": "pedido_criado", "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": pedido.id}
+    resultado = "pedido_criado" if criado else "obsoleto"
+    return {"resultado": resultado, "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": pedido.id}
 
 
 # -- dead letters -------------------------------------------------------------

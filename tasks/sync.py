@@ -18,12 +18,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters import logs
 from domain.eventos import Envelope, EventoInvalido, resumo
+from domain.pedidos import CheckoutEmAndamento
 from services import sync
 from tasks import app, resources
 
 logger = logging.getLogger(__name__)
 
-TRANSITORIOS = (ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError)
+# CheckoutEmAndamento: another attempt of the same CRM cart holds it (a redelivery racing
+# the first delivery, or a crashed attempt whose hold has not run out yet).
+TRANSITORIOS = (
+    ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError, CheckoutEmAndamento
+)  # fmt: skip
 
 
 def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -119,7 +120,11 @@ def test_idempotency_key(loja, client, db):
     assert client.get(f"/produtos/{loja.cafe['id']}").get_json()["estoque"] == 4  # reserved once
     assert db.pedidos.count_documents({}) == 1
     assert loja.cliente.post("/pedidos", json={"pagamento_metodo": "boleto"}, headers=key).status_code == 422
-    db.idempotencia.insert_one({"_id": f"{loja.cliente.id}:running", "hash": "x", "estado": "em_andamento"})
+    # Another attempt holds the key (its hold has not run out): 409.
+    db.idempotencia.insert_one(
+        {"_id": f"{loja.cliente.id}:running", "hash": "x", "estado": "em_andamento",
+         "expira_em": datetime.now(UTC) + timedelta(minutes=1)}
+    )  # fmt: skip
     from services.pedidos import hash_do_corpo
 
     db.idempotencia.update_one({"_id": f"{loja.cliente.id}:running"}, {"$set": {"hash": hash_do_corpo(body)}})
