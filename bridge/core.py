@@ -6,12 +6,15 @@ Two inputs, one order:
   ``PSUBSCRIBE`` to the patterns. Redis drops what is published while nobody listens.
 - **A Redis Stream** (durable): the CRM ``XADD``s ``canal``/``payload`` entries; the bridge
   reads them through a consumer group and acknowledges an entry only after its task is
-  enqueued. Entries a crashed bridge left pending are claimed again.
+  enqueued. Entries a crashed bridge left pending are claimed again, with the number they
+  were given when first read (kept in Redis until they are acknowledged).
 
 High availability: any number of bridges may run; they elect a leader with a Redis lock
 (``SET NX PX`` renewed every second). Only the leader takes input, so nothing is enqueued
 twice; if it dies, another takes over within the lock's TTL (seconds). Because only the
-leader numbers events (``INCR``), the sequence is the order the bridge received them.
+leader numbers events (``INCR``), the sequence is the order the bridge received them. A
+leader whose input thread ends gives up the lead and starts again: it never goes on
+calling itself the leader while taking no input.
 """
 
 from __future__ import annotations
@@ -62,14 +65,56 @@ class BridgeConfig:
     def alive_key(self) -> str:
         return alive_key(self.prefix, self.consumer)
 
+    @property
+    def stream_seq_key(self) -> str:
+        """Hash: the ``seq`` of each stream entry read and not yet acknowledged."""
+        return f"{self.prefix}:bridge:stream_seq:{self.stream}:{self.group}"
+
 
 ALIVE_EVERY_S = 5.0
+STREAM_LEITURA = 100  # entries per stream read
 ALIVE_TTL_S = 15
 
 
 def alive_key(prefix: str, consumer: str) -> str:
     """Where a bridge says it is alive (``python -m bridge.healthcheck`` reads it)."""
     return f"{prefix}:bridge:alive:{consumer}"
+
+
+# Number stream entries atomically with reading them: an entry gets its ``seq`` the moment
+# it is delivered, and keeps it (hash ``entry id -> seq``) until it is acknowledged, so an
+# entry read again (claimed from a dead bridge, or after a failed flush or XACK) keeps the
+# place it took when first received instead of overtaking newer entries. One round trip.
+# KEYS: the stream, the sequence counter (shared with pub/sub and API writes), that hash.
+# ARGV: "ler", group, consumer, count -> {entries, their seqs, the stream's last entry id}
+#       "ids", id, ...              -> {{}, the seqs of these (claimed) entries, ""}
+_NUMERAR_LUA = """
+local entradas, ids = {}, {}
+if ARGV[1] == 'ler' then
+  local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
+  if not r then
+    local ultima = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+    return {{}, {}, ultima and ultima[1] or '0-0'}
+  end
+  entradas = r[1][2]
+  for i, e in ipairs(entradas) do ids[i] = e[1] end
+else
+  for i = 2, #ARGV do ids[i - 1] = ARGV[i] end
+end
+local seqs, novas = {}, {}
+for i, id in ipairs(ids) do
+  local s = redis.call('HGET', KEYS[3], id)
+  if s then seqs[i] = tonumber(s) else novas[#novas + 1] = i end
+end
+if #novas > 0 then
+  local primeiro = redis.call('INCRBY', KEYS[2], #novas) - #novas
+  for n, i in ipairs(novas) do
+    seqs[i] = primeiro + n
+    redis.call('HSET', KEYS[3], ids[i], seqs[i])
+  end
+end
+return {entradas, seqs, ''}
+"""
 
 
 class Stats:
@@ -135,6 +180,7 @@ class Bridge:
         self.lock = client.lock(cfg.lock_key, timeout=cfg.lock_ttl_ms / 1000, blocking=False, thread_local=False)
         self.leading = threading.Event()
         self._seq_key = chave_sequencia(cfg.prefix)
+        self._numerar_lua = client.register_script(_NUMERAR_LUA)
         self._alive_at = -ALIVE_EVERY_S
         self._fila_ilegivel_ate = 0.0  # after a failed look at the sync queue, do not gather
 
@@ -231,14 +277,21 @@ class Bridge:
             logger.info("bridge %s is the leader", self.cfg.consumer)
             self.leading.set()
             try:
-                self._lead()
+                inteiro = self._lead()
             finally:
                 self.leading.clear()
-                with suppress(redis.exceptions.LockError):  # already expired or taken over
+                with suppress(redis.RedisError, redis.exceptions.LockError):  # expired, taken over, unreachable
                     self.lock.release()
+            if not inteiro:  # a worker thread died: let another bridge lead, or start them again
+                self.stop.wait(poll_s)
         logger.info("bridge %s stopped", self.cfg.consumer)
 
-    def _lead(self) -> None:
+    def _lead(self) -> bool:
+        """Lead until stopped or the lock is lost; False if a worker thread ended on its own.
+
+        A leader without one of its threads would go on saying it leads (liveness key,
+        lock renewed) while taking no input: a thread that ends is treated as losing the
+        lock, the others stop, the lock is released and ``run`` starts them all again."""
         lost = threading.Event()
         done = threading.Event()
 
@@ -248,8 +301,8 @@ class Bridge:
                 try:
                     if not self.lock.reacquire():
                         raise redis.exceptions.LockError("not owned")
-                except (redis.RedisError, redis.exceptions.LockError):
-                    logger.error("bridge %s lost the leader lock", self.cfg.consumer)
+                except Exception:
+                    logger.exception("bridge %s lost the leader lock", self.cfg.consumer)
                     lost.set()
                     return
 
@@ -260,13 +313,20 @@ class Bridge:
             workers.append(threading.Thread(target=self._stream_loop, args=(lost,), name="bridge-stream"))
         for t in workers:
             t.start()
+        inteiro = True
         while not (self.stop.is_set() or lost.is_set()):
+            if mortas := [t.name for t in workers if not t.is_alive()]:
+                logger.error("bridge %s: thread %s ended; giving up the lead", self.cfg.consumer, ", ".join(mortas))
+                inteiro = False
+                lost.set()
+                break
             self._alive("leader")
             self.stop.wait(0.2)
         for t in workers[1:]:
             t.join()
         done.set()
         workers[0].join()
+        return inteiro
 
     def _alive(self, papel: str) -> None:
         """Refresh this bridge's liveness key at most every ALIVE_EVERY_S."""
@@ -282,23 +342,45 @@ class Bridge:
     def _running(self, lost: threading.Event) -> bool:
         return not (self.stop.is_set() or lost.is_set())
 
+    def _pausa(self, lost: threading.Event, s: float) -> None:
+        """Back off after a failure; cut short when the bridge stops or loses the lead."""
+        fim = time.monotonic() + s
+        while self._running(lost) and (resta := fim - time.monotonic()) > 0:
+            self.stop.wait(min(resta, 0.05))
+
     # -- pub/sub -----------------------------------------------------------------------
     def _pubsub_loop(self, lost: threading.Event) -> None:
+        """Subscribe (retried until it works), then take messages until stopped or the lead
+        is lost. No error ends it: each is logged and retried after a short pause."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        if self.cfg.channels:
-            pubsub.subscribe(*self.cfg.channels)
-        if self.cfg.patterns:
-            pubsub.psubscribe(*self.cfg.patterns)
         try:
             while self._running(lost):
-                self._pubsub_lote(pubsub, lost)
+                try:
+                    if self.cfg.channels:
+                        pubsub.subscribe(*self.cfg.channels)
+                    if self.cfg.patterns:
+                        pubsub.psubscribe(*self.cfg.patterns)
+                    break
+                except Exception:
+                    logger.exception("pub/sub subscribe failed; retrying")
+                    self._pausa(lost, 0.5)
+            while self._running(lost):
+                try:
+                    self._pubsub_lote(pubsub, lost)
+                except Exception:
+                    logger.exception("pub/sub intake failed; retrying")
+                    self._pausa(lost, 0.5)
             # Stop listening, then enqueue what already arrived: nothing received is dropped.
-            pubsub.unsubscribe()
-            pubsub.punsubscribe()
-            while self._pubsub_lote(pubsub, lost):
-                pass
+            try:
+                pubsub.unsubscribe()
+                pubsub.punsubscribe()
+                while self._pubsub_lote(pubsub, lost):
+                    pass
+            except Exception:
+                logger.exception("pub/sub: could not drain on the way out")
         finally:
-            pubsub.close()
+            with suppress(Exception):
+                pubsub.close()
 
     def _pubsub_lote(self, pubsub, lost: threading.Event | None = None) -> bool:
         """Wait up to 0.2 s for a message, take whatever else has already arrived (up to
@@ -381,7 +463,8 @@ class Bridge:
 
     def _reservar(self, n: int) -> int | None:
         """The first of ``n`` consecutive sequence numbers (the counter API writes share),
-        or None if Redis keeps failing (each message then tries on its own)."""
+        or None if Redis keeps failing (each message then tries on its own). Pub/sub only:
+        stream entries are numbered as they are read (``_NUMERAR_LUA``)."""
         for tentativa in range(1, 6):
             try:
                 return int(self.client.incrby(self._seq_key, n)) - n + 1
@@ -456,27 +539,30 @@ class Bridge:
                 raise
 
     def _stream_loop(self, lost: threading.Event) -> None:
-        try:
-            self._ensure_group()
-        except redis.RedisError:
-            logger.exception("cannot create consumer group %s on %s", self.cfg.group, self.cfg.stream)
-            return
+        """Until stopped or the lead is lost: claim what dead consumers left, read, enqueue,
+        acknowledge. No error ends it (an entry not acknowledged stays pending and is
+        claimed again): each is logged and retried after a short pause, the consumer group
+        created again if it is missing."""
+        grupo_ok = False
         next_claim = 0.0
         while self._running(lost):
             try:
+                if not grupo_ok:
+                    self._ensure_group()
+                    grupo_ok = True
                 if time.monotonic() >= next_claim:
                     self._reclaim()
                     self._stream_lag()
                     next_claim = time.monotonic() + self.cfg.lock_ttl_ms / 1000
-                resp = self.client.xreadgroup(
-                    self.cfg.group, self.cfg.consumer, {self.cfg.stream: ">"}, count=100, block=200
-                )
-            except redis.RedisError:
-                logger.exception("stream read failed; retrying")
-                self.stop.wait(0.5)
-                continue
-            for _stream, entries in resp or []:
-                self._process_entries(entries, lost)
+                if entries := self._ler_stream():
+                    self._process_entries(entries)
+            except Exception as exc:
+                if not grupo_ok:
+                    logger.exception("cannot create consumer group %s on %s; retrying", self.cfg.group, self.cfg.stream)
+                else:
+                    logger.exception("stream intake failed; retrying")
+                    grupo_ok = "NOGROUP" not in str(exc)  # stream or group deleted: create it again
+                self._pausa(lost, 0.5)
 
     def _stream_lag(self) -> None:
         """Entries not yet delivered (``lag``) and delivered but unacknowledged (``pending``)."""
@@ -488,38 +574,59 @@ class Bridge:
                     mapping={"stream_lag": group.get("lag") or 0, "stream_pendentes": group.get("pending") or 0},
                 )
 
+    def _numerar(self, *args) -> list:
+        keys = [self.cfg.stream, self._seq_key, self.cfg.stream_seq_key]
+        return self._numerar_lua(keys=keys, args=list(args))
+
+    def _ler_stream(self) -> list[tuple]:
+        """New entries for this consumer as ``(id, fields, seq)``, numbered as they are
+        read; when there are none, wait up to 0.2 s for one and return []."""
+        entradas, seqs, ultima = self._numerar("ler", self.cfg.group, self.cfg.consumer, STREAM_LEITURA)
+        if not entradas:
+            # A script cannot block: wait here for an entry newer than the stream's last one.
+            self.client.xread({self.cfg.stream: ultima}, count=1, block=200)
+            return []
+        return [
+            (entry_id, dict(zip(plano[::2], plano[1::2], strict=True)), seq)
+            for (entry_id, plano), seq in zip(entradas, seqs, strict=True)
+        ]
+
     def _reclaim(self) -> None:
-        """Take over entries another (dead) consumer read but never acknowledged."""
+        """Take over entries another (dead) consumer read but never acknowledged; each keeps
+        the ``seq`` it was given when first read."""
         start = "0-0"
         while True:
             result = self.client.xautoclaim(
                 self.cfg.stream, self.cfg.group, self.cfg.consumer,
-                min_idle_time=self.cfg.lock_ttl_ms, start_id=start, count=100,
+                min_idle_time=self.cfg.lock_ttl_ms, start_id=start, count=STREAM_LEITURA,
             )  # fmt: skip
             start, entries = result[0], result[1]
+            if len(result) > 2 and result[2]:  # deleted while pending: gone from the PEL, forget their seq
+                self.client.hdel(self.cfg.stream_seq_key, *result[2])
             if entries:
                 logger.warning("bridge reclaimed %d pending stream entries", len(entries))
-                self._process_entries(entries, None)
+                vivas = [entry_id for entry_id, fields in entries if fields is not None]
+                seqs = dict(zip(vivas, self._numerar("ids", *vivas)[1], strict=True)) if vivas else {}
+                self._process_entries([(entry_id, fields, seqs.get(entry_id)) for entry_id, fields in entries])
             if start in (b"0-0", "0-0"):
                 return
 
-    def _process_entries(self, entries, lost: threading.Event | None) -> None:
-        """Handle a read of the stream as one batch; acknowledge the entries once it is
-        queued (an entry not acknowledged is claimed again later: nothing is lost)."""
+    def _process_entries(self, entries: list[tuple]) -> None:
+        """Handle entries read together (``(id, fields, seq)``) as one batch; acknowledge
+        them once it is queued (an entry not acknowledged is claimed again later, with the
+        same ``seq`` and event id: nothing is lost and nothing overtakes a newer entry)."""
         lote: list[dict] = []
         feitos = []
-        primeiro = self._reservar(len(entries))
-        for n, (entry_id, fields) in enumerate(entries):
+        for entry_id, fields, seq in entries:
             if fields is None:  # deleted entry still referenced by the PEL
-                self.client.xack(self.cfg.stream, self.cfg.group, entry_id)
+                feitos.append(entry_id)
                 continue
             eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
             campos = {(k.decode() if isinstance(k, bytes) else k): v for k, v in fields.items()}
             canal = campos.get("canal", b"")
             canal = canal.decode("utf-8", "replace") if isinstance(canal, bytes) else canal
-            # A deterministic id: an entry handled twice (crash before XACK) keeps its id.
-            seq = None if primeiro is None else primeiro + n
             payload = campos.get("payload", b"")
+            # A deterministic id: an entry handled twice (crash before XACK) keeps its id.
             if self._safe_handle(canal or "?", payload, "stream", event_id=f"s-{eid}", lote=lote, seq=seq):
                 feitos.append(entry_id)
             if len(lote) >= self.cfg.batch_max and not self._flush_ack(lote, feitos):
@@ -529,7 +636,12 @@ class Bridge:
     def _flush_ack(self, lote: list[dict], feitos: list) -> bool:
         ok = self.flush(lote)
         if ok and feitos:
-            self.client.xack(self.cfg.stream, self.cfg.group, *feitos)
+            # Acknowledged and their numbers forgotten together (MULTI): an entry still
+            # pending always has its number.
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.xack(self.cfg.stream, self.cfg.group, *feitos)
+                pipe.hdel(self.cfg.stream_seq_key, *feitos)
+                pipe.execute()
             feitos.clear()
         return ok
 
