@@ -26,10 +26,19 @@ def _endereco(cliente) -> dict | None:
 
 
 def fazer_pedido(
-    ctx: Contexto, cliente_id: str, quantidades: dict[str, int], metodo: str, pedido_id: str = ""
+    ctx: Contexto,
+    cliente_id: str,
+    quantidades: dict[str, int],
+    metodo: str,
+    pedido_id: str = "",
+    seq: int | None = None,
 ) -> Pedido:
     """Reserve every item's stock atomically, or none; then store the order (``pendente``),
     under ``pedido_id`` when given (reserved by an idempotent checkout).
+
+    The sale takes its place in the sync order: ``seq`` (a CRM cart's own number, given
+    when it was received) or the next number of the counter (an API checkout), so that a
+    CRM stock event received before the sale cannot undo it.
 
     Each reservation is a conditional decrement that succeeds only while enough stock is
     left, so concurrent checkouts can never oversell; if any item is short, the
@@ -42,7 +51,8 @@ def fazer_pedido(
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
     produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
     itens, total = regras.itens_do_pedido(quantidades, produtos)
-    seq = ctx.proxima_seq()
+    if seq is None:
+        seq = ctx.proxima_seq()
     reservados: list[tuple[str, int]] = []
     faltam: list[str] = []
     for item in itens:  # a stable order (by product id) for every checkout
@@ -133,6 +143,7 @@ def pedido_unico(
     metodo: str,
     token: str | None = None,
     depois_do_pedido: Callable[[Pedido], None] | None = None,
+    seq: int | None = None,
 ) -> tuple[Pedido, bool]:
     """One order per (``escopo``, ``chave``), however often the checkout is attempted:
     (order, created by this call?). The API's Idempotency-Key and the CRM's carts use it.
@@ -148,7 +159,7 @@ def pedido_unico(
     try:
         pedido = ctx.pedidos.get(pedido_id)
         if pedido is None:
-            pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id)
+            pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id, seq=seq)
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
         pagamento = ctx.pagamentos.do_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)

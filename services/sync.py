@@ -172,6 +172,7 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
             cliente.id,
             lambda: quantidades,
             ctx.carrinho_java_pagamento,
+            seq=env.seq,  # its place among the CRM's events: older stock events cannot undo the sale
         )
     except EstoqueInsuficiente as exc:
         raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}") from None

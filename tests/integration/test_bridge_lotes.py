@@ -15,21 +15,9 @@ import threading
 import time
 
 import pytest
-import redis
 
 from adapters.despachante import FILA_SYNC, TASK_APLICAR, TASK_APLICAR_LOTE, CeleryDespachante, celery_produtor
 from bridge.core import Bridge, BridgeConfig
-from devstack import procs
-
-
-@pytest.fixture
-def redis_proprio():
-    proc = procs.start_redis(procs.free_port())
-    port = proc.args[proc.args.index("--port") + 1]
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
-    yield client
-    client.close()
-    procs.stop(proc)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import redis
 
 from adapters.despachante import TASK_REJEITAR, CeleryDespachante, celery_produtor
 from bridge.core import Bridge, BridgeConfig
-from devstack import procs
 from tests.integration.test_bridge_lotes import esperar, tarefas
 
 STREAM, GROUP = "s", "g"
@@ -45,16 +44,6 @@ def cliente_com_falhas(port: int, falhas: Falhas) -> redis.Redis:
             return super().send_packed_command(command, check_health)
 
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=Conexao, host="127.0.0.1", port=port))
-
-
-@pytest.fixture
-def redis_proprio():
-    proc = procs.start_redis(procs.free_port())
-    port = int(proc.args[proc.args.index("--port") + 1])
-    client = redis.Redis(port=port)
-    yield client
-    client.close()
-    procs.stop(proc)
 
 
 @pytest.fixture

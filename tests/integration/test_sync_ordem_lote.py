@@ -10,6 +10,7 @@ of the two is applied first.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -173,3 +174,23 @@ def test_removido_does_not_take_an_id0_product_of_another_name(ctx, db, anon):
     assert sync.aplicar(ctx, env(java("produtos-removido.json"), 2))["resultado"] == "removido_desconhecido"
     assert [p["nome"] for p in anon.get("/produtos?q=mesa").get_json()] == ["Mesa"]
     assert db.produtos.find_one({"nome": "Mesa"}).get("java_id") is None
+
+
+def test_a_crm_sale_is_not_undone_by_an_older_stock_event(ctx, db):
+    """A CRM cart takes its place in the sync order when it is received: a stock event
+    received before the cart but applied after it (parallel workers) is older than the
+    sale and does not undo it. The worker's context numbers nothing itself, so the
+    cart's own ``seq`` is the one that counts."""
+    sync.aplicar(ctx, _cliente(ctx))
+    sync.aplicar(ctx, env(java("produtos-html-unicode.json"), ctx.proxima_seq()))
+    sync.aplicar(ctx, env(java("produtos-atualizado.json"), ctx.proxima_seq()))
+    antes = _estoques(db)
+    atrasado = env(java("produtos-atualizado.json"), ctx.proxima_seq())  # received before the cart
+    carrinho = _carrinho(ctx)
+    worker = replace(ctx, sequencia=None)  # as tasks.resources builds it
+
+    assert sync.aplicar(worker, carrinho)["resultado"] == "pedido_criado"
+    vendido = _estoques(db)
+    assert vendido != antes
+    assert sync.aplicar(worker, atrasado)["resultado"] == "obsoleto"
+    assert _estoques(db) == vendido
