@@ -2,7 +2,10 @@
 
 A token carries the customer id (``sub``), ``exp``, ``iat`` and a random ``jti``.
 Log-out (or refresh) puts the ``jti`` on a Redis deny-list until the token would have
-expired anyway, so the list never grows beyond the live tokens.
+expired anyway, so the list never grows beyond the live tokens. Deleting a customer or
+changing their password revokes all their tokens at once: a per-customer mark ("nothing
+issued up to this instant is valid"), kept as long as a token lives. A token is checked
+against both with one round trip.
 """
 
 from __future__ import annotations
@@ -25,10 +28,17 @@ class JwtTokens:
         self._ttl = ttl_s
         self._redis = redis_client
         self._prefix = f"{prefix}:auth:revogado:"
+        self._prefix_cliente = f"{prefix}:auth:revogado_cliente:"
 
     def emitir(self, cliente_id: str) -> tuple[str, int]:
-        now = int(time.time())
-        claims = {"sub": cliente_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl, "jti": secrets.token_hex(16)}
+        now = time.time()  # iat with its fraction (a NumericDate may have one): see revogar_todos
+        claims = {
+            "sub": cliente_id,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": int(now) + self._ttl,
+            "jti": secrets.token_hex(16),
+        }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), self._ttl
 
     def verificar(self, token: str) -> Identidade:
@@ -42,10 +52,16 @@ class JwtTokens:
             )
         except jwt.PyJWTError:
             raise NaoAutenticado("Token inválido ou expirado.") from None
-        if self._redis.exists(self._prefix + claims["jti"]):
+        revogado, todos_ate = self._redis.mget(self._prefix + claims["jti"], self._prefix_cliente + str(claims["sub"]))
+        if revogado is not None or (todos_ate is not None and float(claims["iat"]) <= float(todos_ate)):
             raise NaoAutenticado("Token revogado.")
         return Identidade("cliente", id=str(claims["sub"]), token_id=claims["jti"], token_exp=claims["exp"])
 
     def revogar(self, ident: Identidade) -> None:
         restante = max(1, int(ident.token_exp - time.time()) + 1)
         self._redis.set(self._prefix + ident.token_id, 1, ex=restante)
+
+    def revogar_todos(self, cliente_id: str) -> None:
+        # Tokens issued up to now; one issued right after (a log-in with the new password)
+        # is valid: both times carry their fraction of a second.
+        self._redis.set(self._prefix_cliente + cliente_id, repr(time.time()), ex=self._ttl + 1)

@@ -77,6 +77,10 @@ class TokenService(Protocol):
 
     def revogar(self, ident: Identidade) -> None: ...
 
+    def revogar_todos(self, cliente_id: str) -> None:
+        """Every token issued to the customer until now stops working (the customer was
+        deleted, or their password changed)."""
+
 
 class LoginGuard(Protocol):
     def verificar(self, chave: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from domain import clientes as regras
 from domain.clientes import Cliente, ClienteFiltro
 from domain.errors import DadosInvalidos, NaoEncontrado
+from domain.ports import TokenService
 from services.common import agora, falha_de_escrita
 from services.contexto import Contexto
 
@@ -42,19 +43,30 @@ def listar(ctx: Contexto, filtro: ClienteFiltro, offset: int, limit: int) -> tup
 
 
 def alterar(
-    ctx: Contexto, cliente_id: str, dados: dict, *, versao: int | None = None, substituir: bool = False
+    ctx: Contexto,
+    cliente_id: str,
+    dados: dict,
+    *,
+    tokens: TokenService,
+    versao: int | None = None,
+    substituir: bool = False,
 ) -> Cliente:
-    """PUT or PATCH; a replacement without ``senha`` keeps the current password."""
+    """PUT or PATCH; a replacement without ``senha`` keeps the current password. A new
+    password ends every session of the customer (whoever held a token must log in)."""
     campos = _hash_senha(ctx, regras.normalizar_campos(dados, completo=substituir))
     cliente = ctx.clientes.update(cliente_id, campos, agora(), versao, substituir, ctx.proxima_seq())
     if cliente is None:
         raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO, versao)
+    if "senha_hash" in campos:
+        tokens.revogar_todos(cliente.id)
     ctx.auditar("cliente", cliente.id, "alterado", campos)
     return cliente
 
 
-def remover(ctx: Contexto, cliente_id: str, *, versao: int | None = None) -> None:
-    """Erase the customer's personal data (orders keep their own address snapshot)."""
+def remover(ctx: Contexto, cliente_id: str, *, tokens: TokenService, versao: int | None = None) -> None:
+    """Erase the customer's personal data (orders keep their own address snapshot) and
+    end their sessions: a deleted customer's token orders nothing."""
     if not ctx.clientes.delete(cliente_id, versao):
         raise falha_de_escrita(ctx.clientes.get(cliente_id) is not None, RECURSO, versao)
+    tokens.revogar_todos(cliente_id)
     ctx.auditar("cliente", cliente_id, "removido")

@@ -68,15 +68,27 @@ def test_every_write_is_audited_with_actor_request_and_field_names():
     assert ctx.hasher.hash("s3nh@Forte") not in repr(ctx.auditoria.registros)
 
 
+class _Sessoes:
+    """In-memory TokenService half: which customers had all their sessions ended."""
+
+    def __init__(self):
+        self.encerradas: list[str] = []
+
+    def revogar_todos(self, cliente_id: str) -> None:
+        self.encerradas.append(cliente_id)
+
+
 def test_password_only_ever_reaches_the_repository_hashed():
-    ctx = fake_contexto()
+    ctx, sessoes = fake_contexto(), _Sessoes()
     c = clientes.criar(ctx, {"nome": "Maria", "email": "m@example.com", "senha": "s3nh@Forte"})
     assert c.senha_hash == ctx.hasher.hash("s3nh@Forte")
     assert "s3nh@Forte" not in repr(ctx.clientes.rows)
-    c2 = clientes.alterar(ctx, c.id, {"nome": "Maria S", "email": "m@example.com"}, substituir=True)
+    c2 = clientes.alterar(ctx, c.id, {"nome": "Maria S", "email": "m@example.com"}, substituir=True, tokens=sessoes)
     assert c2.senha_hash == c.senha_hash  # replace without senha keeps the password
-    c3 = clientes.alterar(ctx, c.id, {"senha": "outraSenha9"})
+    assert sessoes.encerradas == []  # and the sessions
+    c3 = clientes.alterar(ctx, c.id, {"senha": "outraSenha9"}, tokens=sessoes)
     assert ctx.hasher.verify(c3.senha_hash, "outraSenha9")
+    assert sessoes.encerradas == [c.id]  # a new password ends every session
 
 
 def test_customer_needs_password_and_unique_email():
@@ -91,6 +103,8 @@ def test_customer_needs_password_and_unique_email():
 def test_delete_customer():
     ctx = fake_contexto()
     c = clientes.criar(ctx, {"nome": "A", "email": "a@example.com", "senha": "12345678"})
-    clientes.remover(ctx, c.id)
+    sessoes = _Sessoes()
+    clientes.remover(ctx, c.id, tokens=sessoes)
     with pytest.raises(NaoEncontrado):
         clientes.obter(ctx, c.id)
+    assert sessoes.encerradas == [c.id]

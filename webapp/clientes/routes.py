@@ -14,7 +14,7 @@ from domain.seguranca import SO_CLIENTE, anonimo_ou_staff, staff, staff_ou_dono
 from services import clientes
 from webapp.blueprint import Blueprint
 from webapp.clientes.schemas import ClientePatchSchema, ClienteQueryArgsSchema, ClienteSchema
-from webapp.deps import contexto, paginar
+from webapp.deps import contexto, paginar, tokens
 from webapp.etag import com_etag, versao_esperada
 from webapp.security import acesso, identidade
 
@@ -56,7 +56,7 @@ class ClienteAtual(MethodView):
     @blp.response(200, ClienteSchema)
     def patch(self, dados):
         """Change the logged-in customer's own record"""
-        return com_etag(clientes.alterar(contexto(), identidade().id, dados, versao=versao_esperada()))
+        return com_etag(clientes.alterar(contexto(), identidade().id, dados, tokens=tokens(), versao=versao_esperada()))
 
 
 @blp.route("/<cliente_id>")
@@ -72,7 +72,9 @@ class ClientePorId(MethodView):
     @blp.response(200, ClienteSchema)
     def put(self, dados, cliente_id):
         """Replace a customer (without senha the password is kept)"""
-        cliente = clientes.alterar(contexto(), cliente_id, dados, versao=versao_esperada(), substituir=True)
+        cliente = clientes.alterar(
+            contexto(), cliente_id, dados, tokens=tokens(), versao=versao_esperada(), substituir=True
+        )
         return com_etag(cliente)
 
     @acesso(ESCRITA)
@@ -80,10 +82,10 @@ class ClientePorId(MethodView):
     @blp.response(200, ClienteSchema)
     def patch(self, dados, cliente_id):
         """Change some fields of a customer (endereco is replaced whole)"""
-        return com_etag(clientes.alterar(contexto(), cliente_id, dados, versao=versao_esperada()))
+        return com_etag(clientes.alterar(contexto(), cliente_id, dados, tokens=tokens(), versao=versao_esperada()))
 
     @acesso(staff("clientes:write"))
     @blp.response(204)
     def delete(self, cliente_id):
         """Delete a customer and their personal data (staff only)"""
-        clientes.remover(contexto(), cliente_id, versao=versao_esperada())
+        clientes.remover(contexto(), cliente_id, tokens=tokens(), versao=versao_esperada())
