@@ -42,16 +42,25 @@ def celery_produtor(redis_url: str) -> Celery:
     return app
 
 
+def _resumo(envelopes: list[dict]) -> str:
+    """What Flower and the worker's log show of a sync task's arguments: the events' ids
+    and channels, never their payload (names, e-mails, password hashes)."""
+    ids = ", ".join(f"{e.get('canal')}:{e.get('event_id')}" for e in envelopes[:5])
+    return f"[{len(envelopes)} evento(s): {ids}{', ...' if len(envelopes) > 5 else ''}]"
+
+
 class CeleryDespachante:
     def __init__(self, app: Celery):
         self._app = app
 
     def enviar(self, envelope: dict, headers: dict | None = None) -> None:
-        self._app.send_task(TASK_APLICAR, args=[envelope], queue=FILA_SYNC, headers=headers or {})
+        self._app.send_task(
+            TASK_APLICAR, args=[envelope], queue=FILA_SYNC, headers=headers or {}, argsrepr=_resumo([envelope])
+        )
 
     def enviar_lote(self, envelopes: list[dict]) -> None:
         """Several envelopes as one task (the bridge groups what arrives together)."""
-        self._app.send_task(TASK_APLICAR_LOTE, args=[envelopes], queue=FILA_SYNC)
+        self._app.send_task(TASK_APLICAR_LOTE, args=[envelopes], queue=FILA_SYNC, argsrepr=_resumo(envelopes))
 
     def sync_em_espera(self) -> int:
         """Tasks in the ``sync`` queue that no worker has taken yet (the broker's count)."""
@@ -68,4 +77,4 @@ class CeleryDespachante:
         self._app.send_task(TASK_ENVIO, args=[pedido_id], queue=FILA_ENVIOS)
 
     def rejeitar(self, envelope: dict, motivo: str) -> None:
-        self._app.send_task(TASK_REJEITAR, args=[envelope, motivo], queue=FILA_SYNC)
+        self._app.send_task(TASK_REJEITAR, args=[envelope, motivo], queue=FILA_SYNC, argsrepr=_resumo([envelope]))

@@ -77,6 +77,36 @@ def redact(text: str) -> str:
     return text
 
 
+# A task's arguments are its payload (a CRM envelope: names, e-mails, documents, password
+# hashes). Celery's own lines carry them in ``extra={"data": {"args": ...}}``, which the JSON
+# formatter would write whole: they are left out, the task's name and id are kept.
+PAYLOAD_KEYS = frozenset({"args", "kwargs", "argsrepr", "kwargsrepr"})
+OMITTED = "<omitido>"
+
+
+def _limpar(value: Any, depth: int = 0) -> Any:
+    """A structured ``extra`` value with payloads left out and secrets masked, at any depth."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 4:  # deeper than any log extra Ponte or Celery writes
+        return OMITTED
+    if isinstance(value, Mapping):
+        return {
+            k: MASK
+            if str(k).lower() in SENSITIVE_KEYS
+            else OMITTED
+            if str(k).lower() in PAYLOAD_KEYS
+            else _limpar(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_limpar(v, depth + 1) for v in value]
+    return value
+
+
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 class RedactingFilter(logging.Filter):
     """Masks secrets in the message and in ``extra`` fields, and adds the context."""
 
@@ -91,9 +121,13 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a bad format string must not lose the line
             message = f"{record.msg!r} {record.args!r}"
         record.msg, record.args = redact(message), None
-        for key in list(vars(record)):
+        for key, value in list(vars(record).items()):
             if key.lower() in SENSITIVE_KEYS:
                 setattr(record, key, MASK)
+            elif key.lower() in PAYLOAD_KEYS and key != "args":  # record.args is the format's (None by now)
+                setattr(record, key, OMITTED)
+            elif key not in _RECORD_FIELDS and isinstance(value, Mapping | list | tuple | str):
+                setattr(record, key, _limpar(value))
         if record.exc_info:
             # Formatters render exc_text when exc_info is gone: only the masked text stays.
             record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)

@@ -126,3 +126,27 @@ def test_text_format_and_rotating_file(tmp_path):
 def test_bad_log_settings_stop_start_up(key, value):
     with pytest.raises(settings.ConfigError, match=key):
         settings.load({key: value})
+
+
+def test_celery_task_lines_keep_the_task_and_leave_the_payload_out(capture):
+    """Celery's worker logs each task with ``extra={"data": context}``, its arguments in
+    it: a CRM envelope (names, e-mails, password hashes) must never reach the log."""
+    from celery.app import trace
+
+    envelope = {"event_id": "ev-1", "payload": '{"email": "maria@example.com", "senha_hash": "$argon2id$v=19$abc"}'}
+    context = {"id": "task-1", "name": "tasks.sync.aplicar_evento", "args": repr([envelope]), "kwargs": "{}",
+               "eta": None}  # fmt: skip
+    logging.getLogger("celery.worker.strategy").info(trace.LOG_RECEIVED, context, extra={"data": context})
+    (line,) = lines(capture)
+    dumped = json.dumps(line)
+    assert "maria@example.com" not in dumped and "argon2" not in dumped
+    assert line["data"]["args"] == logs.OMITTED and line["data"]["name"] == "tasks.sync.aplicar_evento"
+    assert "task-1" in line["message"]
+
+
+def test_structured_extras_are_masked_at_any_depth(capture):
+    logging.getLogger("ponte.test").info(
+        "x", extra={"detalhe": {"cliente": {"senha": "s3cr3t-deep", "nota": "hash $argon2id$v=19$zzz"}}}
+    )
+    dumped = json.dumps(lines(capture)[0])
+    assert "s3cr3t-deep" not in dumped and "argon2id$v=19$zzz" not in dumped
