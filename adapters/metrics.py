@@ -96,6 +96,9 @@ class StateCollector:
             "ponte_bridge_events", "Bridge events by stage (recebidos, enfileirados, rejeitados, erros)",
             labels=["stage"])  # fmt: skip
         lag = GaugeMetricFamily("ponte_bridge_enqueue_lag_seconds", "Time the bridge took to enqueue the last event")
+        stream = GaugeMetricFamily(
+            "ponte_bridge_stream_entries", "Durable stream entries not yet handled: lag (never delivered), "
+            "pendentes (delivered, not acknowledged)", labels=["estado"])  # fmt: skip
         up = GaugeMetricFamily("ponte_dependency_up", "Whether a scrape-time read succeeded", labels=["dependency"])
         try:
             client = self._redis()
@@ -110,11 +113,14 @@ class StateCollector:
             for stage in ("recebidos", "enfileirados", "rejeitados", "erros"):
                 bridge.add_metric([stage], float(stats.get(stage, 0)))
             lag.add_metric([], float(stats.get("ultimo_lag_ms", 0)) / 1000)
+            # Written by the bridge's stream thread (0 while no stream is configured).
+            for estado in ("lag", "pendentes"):
+                stream.add_metric([estado], float(stats.get(f"stream_{estado}", 0)))
             up.add_metric(["redis"], 1)
         except Exception:  # a scrape must answer even when Redis does not
             logger.warning("metrics: Redis figures unavailable", exc_info=True)
             up.add_metric(["redis"], 0)
-        yield from (depth, bridge, lag)
+        yield from (depth, bridge, lag, stream)
         dead = GaugeMetricFamily("ponte_dead_letters", "Dead letters waiting for staff (estado pendente)")
         try:
             # Counted on the indexed ``estado`` field: cheap even with a large store.

@@ -63,7 +63,10 @@ def test_state_read_at_scrape_time(app, app_config, db):
     c = metrics_client(app)
     r = redis.Redis.from_url(app_config["REDIS_URL"])
     prefix = app_config["REDIS_PREFIX"]
-    r.hset(f"{prefix}:bridge:stats", mapping={"recebidos": 7, "rejeitados": 2, "ultimo_lag_ms": 12.5})
+    r.hset(
+        f"{prefix}:bridge:stats",
+        mapping={"recebidos": 7, "rejeitados": 2, "ultimo_lag_ms": 12.5, "stream_lag": 40, "stream_pendentes": 3},
+    )
     db.eventos_rejeitados.insert_many(
         [{"event_id": f"e{n}", "estado": "pendente"} for n in range(3)] + [{"event_id": "e9", "estado": "descartado"}]
     )
@@ -72,6 +75,8 @@ def test_state_read_at_scrape_time(app, app_config, db):
     assert got["ponte_bridge_events_total"][frozenset({("stage", "rejeitados")})] == 2
     assert got["ponte_bridge_enqueue_lag_seconds"][frozenset()] == 0.0125
     assert got["ponte_dead_letters"][frozenset()] == 3
+    assert got["ponte_bridge_stream_entries"][frozenset({("estado", "lag")})] == 40
+    assert got["ponte_bridge_stream_entries"][frozenset({("estado", "pendentes")})] == 3
     for fila in ("default", "sync", "pagamentos", "envios"):
         assert got["ponte_queue_depth"][frozenset({("queue", fila)})] == r.llen(fila)
     assert got["ponte_dependency_up"][frozenset({("dependency", "redis")})] == 1
