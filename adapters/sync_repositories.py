@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 # Marks kept on a product beyond those of the batch writing it: room for other workers'
 # batches between a write and its read-back.
 MARCAS_FOLGA = 8
+# A customer's write redone after a duplicate key whose cause was gone on a second look.
+TENTATIVAS_CLIENTE = 3
 
 
 def _older_than(seq: int) -> dict:
@@ -346,21 +348,12 @@ class MongoClienteSync:
         """Upsert a customer by CRM id (id 0: by e-mail) if ``seq`` is newer.
 
         A customer registered through the API with the same e-mail is linked to the CRM id
-        rather than duplicated; an e-mail that belongs to another CRM customer is refused.
+        rather than duplicated; an e-mail that belongs to another customer is refused.
         """
         to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
         unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
         email_norm = to_set["email_norm"]
-        if java_id:
-            key = {"java_id": java_id}
-            if not self.col.count_documents(key, limit=1):
-                # Linked by a concurrent event meanwhile: the conditional write below decides.
-                with suppress(DuplicateKeyError):
-                    self.col.update_one(
-                        {"email_norm": email_norm, "java_id": {"$exists": False}}, {"$set": {"java_id": java_id}}
-                    )
-        else:
-            key = {"email_norm": email_norm}
+        key = {"java_id": java_id} if java_id else {"email_norm": email_norm}
         change: dict = {
             "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
             "$setOnInsert": {"criado_em": agora},
@@ -368,18 +361,45 @@ class MongoClienteSync:
         }
         if unset:
             change["$unset"] = unset
-        try:
-            result = self.col.update_one({**key, **_older_than(seq)}, change, upsert=True)
-        except DuplicateKeyError as exc:
-            index = (exc.details or {}).get("keyPattern", {})
-            if "email_norm" in index or "email_norm" in str(exc):
-                if self.col.count_documents({**key}, limit=1) and not self.col.count_documents(
-                    {**key, **_older_than(seq)}, limit=1
-                ):
-                    return "obsoleto"
-                raise EventoInvalido(f"e-mail {email_norm} pertence a outro cliente") from None
-            return "obsoleto"
-        return "criado" if result.upserted_id is not None else "aplicado"
+        filtro = {**key, **_older_than(seq)}
+        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente")
+        for _ in range(TENTATIVAS_CLIENTE):
+            if java_id and not self.col.count_documents(key, limit=1):
+                # Linked by a concurrent event meanwhile: the conditional write below decides.
+                with suppress(DuplicateKeyError):
+                    self.col.update_one(
+                        {"email_norm": email_norm, "java_id": {"$exists": False}}, {"$set": {"java_id": java_id}}
+                    )
+            try:
+                result = self.col.update_one(filtro, change, upsert=True)
+                return "criado" if result.upserted_id is not None else "aplicado"
+            except DuplicateKeyError as exc:
+                duplicado = exc
+            # The upsert's query matched nothing, then its insert hit a unique index:
+            # another event created this customer meanwhile (two first events of a new CRM
+            # customer racing), or the e-mail is held by a different customer. Ours still
+            # applies if it is newer: the same conditional write, without upsert (as a
+            # product's, ``MongoProdutoSync._upsert``).
+            try:
+                if self.col.update_one(filtro, change).matched_count:
+                    return "aplicado"
+            except DuplicateKeyError:
+                raise outro_cliente from None  # ours is stored and older; the e-mail is another's
+            if self.col.count_documents(key, limit=1):
+                return "obsoleto"  # the customer stores a newer event
+            if _indice_email(duplicado) and not (
+                java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
+            ):
+                raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
+            # The customer in the way is gone again (deleted meanwhile), or the e-mail is
+            # an API customer's who registered meanwhile (to link): once more from the top.
+        raise EventoInvalido(f"cliente {java_id or email_norm}: escrita em conflito {TENTATIVAS_CLIENTE} vezes")
+
+
+def _indice_email(exc: DuplicateKeyError) -> bool:
+    """The duplicate is on the customers' e-mail index (else on ``java_id``)."""
+    index = (exc.details or {}).get("keyPattern", {})
+    return "email_norm" in index or "email_norm" in str(exc)
 
 
 class MongoRejeitadoRepository:

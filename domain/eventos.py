@@ -36,6 +36,13 @@ ACOES = {
 }
 JAVA_INT_MAX = 2**31 - 1
 PAYLOAD_MAXIMO = 64 * 1024
+# The customer id of a cart's channel: ASCII digits only (str.isdigit also takes '²' and
+# '٣', which int() refuses or reads as 3), at most a Java int's ten.
+_ID_DO_CANAL = re.compile(r"[0-9]{1,10}")
+# A lone UTF-16 surrogate ("\ud800" in JSON) cannot be encoded as UTF-8: not by argon2,
+# BSON or the task queue. It can only come from a raw one or from a \uD800-\uDFFF escape.
+_SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
+_TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
 
 class EventoInvalido(DomainError):
@@ -87,9 +94,29 @@ def ler_json(payload: str) -> Any:
     if len(payload) > PAYLOAD_MAXIMO:
         raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes")
     try:
-        return json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant)
+        dados = json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}") from None
+    if _TALVEZ_SUBSTITUTO.search(payload) and not _texto_codificavel(dados):
+        raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)")
+    return dados
+
+
+def _texto_codificavel(dados: Any) -> bool:
+    """Every string of ``dados`` (keys too) can be encoded as UTF-8. Iterative: JSON
+    nested as deep as the parser allows cannot exhaust the stack here."""
+    pilha = [dados]
+    while pilha:
+        valor = pilha.pop()
+        if isinstance(valor, str):
+            if _SUBSTITUTO.search(valor):
+                return False
+        elif isinstance(valor, dict):
+            pilha.extend(valor)
+            pilha.extend(valor.values())
+        elif isinstance(valor, list):
+            pilha.extend(valor)
+    return True
 
 
 class _JavaInt(ma.fields.Integer):
@@ -125,13 +152,14 @@ class EnderecoJavaSchema(ma.Schema):
     class Meta:
         unknown = EXCLUDE
 
-    rua = ma.fields.Raw()
-    numero = ma.fields.Raw()
-    bairro = ma.fields.Raw()
-    cidade = ma.fields.Raw()
-    estado = ma.fields.Raw()
-    cep = ma.fields.Raw()
-    complemento = ma.fields.Raw(allow_none=True)
+    # Text (Java Strings): anything else is refused here, not met by the rules' strip().
+    rua = ma.fields.String(allow_none=True)
+    numero = ma.fields.String(allow_none=True)
+    bairro = ma.fields.String(allow_none=True)
+    cidade = ma.fields.String(allow_none=True)
+    estado = ma.fields.String(allow_none=True)
+    cep = ma.fields.String(allow_none=True)
+    complemento = ma.fields.String(allow_none=True)
 
 
 class ClienteJavaSchema(ma.Schema):
@@ -139,12 +167,12 @@ class ClienteJavaSchema(ma.Schema):
         unknown = EXCLUDE
 
     id = _JavaInt(required=True)
-    nome = ma.fields.Raw(required=True)
-    email = ma.fields.Raw(required=True)
+    nome = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
     senha = ma.fields.String()
     senha_hash = ma.fields.String(validate=validate.Regexp(r"^\$argon2id\$"))
     endereco = ma.fields.Nested(EnderecoJavaSchema, allow_none=True)
-    numeroTelefone = ma.fields.Raw(allow_none=True)
+    numeroTelefone = ma.fields.String(allow_none=True)
 
 
 def _validar(schema: ma.Schema, data: Any) -> dict:
@@ -172,11 +200,17 @@ def decodificar_produto(payload: str) -> EventoProduto:
         nome = _nome_de_removido(p.get("nome"))  # ...and the name to find an id-0 product
     else:
         bruto = {k: p.get(k) for k in ("nome", "descricao", "preco", "estoque")}
+        if erros := {k: ["Not a valid string."] for k in ("nome", "descricao") if not _texto_ou_nulo(bruto[k])}:
+            raise EventoInvalido(f"formato desconhecido: {{'produto': {erros}}}")
         campos = _regras(normalizar_produto, bruto, completo=True)
         nome = campos["nome"]
     if p["id"] == 0 and acao != "criado":
         raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir")
     return EventoProduto(acao=acao, java_id=p["id"], campos=campos, nome=nome)
+
+
+def _texto_ou_nulo(valor: Any) -> bool:
+    return valor is None or isinstance(valor, str)
 
 
 def _nome_de_removido(valor: Any) -> str | None:
@@ -211,12 +245,38 @@ def decodificar_cliente(payload: str) -> EventoCliente:
     return EventoCliente(java_id=dados["id"], campos=campos, senha=senha)
 
 
-_SENHA_TEXTO = re.compile(r'("senha"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_SENHA_TEXTO = re.compile(r'("senha"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|true|false)')
+SENHA_OCULTA = "***"
 
 
 def sem_senha(payload: str) -> str:
-    """The payload with any clear ``senha`` blanked: for logs and the dead-letter store."""
-    return _SENHA_TEXTO.sub(r'\1"***"', payload)
+    """The payload with any clear ``senha`` blanked: for logs and the dead-letter store.
+
+    Blanked in the text, so the rest stays byte for byte; a ``senha`` the text rule
+    cannot reach (a list or object, a key spelled with escapes such as ``sen\\u0068a``)
+    has the payload written anew, every ``senha`` in it blanked."""
+    redigido = _SENHA_TEXTO.sub(rf'\1"{SENHA_OCULTA}"', payload)
+    try:
+        dados = json.loads(redigido)
+    except (ValueError, RecursionError):
+        return redigido
+    if not _senhas_em_claro(dados):
+        return redigido
+    return json.dumps(dados)  # ASCII: a lone surrogate elsewhere stays an escape, storable
+
+
+def _senhas_em_claro(dados: Any) -> bool:
+    """Blank, in place, every ``senha`` of ``dados`` not blanked yet; True if there was one."""
+    achou, pilha = False, [dados]
+    while pilha:
+        valor = pilha.pop()
+        if isinstance(valor, dict):
+            if valor.get("senha") not in (None, SENHA_OCULTA):
+                valor["senha"], achou = SENHA_OCULTA, True
+            pilha.extend(valor.values())
+        elif isinstance(valor, list):
+            pilha.extend(valor)
+    return achou
 
 
 def canal_conhecido(canal: str) -> bool:
@@ -254,10 +314,18 @@ def triagem(canal: str, payload: str) -> str | None:
         if not isinstance(dados, dict) or "acao" not in dados or not isinstance(dados.get("produto"), dict):
             return "formato desconhecido: esperado {acao, produto{...}}"
     elif canal == CANAL_CLIENTES:
-        if not isinstance(dados, dict) or "id" not in dados or "email" not in dados:
-            return "formato desconhecido: esperado {id, nome, email, ...}"
+        return _triagem_cliente(dados)
     elif not isinstance(dados, list):
         return "formato desconhecido: esperado uma lista de itens do carrinho"
+    return None
+
+
+def _triagem_cliente(dados: Any) -> str | None:
+    if not isinstance(dados, dict) or "id" not in dados or "email" not in dados:
+        return "formato desconhecido: esperado {id, nome, email, ...}"
+    if not isinstance(dados.get("senha", ""), str):
+        # The bridge hashes a text senha only: any other would reach the queue in clear.
+        return "formato desconhecido: senha deve ser texto"
     return None
 
 
@@ -272,8 +340,8 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
     from domain.carrinhos import QUANTIDADE_MAXIMA
 
     sufixo = canal[len(PREFIXO_CARRINHO) :]
-    if not sufixo.isdigit() or not 0 < int(sufixo) <= JAVA_INT_MAX:
-        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]}")
+    if not _ID_DO_CANAL.fullmatch(sufixo) or not 0 < int(sufixo) <= JAVA_INT_MAX:
+        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]!r}")
     dados = ler_json(payload)
     if not isinstance(dados, list) or not dados:
         raise EventoInvalido("formato desconhecido: esperado uma lista não vazia de itens")
@@ -282,7 +350,7 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
         produto = item.get("produto") if isinstance(item, dict) else None
         pid = produto.get("id") if isinstance(produto, dict) else None
         qtd = item.get("quantidade") if isinstance(item, dict) else None
-        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= JAVA_INT_MAX:
             raise EventoInvalido("item sem id de produto do CRM")
         if isinstance(qtd, bool) or not isinstance(qtd, int) or qtd < 1:
             raise EventoInvalido(f"quantidade inválida para o produto {pid}")
