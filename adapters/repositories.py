@@ -23,6 +23,7 @@ from adapters.cache import ProdutoCache
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
 from domain.errors import Conflito
+from domain.ports import VersaoEsperada
 from domain.produtos import Produto, ProdutoFiltro
 from domain.seguranca import ChaveApi
 from domain.texto import chave_busca
@@ -104,12 +105,16 @@ class MongoRepository:
         doc["_id"] = result.inserted_id
         return self.to_entity(doc)
 
-    def _match(self, entity_id: str, versao: int | None, seq: int | None = None) -> dict | None:
+    def _match(self, entity_id: str, versao: VersaoEsperada | None, seq: int | None = None) -> dict | None:
+        """The filter of a conditional write: the visible document, at ``versao`` (one
+        version, or any of several: an If-Match listing many) and older than ``seq``."""
         oid = parse_oid(entity_id)
         if oid is None:
             return None
         query = {"_id": oid, **self.visible}
-        if versao is not None:
+        if isinstance(versao, frozenset):
+            query["versao"] = {"$in": sorted(versao)}  # still one atomic compare-and-set
+        elif versao is not None:
             query["versao"] = versao
         if seq is not None:
             # Writes are ordered with the CRM's events: only a newer sequence applies.
@@ -121,7 +126,7 @@ class MongoRepository:
         entity_id: str,
         campos: dict,
         agora: datetime,
-        versao: int | None,
+        versao: VersaoEsperada | None,
         substituir: bool,
         seq: int | None = None,
     ):
@@ -207,7 +212,7 @@ class MongoProdutoRepository(MongoRepository):
         doc = self.col.find_one({"java_id": java_id, **self.visible})
         return self.to_entity(doc) if doc else None
 
-    def hide(self, produto_id: str, agora: datetime, versao: int | None, seq: int | None = None) -> bool:
+    def hide(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None = None) -> bool:
         query = self._match(produto_id, versao, seq)
         if query is None:
             return False
@@ -270,7 +275,7 @@ class MongoClienteRepository(MongoRepository):
         doc = self.col.find_one({"email_norm": email_norm})
         return self.to_entity(doc) if doc else None
 
-    def delete(self, cliente_id: str, versao: int | None) -> bool:
+    def delete(self, cliente_id: str, versao: VersaoEsperada | None) -> bool:
         query = self._match(cliente_id, versao)
         return bool(query) and self.col.delete_one(query).deleted_count == 1
 

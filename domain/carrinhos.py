@@ -25,6 +25,9 @@ class Carrinho:
     itens: list[ItemCarrinho] = field(default_factory=list)
     atualizado_em: datetime | None = None
 
+    def tem(self, produto_id: str) -> bool:
+        return any(item.produto_id == produto_id for item in self.itens)
+
 
 @dataclass
 class LinhaCarrinho:

@@ -13,6 +13,9 @@ from domain.clientes import Cliente, ClienteFiltro
 from domain.produtos import Produto, ProdutoFiltro
 from domain.seguranca import ChaveApi, Identidade
 
+# The version a conditional write expects: one, or any of several (an If-Match listing many).
+VersaoEsperada = int | frozenset[int]
+
 
 class ProdutoRepository(Protocol):
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto: ...
@@ -22,11 +25,17 @@ class ProdutoRepository(Protocol):
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]: ...
 
     def update(
-        self, produto_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool, seq: int | None
+        self,
+        produto_id: str,
+        campos: dict,
+        agora: datetime,
+        versao: VersaoEsperada | None,
+        substituir: bool,
+        seq: int | None,
     ) -> Produto | None:
         """Apply ``campos`` if visible, at ``versao`` (any if None), older than ``seq``."""
 
-    def hide(self, produto_id: str, agora: datetime, versao: int | None, seq: int | None) -> bool: ...
+    def hide(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None) -> bool: ...
 
 
 class ClienteRepository(Protocol):
@@ -40,10 +49,16 @@ class ClienteRepository(Protocol):
     def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]: ...
 
     def update(
-        self, cliente_id: str, campos: dict, agora: datetime, versao: int | None, substituir: bool, seq: int | None
+        self,
+        cliente_id: str,
+        campos: dict,
+        agora: datetime,
+        versao: VersaoEsperada | None,
+        substituir: bool,
+        seq: int | None,
     ) -> Cliente | None: ...
 
-    def delete(self, cliente_id: str, versao: int | None) -> bool: ...
+    def delete(self, cliente_id: str, versao: VersaoEsperada | None) -> bool: ...
 
 
 class PasswordHasher(Protocol):

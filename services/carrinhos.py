@@ -28,12 +28,29 @@ def ver(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:
     return CarrinhoPrecificado(cliente_id, linhas, total, indisponiveis)
 
 
+def ver_de_cliente(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:
+    """A given customer's cart (``GET /carrinhos/{id}``): an unknown customer is 404, a
+    known one without a cart has an empty one."""
+    if ctx.clientes.get(cliente_id) is None:
+        raise NaoEncontrado("Cliente não encontrado.")
+    return ver(ctx, cliente_id)
+
+
 def definir_item(ctx: Contexto, cliente_id: str, produto_id: str, quantidade: int) -> CarrinhoPrecificado:
     quantidade = validar_quantidade(quantidade)
     if ctx.produtos.get(produto_id) is None:
         raise DadosInvalidos({"produto_id": ["Produto inexistente ou indisponível."]})
     ctx.carrinhos.definir_item(cliente_id, produto_id, quantidade, agora(), ITENS_MAXIMO)
     return ver(ctx, cliente_id)
+
+
+def alterar_quantidade(ctx: Contexto, cliente_id: str, produto_id: str, quantidade: int) -> CarrinhoPrecificado:
+    """Change the quantity of a line already in the cart; a product not there is 404
+    (putting one in is ``definir_item``, ``POST /carrinhos/me/itens``)."""
+    quantidade = validar_quantidade(quantidade)
+    if not ctx.carrinhos.get(cliente_id).tem(produto_id):
+        raise NaoEncontrado("Este produto não está no carrinho.")
+    return definir_item(ctx, cliente_id, produto_id, quantidade)
 
 
 def remover_item(ctx: Contexto, cliente_id: str, produto_id: str) -> CarrinhoPrecificado:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from domain import clientes as regras
 from domain.clientes import Cliente, ClienteFiltro
 from domain.errors import DadosInvalidos, NaoEncontrado
-from domain.ports import TokenService
+from domain.ports import TokenService, VersaoEsperada
 from services.common import agora, falha_de_escrita
 from services.contexto import Contexto
 
@@ -48,7 +48,7 @@ def alterar(
     dados: dict,
     *,
     tokens: TokenService,
-    versao: int | None = None,
+    versao: VersaoEsperada | None = None,
     substituir: bool = False,
 ) -> Cliente:
     """PUT or PATCH; a replacement without ``senha`` keeps the current password. A new
@@ -63,7 +63,7 @@ def alterar(
     return cliente
 
 
-def remover(ctx: Contexto, cliente_id: str, *, tokens: TokenService, versao: int | None = None) -> None:
+def remover(ctx: Contexto, cliente_id: str, *, tokens: TokenService, versao: VersaoEsperada | None = None) -> None:
     """Erase the customer's personal data (orders keep their own address snapshot) and
     end their sessions: a deleted customer's token orders nothing."""
     if not ctx.clientes.delete(cliente_id, versao):

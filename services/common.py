@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.errors import Conflito, NaoEncontrado, VersaoDesatualizada
+from domain.ports import VersaoEsperada
 
 
 def agora() -> datetime:
@@ -13,7 +14,7 @@ def agora() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def falha_de_escrita(existe: bool, recurso: str, versao: int | None = None) -> Exception:
+def falha_de_escrita(existe: bool, recurso: str, versao: VersaoEsperada | None = None) -> Exception:
     """Why a conditional write matched nothing.
 
     Gone: 404. The client's ``If-Match`` version is stale: 412. Otherwise a newer change

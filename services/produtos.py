@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain import produtos as regras
 from domain.errors import NaoEncontrado
+from domain.ports import VersaoEsperada
 from domain.produtos import Produto, ProdutoFiltro
 from services.common import agora, falha_de_escrita
 from services.contexto import Contexto
@@ -31,7 +32,7 @@ def listar(ctx: Contexto, filtro: ProdutoFiltro, offset: int, limit: int) -> tup
 
 
 def alterar(
-    ctx: Contexto, produto_id: str, dados: dict, *, versao: int | None = None, substituir: bool = False
+    ctx: Contexto, produto_id: str, dados: dict, *, versao: VersaoEsperada | None = None, substituir: bool = False
 ) -> Produto:
     """PUT (``substituir``) or PATCH a visible product, optionally only at ``versao``."""
     campos = regras.normalizar_campos(dados, completo=substituir)
@@ -42,7 +43,7 @@ def alterar(
     return produto
 
 
-def remover(ctx: Contexto, produto_id: str, *, versao: int | None = None) -> None:
+def remover(ctx: Contexto, produto_id: str, *, versao: VersaoEsperada | None = None) -> None:
     """Hide the product from the catalogue; its document stays for order history."""
     if not ctx.produtos.hide(produto_id, agora(), versao, ctx.proxima_seq()):
         raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO, versao)

@@ -58,7 +58,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/carrinhos/me", "GET"): (401, 200, 200, 403, 403),
     ("/carrinhos/me", "DELETE"): (401, 204, 204, 403, 403),
     ("/carrinhos/me/itens", "POST"): (401, 200, 200, 403, 403),
-    ("/carrinhos/me/itens/<produto_id>", "PATCH"): (401, 200, 200, 403, 403),
+    ("/carrinhos/me/itens/<produto_id>", "PATCH"): (401, 200, 404, 403, 403),  # B's cart lacks it
     ("/carrinhos/me/itens/<produto_id>", "DELETE"): (401, 200, 404, 403, 403),  # B's cart lacks it
     ("/pedidos", "GET"): (401, 200, 200, 403, 200),
     ("/pedidos", "POST"): (401, 201, 422, 403, 403),  # B's cart is empty

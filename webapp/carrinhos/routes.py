@@ -54,9 +54,10 @@ class ItemDoCarrinho(MethodView):
     @acesso(SO_CLIENTE)
     @blp.arguments(QuantidadeSchema)
     @blp.response(200, CarrinhoSchema)
+    @blp.alt_response(404, description="O produto não está no carrinho (para incluir: POST /carrinhos/me/itens)")
     def patch(self, dados, produto_id):
-        """Change a line's quantity"""
-        return carrinhos.definir_item(contexto(), identidade().id, produto_id, dados["quantidade"])
+        """Change a line's quantity (the product must already be in the cart)"""
+        return carrinhos.alterar_quantidade(contexto(), identidade().id, produto_id, dados["quantidade"])
 
     @acesso(SO_CLIENTE)
     @blp.response(200, CarrinhoSchema)
@@ -69,6 +70,7 @@ class ItemDoCarrinho(MethodView):
 class CarrinhoDeCliente(MethodView):
     @acesso(staff_ou_dono("pedidos:read", "cliente_id"))
     @blp.response(200, CarrinhoSchema)
+    @blp.alt_response(404, description="Cliente desconhecido")
     def get(self, cliente_id):
-        """One customer's cart (staff, or that customer)"""
-        return carrinhos.ver(contexto(), cliente_id)
+        """One customer's cart (staff, or that customer); empty if they have none"""
+        return carrinhos.ver_de_cliente(contexto(), cliente_id)

@@ -15,7 +15,7 @@ from services import clientes
 from webapp.blueprint import Blueprint
 from webapp.clientes.schemas import ClientePatchSchema, ClienteQueryArgsSchema, ClienteSchema
 from webapp.deps import contexto, paginar, tokens
-from webapp.etag import com_etag, versao_esperada
+from webapp.etag import com_etag, doc_escrita, doc_etag, doc_leitura, versao_esperada
 from webapp.security import acesso, identidade
 
 blp = Blueprint("clientes", __name__, url_prefix="/clientes", description="Clientes da loja")
@@ -38,6 +38,7 @@ class Clientes(MethodView):
     @blp.arguments(ClienteSchema)
     @blp.response(201, ClienteSchema)
     @blp.alt_response(409, description="E-mail já cadastrado")
+    @doc_etag(blp, 201)
     def post(self, dados):
         """Register a customer (self-registration without a credential)"""
         return com_etag(clientes.criar(contexto(), dados), 201)
@@ -47,6 +48,7 @@ class Clientes(MethodView):
 class ClienteAtual(MethodView):
     @acesso(SO_CLIENTE)
     @blp.response(200, ClienteSchema)
+    @doc_leitura(blp)
     def get(self):
         """The logged-in customer's own record"""
         return com_etag(clientes.obter(contexto(), identidade().id))
@@ -54,6 +56,7 @@ class ClienteAtual(MethodView):
     @acesso(SO_CLIENTE)
     @blp.arguments(ClientePatchSchema(partial=True))
     @blp.response(200, ClienteSchema)
+    @doc_escrita(blp)
     def patch(self, dados):
         """Change the logged-in customer's own record"""
         return com_etag(clientes.alterar(contexto(), identidade().id, dados, tokens=tokens(), versao=versao_esperada()))
@@ -63,6 +66,7 @@ class ClienteAtual(MethodView):
 class ClientePorId(MethodView):
     @acesso(LEITURA)
     @blp.response(200, ClienteSchema)
+    @doc_leitura(blp)
     def get(self, cliente_id):
         """Get one customer (ETag = its version)"""
         return com_etag(clientes.obter(contexto(), cliente_id))
@@ -70,6 +74,7 @@ class ClientePorId(MethodView):
     @acesso(ESCRITA)
     @blp.arguments(ClienteSchema)
     @blp.response(200, ClienteSchema)
+    @doc_escrita(blp)
     def put(self, dados, cliente_id):
         """Replace a customer (without senha the password is kept)"""
         cliente = clientes.alterar(
@@ -80,12 +85,14 @@ class ClientePorId(MethodView):
     @acesso(ESCRITA)
     @blp.arguments(ClientePatchSchema(partial=True))
     @blp.response(200, ClienteSchema)
+    @doc_escrita(blp)
     def patch(self, dados, cliente_id):
         """Change some fields of a customer (endereco is replaced whole)"""
         return com_etag(clientes.alterar(contexto(), cliente_id, dados, tokens=tokens(), versao=versao_esperada()))
 
     @acesso(staff("clientes:write"))
     @blp.response(204)
+    @doc_escrita(blp, status=None)
     def delete(self, cliente_id):
         """Delete a customer and their personal data (staff only)"""
         clientes.remover(contexto(), cliente_id, tokens=tokens(), versao=versao_esperada())

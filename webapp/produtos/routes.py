@@ -9,7 +9,7 @@ from domain.seguranca import PUBLICO, staff
 from services import produtos
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto, paginar
-from webapp.etag import com_etag, versao_esperada
+from webapp.etag import com_etag, doc_escrita, doc_etag, doc_leitura, versao_esperada
 from webapp.produtos.schemas import ProdutoPatchSchema, ProdutoQueryArgsSchema, ProdutoSchema
 from webapp.security import acesso
 
@@ -31,6 +31,7 @@ class Produtos(MethodView):
     @acesso(ESCRITA)
     @blp.arguments(ProdutoSchema)
     @blp.response(201, ProdutoSchema)
+    @doc_etag(blp, 201)
     def post(self, dados):
         """Create a product"""
         return com_etag(produtos.criar(contexto(), dados), 201)
@@ -40,6 +41,7 @@ class Produtos(MethodView):
 class ProdutoPorId(MethodView):
     @acesso(PUBLICO)
     @blp.response(200, ProdutoSchema)
+    @doc_leitura(blp)
     def get(self, produto_id):
         """Get one product (ETag = its version)"""
         return com_etag(produtos.obter(contexto(), produto_id))
@@ -47,6 +49,7 @@ class ProdutoPorId(MethodView):
     @acesso(ESCRITA)
     @blp.arguments(ProdutoSchema)
     @blp.response(200, ProdutoSchema)
+    @doc_escrita(blp)
     def put(self, dados, produto_id):
         """Replace a product (If-Match optional; stale -> 412)"""
         produto = produtos.alterar(contexto(), produto_id, dados, versao=versao_esperada(), substituir=True)
@@ -55,12 +58,14 @@ class ProdutoPorId(MethodView):
     @acesso(ESCRITA)
     @blp.arguments(ProdutoPatchSchema(partial=True))
     @blp.response(200, ProdutoSchema)
+    @doc_escrita(blp)
     def patch(self, dados, produto_id):
         """Change some fields of a product (If-Match optional; stale -> 412)"""
         return com_etag(produtos.alterar(contexto(), produto_id, dados, versao=versao_esperada()))
 
     @acesso(ESCRITA)
     @blp.response(204)
+    @doc_escrita(blp, status=None)
     def delete(self, produto_id):
         """Hide a product from the catalogue (orders keep referring to it)"""
         produtos.remover(contexto(), produto_id, versao=versao_esperada())
