@@ -303,8 +303,25 @@ class MongoPagamentoRepository(_EntidadeComStatus):
     def aguardando_desde(self, antes_de: datetime) -> list[Pagamento]:
         return self._desde("aguardando_confirmacao", antes_de)
 
-    def pendentes_desde(self, antes_de: datetime) -> list[Pagamento]:
-        return self._desde("pendente", antes_de)
+    def parados(self, antes_de: datetime, agora: datetime) -> list[Pagamento]:
+        """Payments ``pendente`` since before ``antes_de`` and not re-enqueued since then,
+        each marked as re-enqueued now (conditionally: two beats never take the same one),
+        so a worker down for an hour gets one more task per payment, not one per beat."""
+        filtro = {
+            "status": "pendente",
+            "criado_em": {"$lt": antes_de},
+            "$or": [{"reenfileirado_em": {"$exists": False}}, {"reenfileirado_em": {"$lt": antes_de}}],
+        }
+        tomados = []
+        for doc in self.col.find(filtro, {"_id": 1}).limit(500):
+            marcado = self.col.find_one_and_update(
+                {"_id": doc["_id"], **filtro},
+                {"$set": {"reenfileirado_em": agora}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if marcado is not None:
+                tomados.append(self._entity(marcado))
+        return tomados
 
 
 class MongoEnvioRepository(_EntidadeComStatus):

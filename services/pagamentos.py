@@ -226,9 +226,10 @@ def confirmar(ctx: Contexto, pagamento_id: str) -> Pagamento:
 
 def reenfileirar_parados(ctx: Contexto, antes_de: datetime) -> int:
     """Payments still ``pendente`` long after checkout (their task was never enqueued,
-    e.g. Redis failed right after the order was stored): enqueue them again. Safe: the
-    task does nothing for a payment already decided, and charges once per order."""
-    parados = ctx.pagamentos.pendentes_desde(antes_de)
+    e.g. Redis failed right after the order was stored): enqueue them again, each at most
+    once per period (a stopped worker must not find thousands of copies when it returns).
+    Safe: the task does nothing for a payment already decided, and charges once per order."""
+    parados = ctx.pagamentos.parados(antes_de, agora())
     for pagamento in parados:
         enfileirar(ctx, pagamento)
     return len(parados)

@@ -7,6 +7,7 @@ called directly so that the interleavings are exact."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
@@ -197,3 +198,20 @@ def test_pedido_enviado_nao_e_cancelado_e_nada_muda(app, client, db, ctx):
     assert client.patch(f"/envios/{envio.id}", json={"status": "cancelado"}).status_code == 409
     assert client.get(f"/envios/{envio.id}").get_json()["status"] == "enviado"
     assert _estado(client, db, produto, pedido, pagamento) == ("enviado", "processado", 3, 1, False)
+
+
+def test_pagamento_parado_e_reenfileirado_uma_vez_por_periodo(app, client, db, ctx):
+    """The beat job runs every minute: a payment left pendente gets one more task per
+    period (PARADO_APOS), not one per beat (a worker down for an hour would find thousands)."""
+    *_, pagamento = _pedido(app, client)
+    oid, periodo = ObjectId(pagamento["id"]), timedelta(minutes=5)
+    db.pagamentos.update_one({"_id": oid}, {"$set": {"criado_em": datetime.now(UTC) - 2 * periodo}})
+
+    def beat(agora):  # what tasks.pagamentos.verificar asks, at the time ``agora``
+        return [p.id for p in ctx.pagamentos.parados(agora - periodo, agora)]
+
+    assert pagamentos.reenfileirar_parados(ctx, datetime.now(UTC) - periodo) == 1  # the first beat enqueues it
+    agora = datetime.now(UTC)
+    assert pagamento["id"] not in beat(agora + timedelta(minutes=1))  # the next beats of the period skip it
+    assert pagamento["id"] not in beat(agora + timedelta(minutes=4))
+    assert pagamento["id"] in beat(agora + periodo + timedelta(seconds=1))  # a period later: once more
