@@ -117,6 +117,13 @@ return {entradas, seqs, ''}
 """
 
 
+def _pausa(segundos: float) -> None:
+    """The pause between two tries of a Redis write. Not ``stop.wait``: after SIGTERM the
+    bridge still enqueues what it has already received, and a retry that does not wait
+    would spend its tries on a broker hiccup in an instant and drop those messages."""
+    time.sleep(segundos)
+
+
 class Stats:
     """Counters kept in-process and mirrored in a Redis hash for the metrics endpoint.
 
@@ -448,7 +455,8 @@ class Bridge:
             return False
         if msg is None or msg["type"] not in ("message", "pmessage"):
             return msg is not None
-        canal = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
+        # A channel name is bytes from any publisher: one that is not UTF-8 must not lose the batch.
+        canal = msg["channel"].decode("utf-8", "replace") if isinstance(msg["channel"], bytes) else msg["channel"]
         brutos.append((canal, msg["data"]))
         return True
 
@@ -470,7 +478,7 @@ class Bridge:
                 return int(self.client.incrby(self._seq_key, n)) - n + 1
             except redis.RedisError:
                 if tentativa < 5:
-                    self.stop.wait(0.1 * 2**tentativa)
+                    _pausa(0.1 * 2**tentativa)
         return None
 
     def flush(self, lote: list[dict]) -> bool:
@@ -495,7 +503,7 @@ class Bridge:
             except Exception:
                 if tentativa == 5:
                     break
-                self.stop.wait(0.2 * 2**tentativa)
+                _pausa(0.2 * 2**tentativa)
         self.stats.add("erros")
         logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
         lote.clear()
@@ -523,7 +531,7 @@ class Bridge:
             except redis.RedisError:
                 if tentativa == tentativas:
                     break
-                self.stop.wait(0.2 * 2**tentativa)
+                _pausa(0.2 * 2**tentativa)
             except Exception:
                 break
         self.stats.add("erros")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import redis
@@ -190,3 +191,44 @@ def test_an_entry_read_again_after_a_failed_xack_keeps_its_seq(ponte, redis_prop
     e1, e2, e1_outra_vez = enfileirados(redis_proprio)
     assert e1_outra_vez["event_id"] == e1["event_id"] and e1_outra_vez["seq"] == e1["seq"] < e2["seq"]
     assert preco(vence(enfileirados(redis_proprio), 8)) == 2.0
+
+
+# -- shutdown: what was received is still enqueued ----------------------------------------
+class _BrokerVoltaEm:
+    """A broker that refuses every enqueue for ``segundos`` (a hiccup), then accepts."""
+
+    def __init__(self, segundos: float):
+        self.volta, self.enviados = time.monotonic() + segundos, []
+
+    def enviar_lote(self, envelopes):
+        if time.monotonic() < self.volta:
+            raise redis.ConnectionError("broker restarting")
+        self.enviados.extend(envelopes)
+
+    def enviar(self, envelope, headers=None):
+        self.enviar_lote([envelope])
+
+
+def test_retries_still_wait_while_the_bridge_stops(redis_proprio):
+    """After SIGTERM the bridge enqueues what it already received: its retries must wait
+    for a short broker hiccup then, not spend every try in an instant."""
+    broker = _BrokerVoltaEm(0.5)
+    cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c")
+    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s: s)
+    bridge.stop.set()  # stopping: draining what was read
+    lote = [{"event_id": "e1", "canal": "produtos"}, {"event_id": "e2", "canal": "produtos"}]
+    assert bridge.flush(lote)
+    assert [e["event_id"] for e in broker.enviados] == ["e1", "e2"]
+
+
+def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
+    lido = []
+    cfg = BridgeConfig(channels=[], patterns=["*"], stream="", group="g", prefix="t", consumer="c")
+    bridge = Bridge(redis_proprio, _BrokerVoltaEm(0), cfg, hash_senha=lambda s: s)
+    pubsub = redis_proprio.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("*")
+    esperar(lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1, "psubscribed")
+    redis_proprio.publish(b"produtos\xff", b"{}")
+    esperar(lambda: bridge._pubsub_ler(pubsub, 0.05, lido) and lido, "the message read")
+    assert lido == [("produtos\ufffd", b"{}")]
+    pubsub.close()
