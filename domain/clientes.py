@@ -21,7 +21,7 @@ CAMPOS_ORDENAVEIS = ("nome", "email", "criado_em", "atualizado_em")
 ORDEM_PADRAO = "nome"
 CAMPOS_OBRIGATORIOS = ("nome", "email")
 
-_CEP = re.compile(r"^\d{5}-?\d{3}$")
+_CEP = re.compile(r"^[0-9]{5}-?[0-9]{3}$")  # ASCII digits: \d would take "٧٤٠٠٠-٠٠٠"
 _UF = re.compile(r"^[A-Z]{2}$")
 # Deliberately simple: one @, something on each side, a dot in the domain. Real
 # validation of an address is sending mail to it.

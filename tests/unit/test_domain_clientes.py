@@ -21,7 +21,9 @@ def test_crm_address_accepted_without_complemento():
     )
 
 
-@pytest.mark.parametrize(("campo", "valor"), [("estado", "Goias"), ("cep", "7400"), ("rua", "  "), ("cidade", None)])
+@pytest.mark.parametrize(
+    ("campo", "valor"), [("estado", "Goias"), ("cep", "7400"), ("cep", "٧٤٠٠٠-٠٠٠"), ("rua", "  "), ("cidade", None)]
+)
 def test_bad_address_reported_under_endereco(campo, valor):
     base = {"rua": "R", "numero": "1", "bairro": "B", "cidade": "C", "estado": "GO", "cep": "74000000"}
     base[campo] = valor
