@@ -163,7 +163,9 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
     # REDIS_HOST/REDIS_PORT are the seed's names; REDIS_URL wins when both are given.
     if not cfg["REDIS_URL"]:
         cfg["REDIS_URL"] = f"redis://{cfg['REDIS_HOST']}:{cfg['REDIS_PORT']}/{cfg['REDIS_DB']}"
-        if explicit & {"REDIS_HOST", "REDIS_PORT"}:
+        # Only a host names a server: REDIS_PORT (or REDIS_DB) alone would still point
+        # production at 127.0.0.1, which is exactly what it must refuse.
+        if "REDIS_HOST" in explicit:
             explicit.add("REDIS_URL")
 
     if cfg["PONTE_ENV"] == "production":
@@ -180,6 +182,8 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
 
 def _check_production(cfg: dict[str, Any], explicit: set[str]) -> None:
     missing = [key for key in REQUIRED_IN_PRODUCTION if key not in explicit]
+    if "REDIS_URL" in missing:
+        missing[missing.index("REDIS_URL")] = "REDIS_URL (or REDIS_HOST)"
     if missing:
         raise ConfigError(
             "production start-up refused: set "

@@ -10,10 +10,17 @@ Ponte exports (``adapters.metrics``).
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
+import os
 import re
+import shelve
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -189,3 +196,303 @@ def test_dashboard_and_alerts_parse_and_use_metric_names():
     jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
     assert jobs["ponte-api"]["authorization"]["type"] == "Bearer" and "flower" in jobs
     assert used_metric_names()  # checked against a live /metrics in tests/integration/test_metrics.py
+
+
+# -- what the image contains ---------------------------------------------------------
+
+SECRET_HINT = re.compile(r"(^|/)\.env($|\.)|\.key$|\.password$|\.pem$|secret", re.I)
+
+
+def _ignore_patterns(path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _docker_pattern_regex(pattern: str) -> re.Pattern:
+    """A .dockerignore pattern as a regex (Go's filepath.Match plus ``**``)."""
+    pattern = pattern.strip("/")
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def docker_ignored(path: str, patterns: list[str]) -> bool:
+    """Whether the build context leaves ``path`` out: the last matching pattern wins, and
+    a pattern matching a parent directory excludes everything under it."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        regex = _docker_pattern_regex(pattern.removeprefix("!"))
+        if any(regex.fullmatch(c) for c in candidates):
+            ignored = not negate
+    return ignored
+
+
+def test_the_dockerignore_matcher_follows_docker_semantics():
+    assert docker_ignored("var/secret.key", ["var"])
+    assert docker_ignored("deploy/prometheus/x.key", ["**/*.key"]) and docker_ignored("a.key", ["**/*.key"])
+    assert not docker_ignored("deploy/prometheus/x.key", ["*.key"])  # a bare * stays in the root
+    assert not docker_ignored(".env.example", [".env*", "!.env.example"])
+
+
+def test_every_secret_gitignore_keeps_out_of_git_stays_out_of_the_image():
+    # The final stage does COPY . . : only .dockerignore stands between a secret and the image.
+    assert re.search(r"^COPY\b.*\s\.\s+\.\s*$", (ROOT / "Dockerfile").read_text(), re.M)
+    patterns = _ignore_patterns(ROOT / ".dockerignore")
+    secrets = [p.strip("/") for p in _ignore_patterns(ROOT / ".gitignore") if SECRET_HINT.search(p)]
+    assert {".env", "deploy/prometheus/ponte-metrics.key", "deploy/prometheus/flower.password"} <= set(secrets)
+    examples = [
+        *secrets,
+        ".env.production",
+        "deploy/.env",
+        "var/secret.key",
+        "deploy/prometheus/other.key",
+        "deploy/prometheus/flower.password",
+        "tls/server.pem",
+    ]
+    leaked = [path for path in examples if not docker_ignored(path, patterns)]
+    assert not leaked, f"would be copied into the image: {leaked}"
+    for path in (".venv/bin/python", "var/mongo/data", "tests/unit/test_deploy.py", "bench/run.py"):
+        assert docker_ignored(path, patterns), path
+
+
+def test_the_image_keeps_what_its_processes_run():
+    patterns = _ignore_patterns(ROOT / ".dockerignore")
+    needed = [
+        "requirements.txt",
+        "constraints.txt",
+        "wsgi.py",
+        "settings.py",
+        "celeryconfig.py",
+        "gunicorn.conf.py",
+        "flowerconfig.py",
+        "tasks/__init__.py",
+        "tasks/healthcheck.py",
+        "bridge/healthcheck.py",
+        "deploy/beat_healthcheck.py",
+    ]
+    needed += [
+        str(p.relative_to(ROOT))
+        for pkg in ("adapters", "domain", "services", "webapp")
+        for p in (ROOT / pkg).glob("*.py")
+    ]
+    # Every file a compose healthcheck runs by path is in the image.
+    for svc in COMPOSE["services"].values():
+        test = svc.get("healthcheck", {}).get("test", [])
+        needed += [arg.removeprefix("/app/") for arg in test if arg.startswith("/app/")]
+    assert not [path for path in needed if docker_ignored(path, patterns)]
+    assert all((ROOT / path).exists() for path in needed)
+
+
+# -- beat's healthcheck ----------------------------------------------------------------
+
+
+def _beat_healthcheck(tmp_path):
+    """Beat's compose healthcheck, run here: /app is the repository, /data a temp dir."""
+    test = COMPOSE["services"]["beat"]["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1] == "python", test
+    args = [arg.replace("/app/", f"{ROOT}/").replace("/data/", f"{tmp_path}/") for arg in test[2:]]
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_beat_healthcheck_watches_the_schedule_beat_writes():
+    beat = COMPOSE["services"]["beat"]
+    schedule = f"{beat['environment']['PONTE_VAR_DIR']}/celerybeat-schedule"
+    assert schedule in beat["healthcheck"]["test"]
+    assert any(v.endswith(":" + beat["environment"]["PONTE_VAR_DIR"]) for v in beat["volumes"])
+
+
+def test_beat_is_healthy_while_only_the_wal_file_moves(tmp_path):
+    # Python 3.13's dbm.sqlite3 (WAL): the main file changes only at a checkpoint.
+    now = time.time()
+    main = tmp_path / "celerybeat-schedule"
+    main.write_bytes(b"sqlite")
+    os.utime(main, (now - 86400, now - 86400))
+    (tmp_path / "celerybeat-schedule-wal").write_bytes(b"wal")
+    result = _beat_healthcheck(tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_beat_is_healthy_with_a_real_shelve_whose_main_file_is_a_day_old(tmp_path):
+    # What beat does: a writeback shelve, synced; then a day passes without a checkpoint.
+    schedule = tmp_path / "celerybeat-schedule"
+    with shelve.open(str(schedule), writeback=True) as store:
+        store["entries"] = {"pagamentos": 1}
+        store.sync()
+        day_ago = time.time() - 86400
+        os.utime(schedule, (day_ago, day_ago))
+        store["entries"] = {"pagamentos": 2}
+        store.sync()
+        result = _beat_healthcheck(tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_beat_is_unhealthy_when_every_schedule_file_is_stale_or_missing(tmp_path):
+    assert _beat_healthcheck(tmp_path).returncode == 1  # nothing written yet
+    old = time.time() - 3600
+    for name in ("celerybeat-schedule", "celerybeat-schedule-wal", "celerybeat-schedule-shm"):
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (old, old))
+    (tmp_path / "other-file").write_bytes(b"fresh, but not beat's")
+    result = _beat_healthcheck(tmp_path)
+    assert result.returncode == 1 and "last written" in result.stderr
+
+
+def test_beat_healthcheck_module_uses_the_procfile_default(monkeypatch, tmp_path):
+    module = _load_module(ROOT / "deploy" / "beat_healthcheck.py")
+    monkeypatch.setenv("PONTE_VAR_DIR", str(tmp_path))
+    assert module.default_schedule() == f"{tmp_path}/celerybeat-schedule"
+    assert "${PONTE_VAR_DIR:-var}/celerybeat-schedule" in PROCFILE["beat"]
+    (tmp_path / "celerybeat-schedule.db").write_bytes(b"ndbm")
+    assert module.main([]) == 0
+    assert module.check(module.default_schedule(), 600, now=time.time() + 601) is not None
+
+
+def _load_module(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- systemd ---------------------------------------------------------------------------
+
+MANAGED_DIRS = {
+    "StateDirectory": "/var/lib",
+    "LogsDirectory": "/var/log",
+    "RuntimeDirectory": "/run",
+    "CacheDirectory": "/var/cache",
+}
+
+
+def _managed_dirs(service) -> list[str]:
+    return [f"{base}/{name}" for key, base in MANAGED_DIRS.items() for name in service.get(key, "").split()]
+
+
+def test_units_let_systemd_create_the_directories_they_write():
+    env_example = (ROOT / "deploy" / "systemd" / "ponte.env.example").read_text()
+    written = re.findall(r"^#?\s*(?:METRICS_DIR|LOG_FILE)=(/\S+)", env_example, re.M)
+    assert len(written) == 2
+    for path in UNITS:
+        service = _unit(path)["Service"]
+        assert service.get("StateDirectory") == "ponte" and service.get("LogsDirectory") == "ponte", path.name
+        managed = _managed_dirs(service)
+        # A ReadWritePaths= entry that may not exist fails the unit with 226/NAMESPACE.
+        for entry in service.get("ReadWritePaths", "").split():
+            assert entry.startswith("-") or any(entry == d or entry.startswith(d + "/") for d in managed), (
+                path.name,
+                entry,
+            )
+        var_dir = re.search(r"PONTE_VAR_DIR=(\S+)", service.get("Environment", ""))
+        for target in [*written, *([var_dir.group(1)] if var_dir else [])]:
+            assert any(target == d or target.startswith(d + "/") for d in managed), (path.name, target)
+
+
+def test_files_the_units_refer_to_exist():
+    for path in [
+        *UNITS,
+        ROOT / "deploy" / "systemd" / "ponte.target",
+        ROOT / "deploy" / "systemd" / "ponte.env.example",
+    ]:
+        for ref in re.findall(r"deploy/systemd/[\w.@-]+", path.read_text()):
+            assert (ROOT / ref.rstrip(".")).exists(), (path.name, ref)
+    readme = (ROOT / "deploy" / "systemd" / "README.md").read_text()
+    assert "useradd" in readme and "/etc/ponte/ponte.env" in readme and "enable --now ponte.target" in readme
+
+
+# -- monitoring exposure ---------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1:", "[::1]:")
+
+
+def _published(svc) -> list[str]:
+    return [str(p) for p in svc.get("ports", [])]
+
+
+def test_unauthenticated_ports_are_published_on_loopback_only():
+    services = COMPOSE["services"]
+    for name in ("prometheus", "grafana"):
+        assert _published(services[name]) and all(p.startswith(LOOPBACK) for p in _published(services[name])), name
+    # On every interface: only what authenticates its callers (API keys, Flower's basic auth).
+    for name, svc in services.items():
+        if name not in ("web", "flower"):
+            assert all(p.startswith(LOOPBACK) for p in _published(svc)), (name, _published(svc))
+    other = yaml.safe_load((ROOT / "deploy" / "compose.workers-host.yml").read_text())
+    for name, svc in other["services"].items():
+        assert all(p.startswith(LOOPBACK) for p in _published(svc)), (name, _published(svc))
+
+
+def test_grafana_admin_password_comes_from_a_file_only_grafana_mounts():
+    """Never admin/admin; not in .env either (every app container loads .env), and a
+    missing file (Docker makes an empty directory of it) stops Grafana, not the stack."""
+    grafana = COMPOSE["services"]["grafana"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/etc/grafana/admin.password"
+    assert "./deploy/grafana/admin.password:/etc/grafana/admin.password:ro" in grafana["volumes"]
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in (ROOT / ".env.example").read_text()
+    assert "deploy/grafana/admin.password" in (ROOT / ".gitignore").read_text()
+    script = grafana["entrypoint"][2].replace("$$", "$")
+    for conteudo, ok in (("s3nha-longa\n", True), ("", False), (None, False)):
+        with tempfile.TemporaryDirectory() as tmp:
+            alvo = Path(tmp) / "admin.password"
+            if conteudo is not None:
+                alvo.write_text(conteudo)
+            teste = script.replace("/etc/grafana/admin.password", str(alvo)).replace('exec /run.sh "$@"', "exit 0")
+            assert (subprocess.run(["sh", "-c", teste], capture_output=True).returncode == 0) is ok, conteudo
+
+
+def _env_example() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def test_the_flower_user_prometheus_scrapes_with_is_the_one_env_example_asks_for():
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    flower = next(job for job in scrape["scrape_configs"] if job["job_name"] == "flower")
+    user = flower["basic_auth"]["username"]
+    text = (ROOT / ".env.example").read_text()
+    asked = re.search(r"Flower's login, (\w+):<", text)
+    assert asked and asked.group(1) == user
+    assert "FLOWER_BASIC_AUTH=admin:" in (ROOT / "README.md").read_text() and user == "admin"
+
+
+def _prometheus_entrypoint(tmp_path):
+    svc = COMPOSE["services"]["prometheus"]
+    shell, flag, script, name = svc["entrypoint"]
+    assert (shell, flag) == ("/bin/sh", "-c")
+    # Compose turns $$ into $; the secrets live in tmp_path, prometheus is echo.
+    script = script.replace("$$", "$").replace("/etc/prometheus/", f"{tmp_path}/").replace("/bin/prometheus", "echo")
+    return subprocess.run(["sh", "-c", script, name, *svc["command"]], capture_output=True, text=True, timeout=30)
+
+
+def test_prometheus_refuses_to_start_without_its_secret_files(tmp_path):
+    svc = COMPOSE["services"]["prometheus"]
+    mounted = [v.split(":")[1] for v in svc["volumes"] if v.startswith("./") and SECRET_HINT.search(v.split(":")[0])]
+    assert len(mounted) == 2 and all(m in svc["entrypoint"][2] for m in mounted)
+    files = [tmp_path / m.rsplit("/", 1)[1] for m in mounted]
+    result = _prometheus_entrypoint(tmp_path)
+    assert result.returncode == 1 and "ponte-metrics.key is missing" in result.stderr
+    files[0].mkdir()  # what Docker leaves when the host file is missing
+    files[1].write_text("secret\n")
+    result = _prometheus_entrypoint(tmp_path)
+    assert result.returncode == 1 and files[0].name in result.stderr
+    files[0].rmdir()
+    files[0].write_text("")
+    assert _prometheus_entrypoint(tmp_path).returncode == 1  # empty
+    files[0].write_text("ponte_key\n")
+    result = _prometheus_entrypoint(tmp_path)
+    assert result.returncode == 0 and "--config.file=/etc/prometheus/prometheus.yml" in result.stdout

@@ -30,6 +30,18 @@ def test_production_refuses_to_start_without_connection_settings():
     assert cfg["REDIS_URL"] == "redis://cache:6379/0"
 
 
+@pytest.mark.parametrize(
+    "partial", [{"REDIS_PORT": "6380"}, {"REDIS_DB": "2"}, {"REDIS_PORT": "6380", "REDIS_DB": "2"}]
+)
+def test_production_refuses_a_redis_port_or_db_without_a_host(partial):
+    # Without REDIS_HOST (or REDIS_URL) the URL would still be built for 127.0.0.1.
+    env = {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "SECRET_KEY": "x" * 48, **partial}
+    with pytest.raises(settings.ConfigError, match=r"REDIS_URL \(or REDIS_HOST\)"):
+        settings.load(env)
+    cfg = settings.load({**env, "REDIS_HOST": "cache"})
+    assert cfg["REDIS_URL"].startswith("redis://cache:")
+
+
 @pytest.mark.parametrize("secret", [None, "", "short", settings.DEV_SECRET_KEY])
 def test_production_refuses_a_missing_weak_or_default_secret(secret):
     env = {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_URL": "redis://r"}
