@@ -76,6 +76,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("cliente_id", ASCENDING), ("criado_em", DESCENDING)], name="por_cliente"),
         IndexModel([("status", ASCENDING), ("criado_em", DESCENDING)], name="por_status"),
         IndexModel([("criado_em", DESCENDING), ("_id", ASCENDING)], name="lista_criado"),
+        # The beat finds cancellations whose follow-up stopped: only those are in it.
+        IndexModel(
+            [("cancelamento_pendente", ASCENDING)],
+            name="cancelamento_pendente",
+            partialFilterExpression={"cancelamento_pendente": True},
+        ),
     ],
     "carrinhos": [IndexModel([("atualizado_em", DESCENDING)], name="lista_atualizado")],
     "envios": [IndexModel([("pedido_id", ASCENDING)], name="pedido_unico", unique=True)],

@@ -98,14 +98,40 @@ class MongoPedidoRepository:
         return self._entity(doc) if doc else None
 
     def mudar_status(self, pedido_id: str, de: str, para: str, agora: datetime) -> Pedido | None:
-        """Atomic transition from ``de`` (the state machine was checked by the caller)."""
+        """Atomic transition from ``de`` (the state machine was checked by the caller). A
+        cancellation is marked pending in the same write: what follows it (stock, payment,
+        shipment) is finished by ``concluir_cancelamento`` and, if that stops, by the beat."""
+        extra = {"cancelamento_pendente": True} if para == "cancelado" else {}
         doc = self.col.find_one_and_update(
             {"_id": parse_oid(pedido_id), "status": de},
-            {"$set": {"status": para, "atualizado_em": agora}, "$push": {"historico": {"status": para, "em": agora}},
-             "$inc": {"versao": 1}},
+            {"$set": {"status": para, "atualizado_em": agora, **extra},
+             "$push": {"historico": {"status": para, "em": agora}}, "$inc": {"versao": 1}},
             return_document=ReturnDocument.AFTER,
         )  # fmt: skip
         return self._entity(doc) if doc else None
+
+    def tomar_liberacao(self, pedido_id: str, produto_id: str) -> bool:
+        """Record that this cancelled order's stock of ``produto_id`` is being given back:
+        True only the first time, so a resumed cancellation never releases twice (if the
+        release itself then fails, the CRM's next absolute stock fixes the count: safer
+        than selling stock that does not exist)."""
+        r = self.col.update_one(
+            {"_id": parse_oid(pedido_id), "estoque_liberado": {"$ne": produto_id}},
+            {"$addToSet": {"estoque_liberado": produto_id}},
+        )
+        return r.modified_count == 1
+
+    def devolver_liberacao(self, pedido_id: str, produto_id: str) -> None:
+        """The release recorded by ``tomar_liberacao`` failed: let a resumed cancellation do it."""
+        self.col.update_one({"_id": parse_oid(pedido_id)}, {"$pull": {"estoque_liberado": produto_id}})
+
+    def cancelamento_concluido(self, pedido_id: str) -> None:
+        self.col.update_one({"_id": parse_oid(pedido_id)}, {"$unset": {"cancelamento_pendente": ""}})
+
+    def cancelamentos_pendentes(self, antes_de: datetime) -> list[Pedido]:
+        """Cancellations whose follow-up stopped (their process died, MongoDB failed)."""
+        docs = self.col.find({"cancelamento_pendente": True, "atualizado_em": {"$lt": antes_de}}).limit(500)
+        return [self._entity(d) for d in docs]
 
     def resumo(self, cliente_id: str | None) -> list[dict]:
         """Orders and their total value per status (one aggregation)."""

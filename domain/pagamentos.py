@@ -5,7 +5,8 @@ pendente ──▶ processado                 (card/PayPal approved)
     │  │                         └──▶ expirado      (unpaid in time)
     └──┴──▶ falhou                      (declined, or retries exhausted)
 processado ──▶ reembolsado              (the confirmed order was cancelled)
-pendente / aguardando_confirmacao ──▶ cancelado ──▶ reembolsado
+           └─▶ reembolso_pendente       (the gateway cannot refund it: staff return it)
+pendente / aguardando_confirmacao ──▶ cancelado ──▶ reembolsado (or reembolso_pendente)
         (the order was cancelled before its payment was decided: never charged after
          that; a charge that was already under way when the order was cancelled, or a
          boleto paid late, is refunded)
@@ -27,7 +28,10 @@ FALHOU = "falhou"
 EXPIRADO = "expirado"
 REEMBOLSADO = "reembolsado"
 CANCELADO = "cancelado"
-STATUS = (PENDENTE, AGUARDANDO, PROCESSADO, FALHOU, EXPIRADO, REEMBOLSADO, CANCELADO)
+# Money taken for an order that was cancelled, which the gateway could not give back by
+# itself (a paid boleto or pix is returned by bank transfer): staff act on it.
+REEMBOLSO_PENDENTE = "reembolso_pendente"
+STATUS = (PENDENTE, AGUARDANDO, PROCESSADO, FALHOU, EXPIRADO, REEMBOLSADO, CANCELADO, REEMBOLSO_PENDENTE)
 FINAIS = (PROCESSADO, FALHOU, EXPIRADO, CANCELADO)
 ABERTOS = (PENDENTE, AGUARDANDO)  # not decided yet: the order can still be cancelled without a refund
 

@@ -35,6 +35,10 @@ def criar(ctx: Contexto, pedido_id: str) -> Envio:
         )
     )
     ctx.auditar("envio", envio.id, "criado", ["pedido_id", "codigo_rastreio"])
+    if ctx.pedidos.get(pedido_id).status == regras_pedido.CANCELADO:
+        # Cancelled while this shipment was being made: the cancel's own check may have
+        # come first, so this side looks too (one of the two always sees the other).
+        envio = ctx.envios.mudar(envio.id, regras.PREPARANDO, regras.CANCELADO, agora()) or obter(ctx, envio.id)
     return envio
 
 

@@ -73,11 +73,42 @@ def mudar_status_pedido(ctx: Contexto, pedido_id: str, para: str) -> Pedido:
             }
         )
     if para == regras.CANCELADO:
-        for item in pedido.itens:
-            ctx.estoque.liberar(item.produto_id, item.quantidade)
-        _encerrar_pagamento(ctx, pedido_id)
+        concluir_cancelamento(ctx, novo)
     ctx.auditar("pedido", pedido_id, para, ["status"])
     return novo
+
+
+def concluir_cancelamento(ctx: Contexto, pedido: Pedido) -> None:
+    """What follows an order's cancellation: its stock given back (once per item), its open
+    payment closed or its charge refunded, a shipment made meanwhile cancelled. Every step
+    is idempotent: a cancellation that stopped half-way (marked pending with the order's
+    own write) is finished by the beat (``concluir_cancelamentos_parados``)."""
+    for item in pedido.itens:
+        if ctx.pedidos.tomar_liberacao(pedido.id, item.produto_id):
+            try:
+                ctx.estoque.liberar(item.produto_id, item.quantidade)
+            except Exception:
+                with contextlib.suppress(Exception):  # best effort: else the CRM's stock fixes it
+                    ctx.pedidos.devolver_liberacao(pedido.id, item.produto_id)
+                raise
+    _encerrar_pagamento(ctx, pedido.id)
+    # A shipment the shipment task made while the order was being cancelled.
+    envio = ctx.envios.do_pedido(pedido.id)
+    if (
+        envio is not None
+        and envio.status == regras_envio.PREPARANDO
+        and ctx.envios.mudar(envio.id, regras_envio.PREPARANDO, regras_envio.CANCELADO, agora()) is not None
+    ):
+        ctx.auditar("envio", envio.id, regras_envio.CANCELADO, ["status"])
+    ctx.pedidos.cancelamento_concluido(pedido.id)
+
+
+def concluir_cancelamentos_parados(ctx: Contexto, antes_de: datetime) -> int:
+    """Finish the cancellations still pending since before ``antes_de`` (beat)."""
+    parados = ctx.pedidos.cancelamentos_pendentes(antes_de)
+    for pedido in parados:
+        concluir_cancelamento(ctx, pedido)
+    return len(parados)
 
 
 def cancelar_pedido(ctx: Contexto, pedido_id: str) -> Pedido:
@@ -122,10 +153,16 @@ def _encerrar_pagamento(ctx: Contexto, pedido_id: str) -> None:
 
 
 def _reembolsar(ctx: Contexto, pagamento: Pagamento) -> str:
-    """Give back a charge (the gateway refunds a key once; asking again is harmless)."""
+    """Give back money taken for a cancelled order (the gateway refunds a key once; asking
+    again is harmless). What the gateway cannot refund (a paid boleto or pix) is marked
+    ``reembolso_pendente`` for staff: never left looking settled."""
+    de = (pg.PROCESSADO, pg.CANCELADO)
     if ctx.gateway.reembolsar(pg.chave_de_cobranca(pagamento.pedido_id)):
-        ctx.pagamentos.mudar(pagamento.id, (pg.PROCESSADO, pg.CANCELADO), pg.REEMBOLSADO, agora())
+        ctx.pagamentos.mudar(pagamento.id, de, pg.REEMBOLSADO, agora())
         logger.info("pagamento %s reembolsado (pedido %s cancelado)", pagamento.id, pagamento.pedido_id)
+    elif ctx.pagamentos.mudar(pagamento.id, de, pg.REEMBOLSO_PENDENTE, agora(), motivo="devolver pelo banco"):
+        logger.warning("pagamento %s: devolução manual necessária (pedido %s)", pagamento.id, pagamento.pedido_id)
+        ctx.auditar("pagamento", pagamento.id, pg.REEMBOLSO_PENDENTE)
     return obter(ctx, pagamento.id).status
 
 

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # A payment still "pendente" this long after checkout lost its task: enqueue it again.
 PARADO_APOS = timedelta(minutes=5)
+# A cancellation still pending this long stopped half-way: the beat finishes it.
+CANCELAMENTO_PARADO_APOS = timedelta(minutes=1)
 # Idempotency-Key records are kept this long, then pruned.
 IDEMPOTENCIA_DURA = timedelta(hours=24)
 
@@ -41,15 +43,17 @@ def processar(self, pagamento_id: str) -> str:
 
 @app.task(name="tasks.pagamentos.verificar")
 def verificar() -> dict:
-    """Beat job: expire unpaid boletos/pix, re-enqueue payments whose task was lost."""
+    """Beat job: expire unpaid boletos/pix, re-enqueue payments whose task was lost, finish
+    cancellations that stopped half-way, prune old Idempotency-Key records."""
     cfg = resources.cfg()
     ctx = resources.contexto(ator="sistema:beat")
     agora_ = agora()
     expirados = pagamentos.expirar(ctx, agora_ - timedelta(seconds=cfg["PAGAMENTO_EXPIRA_S"]))
     reenfileirados = pagamentos.reenfileirar_parados(ctx, agora_ - PARADO_APOS)
+    cancelamentos = pagamentos.concluir_cancelamentos_parados(ctx, agora_ - CANCELAMENTO_PARADO_APOS)
     podadas = ctx.idempotencia.podar(agora_ - IDEMPOTENCIA_DURA)
-    if expirados or reenfileirados or podadas:
-        logger.info(
-            "pagamentos: %d expirados, %d reenfileirados; %d chaves podadas", expirados, reenfileirados, podadas
-        )
-    return {"expirados": expirados, "reenfileirados": reenfileirados, "chaves_podadas": podadas}
+    feito = {"expirados": expirados, "reenfileirados": reenfileirados, "cancelamentos_concluidos": cancelamentos,
+             "chaves_podadas": podadas}  # fmt: skip
+    if any(feito.values()):
+        logger.info("pagamentos: %s", ", ".join(f"{v} {k}" for k, v in feito.items()))
+    return feito

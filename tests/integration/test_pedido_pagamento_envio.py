@@ -155,7 +155,8 @@ def test_boleto_de_pedido_cancelado_nao_confirma_o_pedido(app, client, db, ctx):
     assert pagamentos.processar(ctx, pagamento["id"], ultima_tentativa=False) == "aguardando_confirmacao"
     assert client.patch(f"/pedidos/{pedido['id']}", json={"status": "cancelado"}).status_code == 200
     assert client.post(f"/pagamentos/{pagamento['id']}/confirmacao").status_code == 409
-    assert _estado(client, db, produto, pedido, pagamento)[:3] == ("cancelado", "cancelado", 5)
+    # The money came in and the gateway cannot return a boleto: staff must, and can see it.
+    assert _estado(client, db, produto, pedido, pagamento)[:3] == ("cancelado", "reembolso_pendente", 5)
 
 
 def _pago_com_envio(app, client, ctx):
@@ -215,3 +216,68 @@ def test_pagamento_parado_e_reenfileirado_uma_vez_por_periodo(app, client, db, c
     assert pagamento["id"] not in beat(agora + timedelta(minutes=1))  # the next beats of the period skip it
     assert pagamento["id"] not in beat(agora + timedelta(minutes=4))
     assert pagamento["id"] in beat(agora + periodo + timedelta(seconds=1))  # a period later: once more
+
+
+class _Delegar:
+    """A repository with one method replaced (an interleaving or a failure at that point)."""
+
+    def __init__(self, repo, **metodos):
+        self.repo, self.metodos = repo, metodos
+
+    def __getattr__(self, nome):
+        return self.metodos.get(nome) or getattr(self.repo, nome)
+
+
+def test_cancelamento_interrompido_e_concluido_pelo_beat(app, client, db, ctx):
+    """MongoDB fails half-way through a paid order's cancellation: the order is cancelled
+    but its stock and its refund are not. The beat finishes it, once."""
+    produto, pedido, pagamento, _envio = _pago_com_envio(app, client, ctx)
+    estoque, falhas = ctx.estoque, [1]
+
+    def liberar(*args):
+        if falhas:
+            falhas.pop()
+            raise AutoReconnect("primary stepped down")
+        return estoque.liberar(*args)
+
+    ctx.estoque = _Delegar(estoque, liberar=liberar)
+    with pytest.raises(AutoReconnect):
+        pagamentos.cancelar_pedido(ctx, pedido["id"])
+    assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "processado", 3, 1, False)
+    depois = datetime.now(UTC) + timedelta(seconds=1)
+    assert pagamentos.concluir_cancelamentos_parados(ctx, depois) == 1
+    assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "reembolsado", 5, 1, True)
+    assert pagamentos.concluir_cancelamentos_parados(ctx, depois) == 0  # done: never twice
+    assert client.get(f"/produtos/{produto['id']}").get_json()["estoque"] == 5
+
+
+def test_envio_feito_enquanto_o_pedido_e_cancelado_e_cancelado(app, client, db, ctx):
+    """The cancel looked for a shipment before the shipment task made one."""
+    produto, pedido, pagamento = _pedido(app, client)
+    assert pagamentos.processar(ctx, pagamento["id"], ultima_tentativa=False) == "processado"
+    pedidos_repo = ctx.pedidos
+
+    def mudar_status(*args):
+        envios.criar(build_contexto(app, "sistema:envios"), pedido["id"])  # the task, right now
+        return pedidos_repo.mudar_status(*args)
+
+    ctx.pedidos = _Delegar(pedidos_repo, mudar_status=mudar_status)
+    pagamentos.cancelar_pedido(ctx, pedido["id"])
+    assert client.get(f"/pedidos/{pedido['id']}/envio").get_json()["status"] == "cancelado"
+    assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "reembolsado", 5, 1, True)
+
+
+def test_envio_feito_depois_do_cancelamento_se_cancela(app, client, db, ctx):
+    """The shipment task read a confirmed order, then the whole cancel ran, then it stored
+    the shipment: it looks at the order again and cancels what it made."""
+    produto, pedido, pagamento = _pedido(app, client)
+    assert pagamentos.processar(ctx, pagamento["id"], ultima_tentativa=False) == "processado"
+    envios_repo = ctx.envios
+
+    def criar_para_pedido(envio):
+        assert client.patch(f"/pedidos/{pedido['id']}", json={"status": "cancelado"}).status_code == 200
+        return envios_repo.criar_para_pedido(envio)
+
+    ctx.envios = _Delegar(envios_repo, criar_para_pedido=criar_para_pedido)
+    assert envios.criar(ctx, pedido["id"]).status == "cancelado"
+    assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "reembolsado", 5, 1, True)
