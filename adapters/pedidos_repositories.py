@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -16,7 +17,8 @@ from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.envios import Envio
 from domain.errors import DadosInvalidos
 from domain.pagamentos import Pagamento
-from domain.pedidos import CheckoutEmAndamento, ItemPedido, Pedido, PedidoFiltro
+from domain.pedidos import CheckoutEmAndamento, ItemPedido, Pedido, PedidoFiltro, PedidoJaExiste
+from domain.ports import Reivindicacao
 
 
 class MongoCarrinhoRepository:
@@ -81,12 +83,18 @@ class MongoPedidoRepository:
         return Pedido(id=str(doc["_id"]), itens=itens, **{k: v for k, v in campos.items() if v is not None})
 
     def add(self, pedido: Pedido) -> Pedido:
-        """Store a new order, under ``pedido.id`` when given (an id reserved beforehand)."""
+        """Store a new order, under ``pedido.id`` when given (an id reserved beforehand;
+        ``PedidoJaExiste`` if another attempt of the same checkout stored it first)."""
         doc = asdict(pedido)
         pedido_id = doc.pop("id")
         if pedido_id:
             doc["_id"] = ObjectId(pedido_id)
-        doc["_id"] = self.col.insert_one(doc).inserted_id
+        try:
+            doc["_id"] = self.col.insert_one(doc).inserted_id
+        except DuplicateKeyError:
+            if pedido_id:
+                raise PedidoJaExiste("Outra tentativa deste checkout guardou o pedido.") from None
+            raise
         return self._entity(doc)
 
     def get(self, pedido_id: str, cliente_id: str | None = None) -> Pedido | None:
@@ -173,23 +181,24 @@ class MongoIdempotenciaRepository:
     def __init__(self, db: Database):
         self.col = db["idempotencia"]
 
-    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> tuple[str, bool]:
-        """Claim the key: (order id, concluded?).
+    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> Reivindicacao:
+        """Claim the key.
 
         The first claim reserves the id its order will have, so an attempt that stopped
         half-way (its process died, MongoDB failed under it) is resumed by the next one:
         the order is found under that id instead of being made twice. An attempt holds the
         key for ``ARRENDAMENTO`` (or until it lets go, ``liberar``); meanwhile another one
-        gets ``CheckoutEmAndamento``.
+        gets ``CheckoutEmAndamento``. Each claim has its own ``dono`` token: an attempt that
+        was taken over can no longer conclude, let go of or abandon the key.
         """
         _id = f"{escopo}:{chave}"
-        novo = str(ObjectId())
+        novo, dono = str(ObjectId()), uuid4().hex
         try:
             self.col.insert_one(
-                {"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo,
+                {"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo, "dono": dono,
                  "criado_em": agora, "expira_em": agora + ARRENDAMENTO}
             )  # fmt: skip
-            return novo, False
+            return Reivindicacao(novo, False, dono)
         except DuplicateKeyError:
             doc = self.col.find_one({"_id": _id})
         if doc is None:  # abandoned in between: claim again
@@ -197,27 +206,31 @@ class MongoIdempotenciaRepository:
         if doc["hash"] != corpo_hash:
             raise DadosInvalidos({"Idempotency-Key": ["Chave já usada com outro corpo de requisição."]})
         if doc["estado"] == "concluido":
-            return doc["pedido_id"], True
-        expira = doc.get("expira_em")
-        if expira is not None and expira > agora:
+            return Reivindicacao(doc["pedido_id"], True, "")
+        # A record of the release before holds had an end: it holds for as long from its start.
+        expira = doc.get("expira_em") or doc["criado_em"] + ARRENDAMENTO
+        if expira > agora:
             raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
         # The holder stopped: take over (one taker wins), with the order id it reserved.
-        pedido_id = doc.get("pedido_id") or novo  # a record from before ids were reserved
+        pedido_id = doc.get("pedido_id") or novo
+        atual = {"expira_em": doc["expira_em"]} if "expira_em" in doc else {"expira_em": {"$exists": False}}
         tomado = self.col.update_one(
-            {"_id": _id, "estado": "em_andamento", "expira_em": expira},
-            {"$set": {"expira_em": agora + ARRENDAMENTO, "pedido_id": pedido_id}},
+            {"_id": _id, "estado": "em_andamento", **atual},
+            {"$set": {"expira_em": agora + ARRENDAMENTO, "pedido_id": pedido_id, "dono": dono}},
         )
         if tomado.modified_count != 1:
             raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
-        return pedido_id, False
+        return Reivindicacao(pedido_id, False, dono)
 
-    def liberar(self, escopo: str, chave: str) -> None:
+    def liberar(self, escopo: str, chave: str, dono: str) -> None:
         """This attempt stopped (a transient failure): the next one may take over at once."""
-        self.col.update_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento"}, {"$set": {"expira_em": LIBERADO}})
-
-    def concluir(self, escopo: str, chave: str, pedido_id: str, agora: datetime) -> None:
         self.col.update_one(
-            {"_id": f"{escopo}:{chave}"},
+            {"_id": f"{escopo}:{chave}", "estado": "em_andamento", "dono": dono}, {"$set": {"expira_em": LIBERADO}}
+        )
+
+    def concluir(self, escopo: str, chave: str, pedido_id: str, agora: datetime, dono: str) -> None:
+        self.col.update_one(
+            {"_id": f"{escopo}:{chave}", "dono": dono},
             {"$set": {"estado": "concluido", "pedido_id": pedido_id, "concluido_em": agora}},
         )
 
@@ -225,8 +238,9 @@ class MongoIdempotenciaRepository:
         """Forget keys older than ``antes_de`` (clients retry within minutes, not days)."""
         return self.col.delete_many({"criado_em": {"$lt": antes_de}}).deleted_count
 
-    def abandonar(self, escopo: str, chave: str) -> None:
-        self.col.delete_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento"})
+    def abandonar(self, escopo: str, chave: str, dono: str) -> None:
+        """Nothing was stored (stock short, an empty cart): the key is free again."""
+        self.col.delete_one({"_id": f"{escopo}:{chave}", "estado": "em_andamento", "dono": dono})
 
 
 class MongoEstoque:

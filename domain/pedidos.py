@@ -43,6 +43,11 @@ class CheckoutEmAndamento(Conflito):
     holds it right now (HTTP 409; the CRM's task retries it)."""
 
 
+class PedidoJaExiste(CheckoutEmAndamento):
+    """The order id this attempt reserved was stored by another attempt of the same checkout
+    (this one ran past its hold and was taken over)."""
+
+
 class EstoqueInsuficiente(Conflito):
     """Some items cannot be reserved; ``errors`` names them (HTTP 409)."""
 

@@ -5,6 +5,7 @@ Mongo-backed implementations live in ``adapters``; unit tests use in-memory fake
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +16,16 @@ from domain.seguranca import ChaveApi, Identidade
 
 # The version a conditional write expects: one, or any of several (an If-Match listing many).
 VersaoEsperada = int | frozenset[int]
+
+
+@dataclass(frozen=True)
+class Reivindicacao:
+    """A claim on an idempotency key: the order id it reserved, whether that checkout is
+    done already, and this attempt's token (only it may conclude or let go of the key)."""
+
+    pedido_id: str
+    concluido: bool
+    dono: str
 
 
 class ProdutoRepository(Protocol):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from domain import pedidos as regras
 from domain.errors import DadosInvalidos, DomainError, NaoEncontrado
 from domain.money import somar
-from domain.pedidos import EstoqueInsuficiente, Pedido, PedidoFiltro
+from domain.pedidos import CheckoutEmAndamento, EstoqueInsuficiente, Pedido, PedidoFiltro, PedidoJaExiste
 from services import pagamentos
 from services.common import agora
 from services.contexto import Contexto
@@ -69,10 +69,11 @@ def fazer_pedido(
     momento = agora()
     try:
         return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento)
-    except Exception:
+    except Exception as exc:
         # An insert that failed may still have been applied (the reply was lost): with a
-        # reserved id that is checked; without one, releasing is the only safe choice.
-        if not (pedido_id and ctx.pedidos.get(pedido_id) is not None):
+        # reserved id that is checked; without one, releasing is the only safe choice. An
+        # order another attempt stored under that id is not this attempt's: release.
+        if isinstance(exc, PedidoJaExiste) or not (pedido_id and ctx.pedidos.get(pedido_id) is not None):
             for produto_id, quantidade in reservados:
                 ctx.estoque.liberar(produto_id, quantidade)
         raise
@@ -153,8 +154,9 @@ def pedido_unico(
     is created if missing; nothing is charged or reserved twice. A checkout that fails for
     good (stock short, an empty cart) frees the key.
     """
-    pedido_id, concluido = ctx.idempotencia.iniciar(escopo, chave, corpo_hash, agora())
-    if concluido:
+    claim = ctx.idempotencia.iniciar(escopo, chave, corpo_hash, agora())
+    pedido_id = claim.pedido_id
+    if claim.concluido:
         return obter(ctx, pedido_id), False
     try:
         pedido = ctx.pedidos.get(pedido_id)
@@ -163,14 +165,16 @@ def pedido_unico(
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
         pagamento = ctx.pagamentos.do_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
+    except CheckoutEmAndamento:
+        raise  # taken over by another attempt: the key is its now
     except DomainError:
-        ctx.idempotencia.abandonar(escopo, chave)  # nothing was stored: the key is free again
+        ctx.idempotencia.abandonar(escopo, chave, claim.dono)  # nothing was stored: the key is free again
         raise
     except Exception:
         with contextlib.suppress(Exception):  # best effort: else the key frees itself in ARRENDAMENTO
-            ctx.idempotencia.liberar(escopo, chave)
+            ctx.idempotencia.liberar(escopo, chave, claim.dono)
         raise
-    ctx.idempotencia.concluir(escopo, chave, pedido.id, agora())
+    ctx.idempotencia.concluir(escopo, chave, pedido.id, agora(), claim.dono)
     # The payment step runs on the "pagamentos" queue; the order stays pendente till then.
     # If this enqueue fails, the periodic job re-enqueues payments left pendente.
     pagamentos.enfileirar(ctx, pagamento)

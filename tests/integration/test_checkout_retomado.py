@@ -6,6 +6,7 @@ Real Redis and the MongoDB stand-in."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from bson import ObjectId
@@ -96,8 +97,9 @@ def test_tentativa_que_morreu_e_retomada_quando_o_prazo_acaba(client, db, ctx, c
     produto, cliente = compra
     escopo, chave = f"java-carrinho:{cliente.id}", uuid.uuid4().hex
     quantidades = {produto["id"]: 2}
-    pedido_id, concluido = ctx.idempotencia.iniciar(escopo, chave, "h", pedidos.agora())  # ...and died
-    assert not concluido
+    claim = ctx.idempotencia.iniciar(escopo, chave, "h", pedidos.agora())  # ...and died
+    pedido_id = claim.pedido_id
+    assert not claim.concluido
     with pytest.raises(CheckoutEmAndamento):
         pedidos.pedido_unico(ctx, escopo, chave, "h", cliente.id, lambda: quantidades, "boleto")
     db.idempotencia.update_one({"_id": f"{escopo}:{chave}"}, {"$set": {"expira_em": pedidos.agora()}})
@@ -105,3 +107,50 @@ def test_tentativa_que_morreu_e_retomada_quando_o_prazo_acaba(client, db, ctx, c
     assert (pedido.id, criado) == (pedido_id, True)
     assert db.pedidos.find_one({"_id": ObjectId(pedido_id)})["status"] == "pendente"
     assert _contagem(client, db, produto, cliente) == (1, 1, 3)
+
+
+def test_uma_tentativa_tomada_por_outra_nao_mexe_mais_na_chave(client, db, ctx, compra):
+    """A runs past its hold; B takes the key over. A's late abandon, let-go or conclusion
+    must not touch B's claim (else the next retry would make a second order)."""
+    _produto, cliente = compra
+    escopo, chave, agora = f"java-carrinho:{cliente.id}", uuid.uuid4().hex, pedidos.agora()
+    a = ctx.idempotencia.iniciar(escopo, chave, "h", agora)
+    b = ctx.idempotencia.iniciar(escopo, chave, "h", agora + timedelta(seconds=31))  # A's hold ran out
+    assert (b.pedido_id, b.concluido) == (a.pedido_id, False) and b.dono != a.dono
+    ctx.idempotencia.abandonar(escopo, chave, a.dono)
+    ctx.idempotencia.liberar(escopo, chave, a.dono)
+    ctx.idempotencia.concluir(escopo, chave, "000000000000000000000000", agora, a.dono)
+    with pytest.raises(CheckoutEmAndamento):  # still B's, held
+        ctx.idempotencia.iniciar(escopo, chave, "h", agora + timedelta(seconds=32))
+    ctx.idempotencia.concluir(escopo, chave, b.pedido_id, agora, b.dono)
+    assert ctx.idempotencia.iniciar(escopo, chave, "h", agora).pedido_id == b.pedido_id
+
+
+def test_a_tentativa_que_chega_depois_ao_mesmo_pedido_devolve_o_seu_estoque(client, db, ctx, compra):
+    """A and B (a takeover) both reserved stock for the same order id; B stored the order
+    first: A's insert finds it, A gives its reservation back."""
+    produto, cliente = compra
+    quantidades, pedido_id = {produto["id"]: 2}, str(ObjectId())
+    pedidos.fazer_pedido(ctx, cliente.id, quantidades, "boleto", pedido_id=pedido_id)  # B
+    with pytest.raises(CheckoutEmAndamento):
+        pedidos.fazer_pedido(ctx, cliente.id, quantidades, "boleto", pedido_id=pedido_id)  # A, late
+    assert client.get(f"/produtos/{produto['id']}").get_json()["estoque"] == 3  # B's 2 only
+    assert db.pedidos.count_documents({"cliente_id": cliente.id}) == 1
+
+
+@pytest.mark.parametrize(("idade_s", "retomado"), [(5, False), (60, True)])
+def test_registro_da_versao_anterior_segura_a_chave_pelo_mesmo_prazo(client, db, ctx, compra, idade_s, retomado):
+    """A key claimed by the previous release (no hold, no reserved id) while it was
+    deployed: held for ARRENDAMENTO from its start, then taken over."""
+    produto, cliente = compra
+    escopo, chave = f"java-carrinho:{cliente.id}", uuid.uuid4().hex
+    db.idempotencia.insert_one(
+        {"_id": f"{escopo}:{chave}", "hash": "h", "estado": "em_andamento",
+         "criado_em": pedidos.agora() - timedelta(seconds=idade_s)}
+    )  # fmt: skip
+    if not retomado:
+        with pytest.raises(CheckoutEmAndamento):
+            ctx.idempotencia.iniciar(escopo, chave, "h", pedidos.agora())
+        return
+    _pedido, criado = pedidos.pedido_unico(ctx, escopo, chave, "h", cliente.id, lambda: {produto["id"]: 2}, "boleto")
+    assert criado and _contagem(client, db, produto, cliente) == (1, 1, 3)
