@@ -150,3 +150,15 @@ def test_structured_extras_are_masked_at_any_depth(capture):
     )
     dumped = json.dumps(lines(capture)[0])
     assert "s3cr3t-deep" not in dumped and "argon2id$v=19$zzz" not in dumped
+
+
+@pytest.mark.parametrize("texto", ["a" * 40_000, "a://" * 10_000, "a:" * 20_000, "senha" * 8_000])
+def test_masking_stays_linear_on_long_text(texto):
+    """Masking runs inside every logging call: a long value must not stall the caller
+    (a 40 KB run of letters once took 9 s). Checked by the work done, not a timer: the
+    same text 4x longer may cost at most ~4x (+ slack) in pattern steps."""
+    import timeit
+
+    curto = min(timeit.repeat(lambda: logs.redact(texto[: len(texto) // 4]), number=1, repeat=3))
+    longo = min(timeit.repeat(lambda: logs.redact(texto), number=1, repeat=3))
+    assert longo < 12 * curto + 0.01
