@@ -117,7 +117,7 @@ return {entradas, seqs, ''}
 """
 
 
-def _pausa(segundos: float) -> None:
+def _antes_de_tentar_de_novo(segundos: float) -> None:
     """The pause between two tries of a Redis write. Not ``stop.wait``: after SIGTERM the
     bridge still enqueues what it has already received, and a retry that does not wait
     would spend its tries on a broker hiccup in an instant and drop those messages."""
@@ -478,7 +478,7 @@ class Bridge:
                 return int(self.client.incrby(self._seq_key, n)) - n + 1
             except redis.RedisError:
                 if tentativa < 5:
-                    _pausa(0.1 * 2**tentativa)
+                    _antes_de_tentar_de_novo(0.1 * 2**tentativa)
         return None
 
     def flush(self, lote: list[dict]) -> bool:
@@ -503,7 +503,7 @@ class Bridge:
             except Exception:
                 if tentativa == 5:
                     break
-                _pausa(0.2 * 2**tentativa)
+                _antes_de_tentar_de_novo(0.2 * 2**tentativa)
         self.stats.add("erros")
         logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
         lote.clear()
@@ -531,7 +531,7 @@ class Bridge:
             except redis.RedisError:
                 if tentativa == tentativas:
                     break
-                _pausa(0.2 * 2**tentativa)
+                _antes_de_tentar_de_novo(0.2 * 2**tentativa)
             except Exception:
                 break
         self.stats.add("erros")
@@ -540,11 +540,26 @@ class Bridge:
 
     # -- stream ------------------------------------------------------------------------
     def _ensure_group(self) -> None:
+        """Create the consumer group if it is missing. The first time, from the stream's
+        start (entries written before the bridge ever ran are handled). If it existed once
+        and is gone (an operator deleted it, Redis lost it), from the stream's end: reading
+        from the start again would replay entries already applied, with new sequence
+        numbers, over newer data (and re-order CRM carts past their idempotency window).
+        Entries written while it was gone must then be replayed by hand: logged loudly."""
+        marca = f"{self.cfg.prefix}:bridge:stream_grupo_criado:{self.cfg.stream}:{self.cfg.group}"
+        ja_existiu = bool(self.client.exists(marca))
         try:
-            self.client.xgroup_create(self.cfg.stream, self.cfg.group, id="0", mkstream=True)
+            self.client.xgroup_create(self.cfg.stream, self.cfg.group, id="$" if ja_existiu else "0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        else:
+            if ja_existiu:
+                logger.error(
+                    "consumer group %s of %s was gone and is created again from the stream's end: entries "
+                    "written meanwhile are not read (XRANGE them and replay by hand)", self.cfg.group, self.cfg.stream
+                )  # fmt: skip
+        self.client.set(marca, 1)
 
     def _stream_loop(self, lost: threading.Event) -> None:
         """Until stopped or the lead is lost: claim what dead consumers left, read, enqueue,

@@ -232,3 +232,23 @@ def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
     esperar(lambda: bridge._pubsub_ler(pubsub, 0.05, lido) and lido, "the message read")
     assert lido == [("produtos\ufffd", b"{}")]
     pubsub.close()
+
+
+def test_a_group_that_disappears_is_created_again_without_replaying_old_entries(ponte, redis_proprio):
+    """A stream entry applied yesterday must not come back with a new seq over newer data
+    because an operator deleted the consumer group; a first start still reads a stream
+    that was written before any bridge ran."""
+    redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 1.0)})  # before any bridge
+    ponte(Falhas())
+    esperar(lambda: len(enfileirados(redis_proprio)) == 1 and pendentes(redis_proprio) == 0, "E1 read at first start")
+    redis_proprio.xgroup_destroy(STREAM, GROUP)
+    redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 3.0)})  # written while it was gone
+    esperar(lambda: redis_proprio.xinfo_groups(STREAM), "the group created again")
+    redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 2.0)})
+    esperar(lambda: len(enfileirados(redis_proprio)) >= 2, "E3 read")
+    time_limit = time.monotonic() + 1.0  # and nothing else arrives: E1 is not replayed
+    while time.monotonic() < time_limit:
+        assert [preco(e) for e in enfileirados(redis_proprio)] in ([1.0, 2.0], [1.0, 3.0, 2.0]), enfileirados(
+            redis_proprio
+        )
+        time.sleep(0.05)
