@@ -149,8 +149,10 @@ def test_delete_hides_but_keeps_history(client, db):
     assert stored["nome"] == "Caneca" and stored["excluido_em"] is not None
 
 
-def test_concurrent_patches_with_same_version_only_one_wins(app, client, staff_key):
-    """If-Match is an atomic compare-and-set, not a read-then-write race."""
+@pytest.mark.parametrize("if_match", ['"1"', '"9", "1"'])
+def test_concurrent_patches_with_same_version_only_one_wins(app, client, staff_key, if_match):
+    """If-Match is an atomic compare-and-set, not a read-then-write race (with several tags
+    too: all eight writers are allowed at version 1 or 9, exactly one finds version 1)."""
     import threading
 
     p = criar(client)
@@ -160,7 +162,7 @@ def test_concurrent_patches_with_same_version_only_one_wins(app, client, staff_k
     def worker(n):
         c = app.test_client()
         barrier.wait()
-        headers = {"If-Match": '"1"', "Authorization": f"Bearer {staff_key}"}
+        headers = {"If-Match": if_match, "Authorization": f"Bearer {staff_key}"}
         results.append(c.patch(f"/produtos/{p['id']}", json={"estoque": n}, headers=headers).status_code)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
