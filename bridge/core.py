@@ -51,6 +51,9 @@ class BridgeConfig:
     lock_ttl_ms: int = 5000
     batch_max: int = 500
     batch_espera_ms: int = 50
+    # After SIGTERM, how long retries may go on enqueueing what was already received (below
+    # the 60 s stop grace of docker-compose and systemd, so the process ends by itself).
+    drenagem_max_s: float = 20.0
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -115,13 +118,6 @@ if #novas > 0 then
 end
 return {entradas, seqs, ''}
 """
-
-
-def _antes_de_tentar_de_novo(segundos: float) -> None:
-    """The pause between two tries of a Redis write. Not ``stop.wait``: after SIGTERM the
-    bridge still enqueues what it has already received, and a retry that does not wait
-    would spend its tries on a broker hiccup in an instant and drop those messages."""
-    time.sleep(segundos)
 
 
 class Stats:
@@ -189,6 +185,7 @@ class Bridge:
         self._seq_key = chave_sequencia(cfg.prefix)
         self._numerar_lua = client.register_script(_NUMERAR_LUA)
         self._alive_at = -ALIVE_EVERY_S
+        self._drenar_ate: float | None = None  # set at the first retry after the stop
         self._fila_ilegivel_ate = 0.0  # after a failed look at the sync queue, do not gather
 
     # -- one message -------------------------------------------------------------
@@ -469,6 +466,21 @@ class Bridge:
             seq = None if primeiro is None else primeiro + n
             self._safe_handle(canal, raw, "pubsub", lote=lote, seq=seq)
 
+    def _antes_de_tentar_de_novo(self, segundos: float) -> bool:
+        """Wait before another try of a Redis write; False: give up. Not ``stop.wait``: after
+        SIGTERM the bridge still enqueues what it has already received, and a retry that
+        does not wait would spend its tries on a broker hiccup in an instant and drop those
+        messages. But the drain is bounded (``drenagem_max_s`` from the first retry after
+        the stop), so that a Redis that stays down cannot keep the process alive past its
+        stop grace, message by message."""
+        if self.stop.is_set():
+            if self._drenar_ate is None:
+                self._drenar_ate = time.monotonic() + self.cfg.drenagem_max_s
+            if time.monotonic() + segundos > self._drenar_ate:
+                return False
+        time.sleep(segundos)
+        return True
+
     def _reservar(self, n: int) -> int | None:
         """The first of ``n`` consecutive sequence numbers (the counter API writes share),
         or None if Redis keeps failing (each message then tries on its own). Pub/sub only:
@@ -477,8 +489,8 @@ class Bridge:
             try:
                 return int(self.client.incrby(self._seq_key, n)) - n + 1
             except redis.RedisError:
-                if tentativa < 5:
-                    _antes_de_tentar_de_novo(0.1 * 2**tentativa)
+                if tentativa < 5 and not self._antes_de_tentar_de_novo(0.1 * 2**tentativa):
+                    break
         return None
 
     def flush(self, lote: list[dict]) -> bool:
@@ -501,9 +513,8 @@ class Bridge:
                 lote.clear()
                 return True
             except Exception:
-                if tentativa == 5:
+                if tentativa == 5 or not self._antes_de_tentar_de_novo(0.2 * 2**tentativa):
                     break
-                _antes_de_tentar_de_novo(0.2 * 2**tentativa)
         self.stats.add("erros")
         logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
         lote.clear()
@@ -529,9 +540,8 @@ class Bridge:
                 self.handle(canal, raw, origem, event_id, lote, seq)
                 return True
             except redis.RedisError:
-                if tentativa == tentativas:
+                if tentativa == tentativas or not self._antes_de_tentar_de_novo(0.2 * 2**tentativa):
                     break
-                _antes_de_tentar_de_novo(0.2 * 2**tentativa)
             except Exception:
                 break
         self.stats.add("erros")

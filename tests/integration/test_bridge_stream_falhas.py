@@ -198,9 +198,10 @@ class _BrokerVoltaEm:
     """A broker that refuses every enqueue for ``segundos`` (a hiccup), then accepts."""
 
     def __init__(self, segundos: float):
-        self.volta, self.enviados = time.monotonic() + segundos, []
+        self.volta, self.enviados, self.tentativas = time.monotonic() + segundos, [], 0
 
     def enviar_lote(self, envelopes):
+        self.tentativas += 1
         if time.monotonic() < self.volta:
             raise redis.ConnectionError("broker restarting")
         self.enviados.extend(envelopes)
@@ -219,6 +220,20 @@ def test_retries_still_wait_while_the_bridge_stops(redis_proprio):
     lote = [{"event_id": "e1", "canal": "produtos"}, {"event_id": "e2", "canal": "produtos"}]
     assert bridge.flush(lote)
     assert [e["event_id"] for e in broker.enviados] == ["e1", "e2"]
+
+
+def test_the_drain_after_a_stop_is_bounded(redis_proprio):
+    """A broker that stays down must not keep a stopping bridge alive message by message
+    (5 tries, ~6 s each) past its stop grace: the retries end with the drain's bound."""
+    broker = _BrokerVoltaEm(3600)
+    cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c",
+                       drenagem_max_s=0.3)  # fmt: skip
+    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s: s)
+    bridge.stop.set()
+    assert not bridge.flush([{"event_id": "e1", "canal": "produtos"}])
+    assert broker.tentativas == 1  # the first wait (0.4 s) would already pass the 0.3 s bound
+    assert not bridge.flush([{"event_id": "e2", "canal": "produtos"}])
+    assert broker.tentativas == 2  # and so on for every message: one try each
 
 
 def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
