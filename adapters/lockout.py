@@ -21,18 +21,24 @@ class RedisLoginGuard:
         return self._prefix + hashlib.sha256(email.encode()).hexdigest()
 
     def verificar(self, email: str) -> None:
-        key = self._key(email)
-        falhas = int(self._redis.get(key) or 0)
-        if falhas >= self._max:
-            raise Bloqueado("Muitas tentativas; tente mais tarde.", retry_after=max(1, self._redis.ttl(key)))
+        """Count this attempt before its password is checked, and refuse it past the limit.
 
-    def falhou(self, email: str) -> None:
+        Counted up front (one atomic INCR) so that parallel guesses cannot all pass a
+        check-then-count: 30 simultaneous wrong passwords used to all be checked against
+        a limit of 5. A successful log-in clears the count (``sucesso``), so what is
+        limited is attempts without a success inside the window."""
         key = self._key(email)
         with self._redis.pipeline() as pipe:
-            # The window starts at the first failure (SET NX), works on any Redis version.
+            # The window starts at the first attempt (SET NX), works on any Redis version.
             pipe.set(key, 0, ex=self._window, nx=True)
             pipe.incr(key)
-            pipe.execute()
+            pipe.ttl(key)
+            _, tentativas, ttl = pipe.execute()
+        if tentativas > self._max:
+            raise Bloqueado("Muitas tentativas; tente mais tarde.", retry_after=max(1, ttl))
+
+    def falhou(self, email: str) -> None:
+        """Already counted by ``verificar``."""
 
     def sucesso(self, email: str) -> None:
         self._redis.delete(self._key(email))

@@ -110,7 +110,8 @@ class TokenService(Protocol):
 
 class LoginGuard(Protocol):
     def verificar(self, chave: str) -> None:
-        """Raise ``Bloqueado`` while ``chave`` (an e-mail) is locked out."""
+        """Record a log-in attempt for ``chave`` (an e-mail) before its password is checked;
+        raise ``Bloqueado`` while it is locked out."""
 
     def falhou(self, chave: str) -> None: ...
 

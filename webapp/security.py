@@ -172,7 +172,10 @@ def _security_headers(response):
     elif path.startswith("/docs-assets"):
         fixos = _DOCS_ASSETS
     else:
-        fixos = _ANONIMO if identidade().tipo == "anonimo" else _PESSOAL
+        # Only an anonymous read is public: an anonymous POST answers with a token
+        # (/auth/login) or the personal data just sent (/clientes), never to be stored.
+        publico = identidade().tipo == "anonimo" and request.method in ("GET", "HEAD")
+        fixos = _ANONIMO if publico else _PESSOAL
     for name, value in fixos:
         h.setdefault(name, value)
     if request.is_secure:

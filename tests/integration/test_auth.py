@@ -109,6 +109,25 @@ class TestLockout:
         anon.post("/clientes", json={"nome": "João", "email": "joao@example.com", "senha": SENHA})
         assert login(anon, email="joao@example.com").status_code == 200
 
+    def test_parallel_guesses_get_no_more_tries_than_the_limit(self, app, cliente):
+        """The attempt is counted before the (slow) password check: 12 simultaneous wrong
+        guesses get 3 password checks (401), the rest 429, not 12 checks."""
+        import threading
+
+        barrier, statuses = threading.Barrier(12), []
+
+        def guess():
+            c = app.test_client()
+            barrier.wait()
+            statuses.append(login(c, senha="errada-123").status_code)
+
+        threads = [threading.Thread(target=guess) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [401] * 3 + [429] * 9
+
     def test_success_resets_the_failure_count(self, anon, cliente):
         for _ in range(2):
             login(anon, senha="errada-123")

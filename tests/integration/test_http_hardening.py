@@ -17,6 +17,16 @@ def test_security_headers_on_every_kind_of_response(anon, client):
     assert client.get("/clientes").headers["Cache-Control"] == "no-store"
 
 
+def test_anonymous_answers_with_tokens_or_personal_data_are_never_stored(anon):
+    """Public reads may be revalidated (no-cache); an anonymous POST answers with a token
+    or with the personal data just sent: no-store (RFC 6749 5.1 for tokens)."""
+    assert anon.get("/produtos").headers["Cache-Control"] == "no-cache"
+    novo = {"nome": "Ana", "email": "ana.cache@example.com", "senha": "senha-de-teste-1"}
+    assert anon.post("/clientes", json=novo).headers["Cache-Control"] == "no-store"
+    login = anon.post("/auth/login", json={"email": novo["email"], "senha": novo["senha"]})
+    assert login.status_code == 200 and login.headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_docs_pages_get_a_csp_that_lets_them_render(anon, page):
     csp = anon.get(page).headers["Content-Security-Policy"]
