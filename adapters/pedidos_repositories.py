@@ -235,8 +235,19 @@ class MongoIdempotenciaRepository:
         )
 
     def podar(self, antes_de: datetime) -> int:
-        """Forget keys older than ``antes_de`` (clients retry within minutes, not days)."""
-        return self.col.delete_many({"criado_em": {"$lt": antes_de}}).deleted_count
+        """Forget keys older than ``antes_de`` (clients retry within minutes, not days).
+
+        A key still in progress whose order was stored is kept: that checkout stopped
+        half-way (e.g. a CRM cart now in the dead-letter store), and a replay days later
+        must resume it, not order again. One whose order never came to exist is forgotten."""
+        podadas = self.col.delete_many({"estado": "concluido", "criado_em": {"$lt": antes_de}}).deleted_count
+        pedidos = self.col.database["pedidos"]
+        parados = self.col.find({"estado": "em_andamento", "criado_em": {"$lt": antes_de}}, {"pedido_id": 1})
+        for doc in parados.limit(1000):
+            pedido_id = parse_oid(doc.get("pedido_id") or "")
+            if pedido_id is None or pedidos.count_documents({"_id": pedido_id}, limit=1) == 0:
+                podadas += self.col.delete_one({"_id": doc["_id"], "estado": "em_andamento"}).deleted_count
+        return podadas
 
     def abandonar(self, escopo: str, chave: str, dono: str) -> None:
         """Nothing was stored (stock short, an empty cart): the key is free again."""

@@ -249,6 +249,20 @@ _SENHA_TEXTO = re.compile(r'("senha"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+
 SENHA_OCULTA = "***"
 
 
+_HASH_TEXTO = re.compile(r'("senha_hash"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def para_exibir(envelope: dict) -> dict:
+    """A dead letter's envelope as people see it (API, CLI): the password hash the bridge
+    put in a customer event is kept in the store (a replay needs it) but never shown: a
+    hash is still an offline-guessing target, and the dead-letter scope is not
+    ``clientes:read``."""
+    payload = envelope.get("payload")
+    if not isinstance(payload, str) or "senha_hash" not in payload:
+        return envelope
+    return {**envelope, "payload": _HASH_TEXTO.sub(rf'\1"{SENHA_OCULTA}"', payload)}
+
+
 def sem_senha(payload: str) -> str:
     """The payload with any clear ``senha`` blanked: for logs and the dead-letter store.
 

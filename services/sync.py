@@ -215,7 +215,12 @@ def reenviar(ctx: Contexto, rejeitado_id: str) -> EventoRejeitado:
     """Re-enqueue the original envelope (same sequence number: its place in the order
     is kept, so it cannot undo changes received after it)."""
     rejeitado = _mudar_estado(ctx, rejeitado_id, REENVIADO)
-    ctx.despachante.enviar(rejeitado.envelope)
+    try:
+        ctx.despachante.enviar(rejeitado.envelope)
+    except Exception:
+        # Not enqueued (the broker is down): back to pendente, so it can be replayed later.
+        ctx.rejeitados.marcar(rejeitado_id, REENVIADO, PENDENTE, agora(), ctx.ator)
+        raise
     return rejeitado
 
 

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from domain.eventos import para_exibir
 from domain.rejeitados import ESTADOS, PENDENTE, RejeitadoFiltro
 from domain.seguranca import ESCOPOS
 from services import chaves, sync
@@ -71,7 +72,8 @@ def dl_list(estado: str, limit: int):
 def dl_show(rejeitado_id: str):
     """Show one dead letter with its envelope."""
     r = sync.obter_rejeitado(_ctx(), rejeitado_id)
-    click.echo(json.dumps({**vars(r), "em": str(r.em), "atualizado_em": str(r.atualizado_em)}, indent=2, default=str))
+    mostrado = {**vars(r), "envelope": para_exibir(r.envelope), "em": str(r.em), "atualizado_em": str(r.atualizado_em)}
+    click.echo(json.dumps(mostrado, indent=2, default=str))
 
 
 @dead_letters.command("replay")

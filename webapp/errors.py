@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
+from kombu.exceptions import OperationalError as KombuOperationalError
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
+    @app.errorhandler(KombuOperationalError)  # the broker (Redis) refused an enqueue
     def _redis_down(exc: Exception):
         logger.error("Redis unavailable: %s", exc)
         return error_body(503, "Serviço temporariamente indisponível; tente de novo."), 503, {"Retry-After": "5"}

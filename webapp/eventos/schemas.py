@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from domain.eventos import para_exibir
 from domain.rejeitados import ESTADOS
 
 
@@ -12,7 +13,10 @@ class EventoRejeitadoSchema(ma.Schema):
     id = ma.fields.String()
     event_id = ma.fields.String()
     canal = ma.fields.String()
-    envelope = ma.fields.Dict(metadata={"description": "O envelope da ponte (payload sem senha em claro)."})
+    envelope = ma.fields.Function(
+        lambda r: para_exibir(r.envelope),
+        metadata={"type": "object", "description": "O envelope da ponte (payload sem senha nem hash de senha)."},
+    )
     motivo = ma.fields.String()
     tentativas = ma.fields.Integer()
     vezes = ma.fields.Integer(metadata={"description": "Quantas vezes este evento foi rejeitado."})
