@@ -1,6 +1,6 @@
 """Events of the Java CRM: the bridge's envelope, decoding, and what each event means.
 
-The CRM publishes Gson-serialized objects (see ../shared/java-events/): prices are Java
+The CRM publishes Gson-serialized objects (see contracts/examples/): prices are Java
 doubles, null fields are omitted, a new product arrives as ``criado`` with ``"id": 0``.
 Decoding turns a raw payload into a typed event or raises ``EventoInvalido`` with a
 reason for the dead-letter store; nothing is guessed.

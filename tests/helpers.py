@@ -46,8 +46,8 @@ def http(method: str, url: str, body=None, headers: dict | None = None, timeout:
 
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-# The Java CRM's real messages, byte for byte (shared/ sits beside the repository).
-JAVA_EVENTS = ROOT.parent / "shared" / "java-events"
+# The Java CRM's real messages, byte for byte (contracts/examples/, copied from the CRM team).
+JAVA_EVENTS = ROOT / "contracts" / "examples"
 
 
 def descendants(pid: int) -> set[int]:

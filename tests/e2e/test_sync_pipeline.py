@@ -1,6 +1,6 @@
 """The CRM sync end to end: real bridge processes, real Celery workers, real Redis.
 
-Everything is published as the Java CRM does it (``PUBLISH`` of ../shared/java-events/
+Everything is published as the Java CRM does it (``PUBLISH`` of contracts/examples/
 byte for byte, or ``XADD`` for the durable stream) and read back through the API.
 """
 

@@ -1,4 +1,4 @@
-"""Decoding the Java CRM's real messages (../shared/java-events/, byte for byte)."""
+"""Decoding the Java CRM's real messages (contracts/examples/, byte for byte)."""
 
 from decimal import Decimal
 
