@@ -20,6 +20,7 @@ accesslog = "-"
 errorlog = "-"
 loglevel = _cfg["LOG_LEVEL"].lower()
 # gunicorn's own loggers go through Ponte's handler: JSON lines with the request id.
+logs.ensure_log_dir(_cfg)
 logconfig_dict = logs.dict_config(_cfg, "web")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 # The app connects lazily: nothing is opened in the master, so forked workers each
@@ -55,3 +56,4 @@ def post_fork(_server, _worker):
     from adapters import malloc
 
     malloc.tune()
+    logs.after_fork(_cfg, "web")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -135,9 +136,15 @@ LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Return the effective settings; raise ``ConfigError`` if they cannot work."""
-    environ = os.environ if environ is None else environ
+# What `make run` chose (the embedded stores' URIs, its secret), for any Ponte command run
+# from the same checkout while it is up: `flask --app wsgi ...`, an extra worker.
+STACK_FILE = "stack.env"
+
+
+def _gather(
+    environ: Mapping[str, str], overrides: Mapping[str, Any], real_environment: bool
+) -> tuple[dict[str, Any], set[str]]:
+    """Defaults, then the environment, then the overrides; and which keys were given."""
     cfg = dict(DEFAULTS)
     explicit: set[str] = set()
     for key in DEFAULTS:
@@ -145,10 +152,34 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         if raw is not None and raw != "":
             cfg[key] = raw
             explicit.add(key)
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         cfg[key] = value
         explicit.add(key)
+    # Development only, and only for this process's real environment (never a mapping a
+    # test passes): production reads nothing but its environment.
+    if real_environment and cfg["PONTE_ENV"] == "development":
+        for key, value in _read_stack_file(stack_file(environ)).items():
+            if key not in explicit:
+                cfg[key] = value
+    return cfg, explicit
 
+
+def stack_file(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("PONTE_VAR_DIR") or Path(__file__).resolve().parent / "var") / STACK_FILE
+
+
+def _read_stack_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    entries = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in entries if key.strip() in DEFAULTS}
+
+
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the effective settings; raise ``ConfigError`` if they cannot work."""
+    cfg, explicit = _gather(os.environ if environ is None else environ, overrides or {}, environ is None)
     for key in _INTS:
         try:
             cfg[key] = int(cfg[key])

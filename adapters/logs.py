@@ -204,11 +204,25 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
     }
 
 
-def configure(cfg: Mapping[str, Any], role: str) -> None:
-    """Replace the root logger's handlers with Ponte's (idempotent)."""
+def ensure_log_dir(cfg: Mapping[str, Any]) -> None:
+    """Create ``LOG_FILE``'s folder: gunicorn applies ``logconfig_dict`` itself, and a
+    missing folder there costs a traceback per handler and the first lines."""
     if cfg.get("LOG_FILE"):
         os.makedirs(os.path.dirname(os.path.abspath(str(cfg["LOG_FILE"]))), exist_ok=True)
+
+
+def configure(cfg: Mapping[str, Any], role: str) -> None:
+    """Replace the root logger's handlers with Ponte's (idempotent)."""
+    ensure_log_dir(cfg)
     logging.config.dictConfig(dict_config(cfg, role))
 
 
-__all__ = ["bind", "configure", "current", "dict_config", "redact", "reset"]
+def after_fork(cfg: Mapping[str, Any], role: str) -> None:
+    """In a forked child (gunicorn worker, Celery pool process): a per-process log file
+    (``{pid}`` in ``LOG_FILE``) is opened anew under the child's own pid; otherwise the
+    child would keep writing into its parent's file."""
+    if "{pid}" in str(cfg.get("LOG_FILE") or ""):
+        configure(cfg, role)
+
+
+__all__ = ["after_fork", "bind", "configure", "current", "dict_config", "ensure_log_dir", "redact", "reset"]

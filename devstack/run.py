@@ -21,6 +21,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+import settings
 from devstack import procs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +127,28 @@ def first_run_staff_key(env: dict[str, str]) -> None:
     _say('         -H \'Content-Type: application/json\' -d \'{"nome": "Caneca", "preco": 29.9, "estoque": 5}\'')
 
 
+# Settings `make run` records for the commands run beside it (settings.STACK_FILE).
+STACK_SETTINGS = ("MONGO_URI", "REDIS_URL", "SECRET_KEY", "METRICS_DIR", "LOG_FILE")
+
+
+def local_files(env: dict[str, str]) -> None:
+    """Logs and metrics of this stack under ``var/``: one log file per process (grep
+    them for a request id), and metrics no other Ponte stack on the host counts."""
+    env.setdefault("LOG_FILE", str(VAR / "log" / "{role}-{pid}.log"))
+    env.setdefault("METRICS_DIR", str(VAR / "metrics"))
+
+
+def write_stack_file(env: dict[str, str]) -> Path:
+    """Record what this stack chose, so that ``flask --app wsgi ...`` or an extra worker
+    started from this checkout finds it (read by ``settings.load`` in development only)."""
+    path = VAR / settings.STACK_FILE
+    path.unlink(missing_ok=True)
+    lines = [f"# written by make run (pid {os.getpid()}); removed when it stops"]
+    lines += [f"{key}={env[key]}" for key in STACK_SETTINGS if env.get(key)]
+    _write_private(path, "\n".join(lines) + "\n")
+    return path
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PONTE_ENV", "development")
@@ -133,8 +156,11 @@ def main() -> int:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     started = embedded_services(env)
+    stack = None
     try:
         local_secret(env)
+        local_files(env)
+        stack = write_stack_file(env)
         flower_auth(env)
         first_run_staff_key(env)
         manager = Manager(Printer(sys.stdout))
@@ -145,6 +171,8 @@ def main() -> int:
         manager.loop()
         return manager.returncode or 0
     finally:
+        if stack is not None:
+            stack.unlink(missing_ok=True)
         for proc in reversed(started):
             procs.stop(proc)
         _say("embedded services stopped")

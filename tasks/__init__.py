@@ -23,7 +23,7 @@ if "worker" in sys.argv[1:]:
     # (by tasks.observability below), so the pool's children report through files.
     prepare_multiprocess(settings.load()["METRICS_DIR"], "worker")
 
-from adapters import malloc
+from adapters import logs, malloc
 from adapters.cache import ProdutoCache
 from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
@@ -97,6 +97,7 @@ observability.install(app, resources.cfg)
 @worker_process_init.connect
 def _init_worker_process(**_):
     malloc.tune()
+    logs.after_fork(resources.cfg(), "worker")
     # One MongoClient per pool process, created after the fork. Building it does not
     # block on the server: a worker starts while MongoDB is down and its tasks retry.
     resources.mongo = None

@@ -83,3 +83,40 @@ def test_app_factory_fails_fast_in_production(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(settings.ConfigError):
         create_app()
+
+
+def _stack_file(tmp_path, monkeypatch, text: str):
+    monkeypatch.setenv("PONTE_VAR_DIR", str(tmp_path))
+    for key in ("PONTE_ENV", "MONGO_URI", "REDIS_URL", "REDIS_HOST", "SECRET_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    (tmp_path / settings.STACK_FILE).write_text(text)
+
+
+def test_a_command_beside_make_run_finds_the_stores_it_chose(tmp_path, monkeypatch):
+    # `flask --app wsgi dead-letters list` while `make run` picked other ports.
+    _stack_file(
+        tmp_path,
+        monkeypatch,
+        "# by make run\nMONGO_URI=mongodb://127.0.0.1:40001\nREDIS_URL=redis://127.0.0.1:40002/0\n",
+    )
+    cfg = settings.load()
+    assert cfg["MONGO_URI"] == "mongodb://127.0.0.1:40001"
+    assert cfg["REDIS_URL"] == "redis://127.0.0.1:40002/0"
+
+
+def test_the_environment_wins_over_the_stack_file(tmp_path, monkeypatch):
+    _stack_file(tmp_path, monkeypatch, "MONGO_URI=mongodb://127.0.0.1:40001\nNOT_A_SETTING=1\n")
+    monkeypatch.setenv("MONGO_URI", "mongodb://elsewhere:27017")
+    cfg = settings.load()
+    assert cfg["MONGO_URI"] == "mongodb://elsewhere:27017"
+    assert "NOT_A_SETTING" not in cfg
+
+
+def test_production_and_explicit_mappings_never_read_the_stack_file(tmp_path, monkeypatch):
+    _stack_file(tmp_path, monkeypatch, "MONGO_URI=mongodb://127.0.0.1:40001\nREDIS_URL=redis://127.0.0.1:40002/0\n")
+    monkeypatch.setenv("PONTE_ENV", "production")
+    with pytest.raises(settings.ConfigError, match="MONGO_URI, REDIS_URL"):
+        settings.load()
+    monkeypatch.delenv("PONTE_ENV")
+    assert settings.load({"PONTE_VAR_DIR": str(tmp_path)})["MONGO_URI"] == settings.DEFAULTS["MONGO_URI"]
+    assert settings.load(overrides={"PONTE_ENV": "test"})["MONGO_URI"] == settings.DEFAULTS["MONGO_URI"]
