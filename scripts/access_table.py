@@ -1,4 +1,4 @@
-"""Print the README's access table from the authorization matrix test and the app's rules.
+"""Print docs/security.md's access table from the authorization matrix test and the app's rules.
 
 .venv/bin/python scripts/access_table.py   # paste between the access-table markers
 """

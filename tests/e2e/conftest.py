@@ -30,11 +30,11 @@ def base_env(**extra) -> dict[str, str]:
 class Server:
     """A process we started, stopped by PID only."""
 
-    def __init__(self, cmd: list[str], env: dict[str, str], log_path):
+    def __init__(self, cmd: list[str], env: dict[str, str], log_path, cwd=ROOT):
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
-            cmd, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def output(self) -> str:

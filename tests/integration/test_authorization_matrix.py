@@ -1,7 +1,7 @@
 """Every route x every kind of caller gets exactly the status the access table promises.
 
 The rows are checked against the app's own URL map: a route (or method) added without
-a row here fails ``test_every_route_has_a_row``, and README.md's access table must be
+a row here fails ``test_every_route_has_a_row``, and docs/security.md's access table must be
 this very table (``test_readme_access_table_matches``).
 """
 
@@ -235,8 +235,8 @@ def test_access_matrix(app, rule, method):
     assert tuple(got) == EXPECTED[(rule, method)], dict(zip(CALLERS, got, strict=True))
 
 
-def test_readme_access_table_matches():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_docs_access_table_matches():
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     block = text.split("<!-- access-table:start -->")[1].split("<!-- access-table:end -->")[0]
     rows = {}
     for line in block.strip().splitlines()[2:]:
