@@ -467,7 +467,7 @@ def test_the_flower_user_prometheus_scrapes_with_is_the_one_env_example_asks_for
     text = (ROOT / ".env.example").read_text()
     asked = re.search(r"Flower's login, (\w+):<", text)
     assert asked and asked.group(1) == user
-    assert "FLOWER_BASIC_AUTH=admin:" in (ROOT / "README.md").read_text() and user == "admin"
+    assert "FLOWER_BASIC_AUTH=admin:" in (ROOT / "docs" / "operations.md").read_text() and user == "admin"
 
 
 def _prometheus_entrypoint(tmp_path):
