@@ -52,6 +52,10 @@ class JwtTokens:
             )
         except jwt.PyJWTError:
             raise NaoAutenticado("Token inválido ou expirado.") from None
+        # TOKEN_TTL_S is a maximum lifetime counted from iat: a token signed with a far exp
+        # (an old build, a leaked signing path) must not outlive what Ponte would issue.
+        if float(claims["exp"]) - float(claims["iat"]) > self._ttl + 1:
+            raise NaoAutenticado("Token inválido ou expirado.")
         revogado, todos_ate = self._redis.mget(self._prefix + claims["jti"], self._prefix_cliente + str(claims["sub"]))
         if revogado is not None or (todos_ate is not None and float(claims["iat"]) <= float(todos_ate)):
             raise NaoAutenticado("Token revogado.")

@@ -22,6 +22,8 @@ from domain.seguranca import Bloqueado, NaoAutenticado, SemPermissao
 
 logger = logging.getLogger(__name__)
 
+# How long a client should wait before trying again after a 503 (a store that is down).
+RETRY_AFTER_S = 5
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -80,11 +82,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ConnectionFailure)
     def _db_down(exc: ConnectionFailure):
         logger.error("MongoDB unavailable: %s", exc)
-        return error_body(503, "Banco de dados indisponível; tente de novo."), 503, {"Retry-After": "5"}
+        return error_body(503, "Banco de dados indisponível; tente de novo."), 503, {"Retry-After": str(RETRY_AFTER_S)}
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     @app.errorhandler(KombuOperationalError)  # the broker (Redis) refused an enqueue
     def _redis_down(exc: Exception):
         logger.error("Redis unavailable: %s", exc)
-        return error_body(503, "Serviço temporariamente indisponível; tente de novo."), 503, {"Retry-After": "5"}
+        body = error_body(503, "Serviço temporariamente indisponível; tente de novo.")
+        return body, 503, {"Retry-After": str(RETRY_AFTER_S)}

@@ -115,7 +115,9 @@ def stack(tmp_path):
     except BaseException:
         server.close()
         raise AssertionError(server.output()) from None
-    shell_env = {k: v for k, v in env.items() if k not in ports}  # a reader's shell has none of these
+    # A reader's shell: none of the ports above, and no .venv on PATH unless a block activates it.
+    shell_env = {k: v for k, v in env.items() if k not in ports}
+    shell_env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if "/.venv/" not in p + "/")
     shell = Shell(repo, shell_env)
     yield server, shell, repo, ports
     shell.close()
@@ -185,6 +187,8 @@ def test_the_documented_commands_run_as_written(stack):
     family = descendants(workers) | {workers}
     run(12)
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=60, what="the extra workers to stop")
+    # gunicorn found LOG_FILE's folder made (it used to print a traceback per handler).
+    assert "Traceback" not in server.output()
 
 
 def _logs_with(repo, text: str) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -159,3 +161,17 @@ class TestRateLimits:
     def test_guessing_keys_is_throttled_too(self, anon):
         statuses = [anon.get("/clientes", headers=bearer(f"ponte_{i:08d}_{'x' * 40}")).status_code for i in range(6)]
         assert statuses == [401] * 5 + [429]
+
+
+@pytest.mark.parametrize("excesso_s", [60, 10 * 365 * 86400])
+def test_a_token_living_longer_than_the_ttl_is_refused_even_when_signed(app, anon, cliente, excesso_s):
+    # Signed with the real secret (a leaked signing path, an old build): TOKEN_TTL_S is a
+    # maximum lifetime from iat, whatever exp says.
+    agora = time.time()
+    claims = {"sub": cliente["id"], "aud": AUDIENCE, "iat": agora, "jti": f"longo-{excesso_s}"}
+    claims["exp"] = int(agora) + app.config["TOKEN_TTL_S"] + excesso_s
+    longo = jwt.encode(claims, app.config["SECRET_KEY"], algorithm="HS256")
+    assert anon.get("/clientes/me", headers=bearer(longo)).status_code == 401
+    claims["exp"], claims["jti"] = int(agora) + app.config["TOKEN_TTL_S"], f"normal-{excesso_s}"
+    normal = jwt.encode(claims, app.config["SECRET_KEY"], algorithm="HS256")
+    assert anon.get("/clientes/me", headers=bearer(normal)).status_code == 200

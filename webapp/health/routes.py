@@ -16,6 +16,7 @@ from adapters import metrics
 from adapters.despachante import FILAS
 from domain.seguranca import PUBLICO, staff
 from webapp.blueprint import Blueprint
+from webapp.errors import RETRY_AFTER_S
 from webapp.security import acesso
 
 logger = logging.getLogger(__name__)
@@ -95,11 +96,18 @@ class Health(MethodView):
 class Ready(MethodView):
     @acesso(PUBLICO)
     @blp.response(200, ReadySchema)
-    @blp.alt_response(503, schema=ReadySchema, description="Uma dependência não responde")
+    @blp.alt_response(
+        503,
+        schema=ReadySchema,
+        description="Uma dependência não responde",
+        headers={"Retry-After": {"description": "segundos até tentar de novo", "schema": {"type": "integer"}}},
+    )
     def get(self):
         """MongoDB and Redis are reachable; live workers per queue"""
         body = prontidao(current_app.extensions["ponte"])
-        return body, 503 if body["status"] == "indisponivel" else 200
+        if body["status"] == "indisponivel":
+            return body, 503, {"Retry-After": str(RETRY_AFTER_S)}
+        return body, 200
 
 
 @blp.route("/metrics")
