@@ -29,13 +29,21 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when a Redis server answers PING on host:port."""
+    """True when a Redis server answers PING on host:port (with or without credentials)."""
+    return redis_state(host, port, timeout) is not None
+
+
+def redis_state(host: str, port: int, timeout: float = 0.5) -> str | None:
+    """``"open"`` (PING answered), ``"auth"`` (it wants credentials) or None (no Redis)."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+            reply = s.recv(64)
     except OSError:
-        return False
+        return None
+    if reply.startswith(b"+PONG"):
+        return "open"
+    return "auth" if reply.startswith(b"-NOAUTH") else None
 
 
 def redis_binary() -> str:
@@ -79,9 +87,12 @@ def start_mongo(
     return proc, line.split()[2]
 
 
-def start_redis(port: int, *, data_dir: str | None = None, log=None) -> subprocess.Popen:
-    """Start redis-server on 127.0.0.1:port; persistent (AOF) when ``data_dir`` is given."""
+def start_redis(port: int, *, data_dir: str | None = None, log=None, acl_file: str | None = None) -> subprocess.Popen:
+    """Start redis-server on 127.0.0.1:port; persistent (AOF) when ``data_dir`` is given,
+    with the users of ``acl_file`` (``deploy/redis_acl.py``) when given."""
     cmd = [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    if acl_file:
+        cmd += ["--aclfile", str(Path(acl_file).resolve())]
     if data_dir:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         cmd += ["--dir", str(Path(data_dir).resolve()), "--appendonly", "yes"]

@@ -22,7 +22,8 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 import settings
-from devstack import procs
+from deploy import redis_acl
+from devstack import procs, redis_users
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so that tests never touch a developer's var/.
@@ -48,20 +49,38 @@ def embedded_services(env: dict[str, str]) -> list:
         env["MONGO_URI"] = uri
         _say(f"embedded MongoDB stand-in (mongoeco, SQLite in {VAR / 'mongo'}): {uri}")
     if not env.get("REDIS_URL") and not env.get("REDIS_HOST"):
-        if procs.redis_answers("127.0.0.1", REDIS_PORT):
+        state = procs.redis_state("127.0.0.1", REDIS_PORT)
+        if state == "auth":
+            _say(f"the Redis on 127.0.0.1:{REDIS_PORT} wants credentials (set REDIS_URL to use it); starting our own")
+        if state == "open":
             env["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
-            _say(f"using the Redis already answering on 127.0.0.1:{REDIS_PORT}")
+            for user in (redis_acl.CRM, redis_acl.CRM_PEDIDOS):  # its users are its own business
+                _write_private(VAR / f"redis-{user}.url", env["REDIS_URL"] + "\n", replace=True)
+            _say(f"using the Redis already answering on 127.0.0.1:{REDIS_PORT} (no ACL users of Ponte's)")
         else:
-            port = REDIS_PORT if procs.port_is_free(REDIS_PORT) else procs.free_port()
-            log = open(VAR / "redis.log", "a")  # noqa: SIM115
-            started.append(procs.start_redis(port, data_dir=str(VAR / "redis"), log=log))
-            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-            _say(f"embedded redis-server (AOF in {VAR / 'redis'}): {env['REDIS_URL']}")
+            started.append(_embedded_redis(env))
     return started
 
 
-def _write_private(path: Path, text: str) -> None:
+def _embedded_redis(env: dict[str, str]):
+    """redis-server with production's ACL users (deploy/redis_acl.py): Ponte's processes as
+    ``ponte``; the CRM's URLs in ``var/redis-crm.url`` and ``var/redis-crm-pedidos.url``."""
+    port = REDIS_PORT if procs.port_is_free(REDIS_PORT) else procs.free_port()
+    acl_file, passwords = redis_users.prepare(VAR / "redis-acl")
+    log = open(VAR / "redis.log", "a")  # noqa: SIM115 - kept open for the child's life
+    proc = procs.start_redis(port, data_dir=str(VAR / "redis"), log=log, acl_file=str(acl_file))
+    env["REDIS_URL"] = redis_users.url(redis_acl.PONTE, passwords[redis_acl.PONTE], port)
+    for user in (redis_acl.CRM, redis_acl.CRM_PEDIDOS):
+        _write_private(VAR / f"redis-{user}.url", redis_users.url(user, passwords[user], port) + "\n", replace=True)
+    _say(f"embedded redis-server (AOF in {VAR / 'redis'}, ACL users) on 127.0.0.1:{port}")
+    _say(f"the CRM publishes with the URL in {VAR / 'redis-crm.url'}")
+    return proc
+
+
+def _write_private(path: Path, text: str, replace: bool = False) -> None:
     """Create ``path`` readable by its owner only (0600) and write ``text`` to it."""
+    if replace:
+        path.unlink(missing_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
@@ -145,7 +164,7 @@ def write_stack_file(env: dict[str, str]) -> Path:
     path.unlink(missing_ok=True)
     lines = [f"# written by make run (pid {os.getpid()}); removed when it stops"]
     lines += [f"{key}={env[key]}" for key in STACK_SETTINGS if env.get(key)]
-    _write_private(path, "\n".join(lines) + "\n")
+    _write_private(path, "\n".join(lines) + "\n", replace=True)
     return path
 
 

@@ -12,25 +12,58 @@ import os
 import uuid
 
 import pytest
+import redis
 from pymongo import MongoClient
 
+from deploy import redis_acl
 from devstack import procs
+from devstack import redis_users as redis_users_lib
 from tests.secrets_audit import register
 
 pytest_plugins = ["tests.secrets_audit"]
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
+def redis_users(tmp_path_factory):
+    """The session's redis-server, with production's ACL users: URL of each user."""
     if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
+        url = os.environ["TEST_REDIS_URL"]
+        yield dict.fromkeys((redis_acl.PONTE, redis_acl.CRM, redis_acl.CRM_PEDIDOS), url)
         return
+    folder = tmp_path_factory.mktemp("redis")
+    acl_file, passwords = redis_users_lib.prepare(folder)
+    for password in passwords.values():
+        register(password)
     port = procs.free_port()
-    log = open(tmp_path_factory.mktemp("redis") / "redis.log", "w")
-    proc = procs.start_redis(port, log=log)
-    yield f"redis://127.0.0.1:{port}/0"
+    log = open(folder / "redis.log", "w")
+    proc = procs.start_redis(port, log=log, acl_file=str(acl_file))
+    yield {user: redis_users_lib.url(user, password, port) for user, password in passwords.items()}
     procs.stop(proc)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_users):
+    """What Ponte's processes use: the ``ponte`` user."""
+    return redis_users[redis_acl.PONTE]
+
+
+@pytest.fixture(scope="session")
+def crm_redis_url(redis_users):
+    """What the Java CRM publishes with: the ``crm`` user (PUBLISH and XADD only)."""
+    return redis_users[redis_acl.CRM]
+
+
+@pytest.fixture
+def redis_proprio():
+    """A Redis server of the test's own, with no users: bridge tests kill connections and elect
+    leaders; the launcher meets a developer's open Redis."""
+    proc = procs.start_redis(procs.free_port())
+    port = proc.args[proc.args.index("--port") + 1]
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    yield client
+    client.close()
+    procs.stop(proc)
 
 
 @pytest.fixture(scope="session")

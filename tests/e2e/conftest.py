@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from devstack import procs
+from deploy import redis_acl
+from devstack import procs, redis_users
 from tests.helpers import ROOT, http
 from tests.secrets_audit import register
 
@@ -136,9 +137,14 @@ class Pipeline:
         self.tmp_path = tmp_path
         self.redis_port = procs.free_port()
         self.redis_log = open(tmp_path / "redis.log", "w")
-        self.redis_proc = procs.start_redis(self.redis_port, log=self.redis_log)
-        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        acl_file, passwords = redis_users.prepare(tmp_path / "redis-acl")
+        for password in passwords.values():
+            register(password)
+        self.redis_proc = procs.start_redis(self.redis_port, log=self.redis_log, acl_file=str(acl_file))
+        # Ponte's processes as the ``ponte`` user; the test publishes as the CRM does, as ``crm``.
+        self.redis_url = redis_users.url(redis_acl.PONTE, passwords[redis_acl.PONTE], self.redis_port)
         self.redis = redis_lib.Redis.from_url(self.redis_url)
+        self.crm = redis_lib.Redis.from_url(redis_users.url(redis_acl.CRM, passwords[redis_acl.CRM], self.redis_port))
         self.mongo_uri, self.db_name = mongo_uri, db_name
         self.servers: list[Server] = []
         self._app = None
@@ -224,6 +230,7 @@ class Pipeline:
         if self._app is not None:
             self._app.extensions["ponte"].close()
         self.redis.close()
+        self.crm.close()
         procs.stop(self.redis_proc)
         self.redis_log.close()
 

@@ -2,9 +2,10 @@
 
 A copy of the working tree (with its ``.venv``) runs ``make run`` on free ports; one bash
 process then runs the blocks of ``tests.docs_blocks.RUN`` in order, sharing its variables as
-a reader's terminal does. The only change to the text is the ports: ``127.0.0.1:8000`` and
-``redis-cli`` point at the ports this stack got. Between blocks the test waits for what the
-docs say takes "a moment" (a task, a worker), with a deadline, then checks what each block did.
+a reader's terminal does. The only change to the text is the API's port: ``127.0.0.1:8000``
+points at the port this stack got (the Redis URLs in ``var/`` already name theirs). Between
+blocks the test waits for what the docs say takes "a moment" (a task, a worker), with a
+deadline, then checks what each block did.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def stack(tmp_path):
         server.key = register((repo / "var" / "staff.key").read_text().strip())
         register((repo / "var" / "secret.key").read_text().strip())
         register("s3nh@Forte")
+        for line in (repo / "var" / "redis-acl" / "redis-users.env").read_text().split():
+            register(line.split("=", 1)[1])
     except BaseException:
         server.close()
         raise AssertionError(server.output()) from None
@@ -134,9 +137,8 @@ def _ctrl_c(server):
 
 
 def _as_here(text: str, ports: dict) -> str:
-    return text.replace("127.0.0.1:8000", f"127.0.0.1:{ports['API_PORT']}").replace(
-        "redis-cli ", f"redis-cli -p {ports['PONTE_LOCAL_REDIS_PORT']} "
-    )
+    # redis-cli needs no change: the URLs make run wrote name its port.
+    return text.replace("127.0.0.1:8000", f"127.0.0.1:{ports['API_PORT']}")
 
 
 def test_the_documented_commands_run_as_written(stack):

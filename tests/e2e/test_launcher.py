@@ -72,9 +72,16 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
 
         from tests.helpers import JAVA_EVENTS
 
-        r = redis.Redis(port=ports["redis_port"])
+        # The embedded Redis has production's users: Ponte's processes are `ponte`, the CRM `crm`.
+        passwords = dict(line.split("=", 1) for line in (var_dir / "redis-acl" / "redis-users.env").read_text().split())
+        for password in passwords.values():
+            register(password)
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=ports["redis_port"]).get("x")  # the default user is off
+        r = redis.Redis(port=ports["redis_port"], username="ponte", password=passwords["ponte"])
+        crm = redis.Redis.from_url((var_dir / "redis-crm.url").read_text().strip())
         wait_for(lambda: r.pubsub_numsub("produtos")[0][1] >= 1, timeout=30, what="bridge subscribed")
-        r.publish("produtos", (JAVA_EVENTS / "produtos-criado-id0.json").read_bytes())
+        crm.publish("produtos", (JAVA_EVENTS / "produtos-criado-id0.json").read_bytes())
         visible = wait_for(lambda: http("GET", url + "/produtos?q=notebook")[2], timeout=10, what="CRM product")
         assert visible[0]["nome"] == "Notebook Gamer"
         # Flower, behind basic auth, shows the worker and every queue it consumes.
@@ -98,7 +105,7 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
 
         assert wait_for(lambda: {"default", "sync", "pagamentos", "envios"} <= filas(), timeout=60, what="queues")
         # The Celery worker of the Procfile is up on the launcher's Redis.
-        celery = Celery(broker=f"redis://127.0.0.1:{ports['redis_port']}/0")
+        celery = Celery(broker=f"redis://ponte:{passwords['ponte']}@127.0.0.1:{ports['redis_port']}/0")
         assert wait_for(lambda: celery.control.ping(timeout=1.0), timeout=30, what="celery worker ping")
         assert http("GET", url + "/docs")[0] == 200
     finally:
@@ -120,12 +127,25 @@ def test_run_command_starts_everything_keeps_data_and_stops_cleanly(tmp_path):
         stop_launcher(server)
 
 
-def test_run_command_uses_a_redis_already_answering(tmp_path, redis_url):
-    redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+def test_run_command_uses_a_redis_already_answering(tmp_path, redis_proprio):
+    # A developer's own Redis, open on the preferred port: used as it is.
+    redis_port = redis_proprio.connection_pool.connection_kwargs["port"]
     server, url = start_launcher(tmp_path, tmp_path / "var", procs.free_port(), procs.free_port(), redis_port, n=1)
     try:
         assert http("GET", url + "/ready")[0] == 200
     finally:
         output = stop_launcher(server)
     assert f"using the Redis already answering on 127.0.0.1:{redis_port}" in output
+    assert procs.redis_answers("127.0.0.1", redis_port), "the launcher must not stop a Redis it did not start"
+
+
+def test_run_command_starts_its_own_redis_beside_one_that_wants_credentials(tmp_path, redis_url):
+    # The session's Redis has ACL users (default off): without credentials it is of no use.
+    redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    server, url = start_launcher(tmp_path, tmp_path / "var", procs.free_port(), procs.free_port(), redis_port, n=1)
+    try:
+        assert http("GET", url + "/ready")[0] == 200
+    finally:
+        output = stop_launcher(server)
+    assert f"127.0.0.1:{redis_port} wants credentials" in output and "embedded redis-server" in output
     assert procs.redis_answers("127.0.0.1", redis_port), "the launcher must not stop a Redis it did not start"

@@ -91,10 +91,10 @@ def test_one_request_id_through_api_payment_and_shipment_and_metrics_of_all(pipe
         assert any("POST /pedidos" in line["message"] for line in web_lines)  # gunicorn's access line
 
         # -- a CRM event: its event id in the bridge's and the worker's lines ---------
-        pipeline.redis.publish(
+        pipeline.crm.publish(
             "produtos", json.dumps({"acao": "criado", "produto": {"id": 880, "nome": "CRM", "preco": 1, "estoque": 1}})
         )
-        pipeline.redis.publish("produtos", b"{not json")  # dead-lettered by the bridge
+        pipeline.crm.publish("produtos", b"{not json")  # dead-lettered by the bridge
         event_id = pipeline.wait(
             lambda: next(
                 (line["event_id"] for line in json_lines(bridge.output()) if "acao=criado" in line["message"]), None

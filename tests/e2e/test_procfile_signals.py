@@ -60,7 +60,7 @@ def test_worker_and_bridge_stop_cleanly_finishing_the_task_in_hand(pipeline):
     pipeline.wait(lambda: pipeline.redis.pubsub_numsub("produtos")[0][1] >= 1, what="bridge subscribed")
     ids = [9101, 9102, 9103]
     for java_id in ids:
-        pipeline.redis.publish("produtos", produto(java_id))
+        pipeline.crm.publish("produtos", produto(java_id))
     pipeline.wait(lambda: "aplicar_evento" in worker.output() and "received" in worker.output(), what="task in hand")
     # The container healthchecks see both alive (heartbeat and liveness key in Redis).
     assert healthcheck(pipeline, "tasks", WORKER_QUEUES="sync") == 0

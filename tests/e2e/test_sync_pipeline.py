@@ -37,7 +37,7 @@ def estoque_de(pipeline, java_id: int):
 def test_each_java_file_published_ends_in_the_expected_state(pipeline):
     pipeline.start_worker()
     pipeline.start_bridge()
-    r = pipeline.redis
+    r = pipeline.crm  # the Java CRM's user: PUBLISH and XADD only
     for name in ("produtos-criado-id0", "produtos-atualizado", "produtos-html-unicode", "produtos-null-descricao",
                  "produtos-big-price"):  # fmt: skip
         r.publish("produtos", java(f"{name}.json"))
@@ -87,7 +87,7 @@ def test_ordering_under_parallelism_with_random_delays(pipeline):
     pipeline.start_bridge()
     rng = random.Random(42)
     ultimo = {}
-    with pipeline.redis.pipeline(transaction=False) as pipe:
+    with pipeline.crm.pipeline(transaction=False) as pipe:
         for _ in range(2000):
             java_id = rng.randint(101, 105)
             estoque = rng.randint(0, 1_000_000)
@@ -140,7 +140,7 @@ def test_out_of_order_delivery_duplicates_and_id0_linking(pipeline):
 def test_garbage_is_dead_lettered_and_nothing_dies(pipeline):
     worker = pipeline.start_worker()
     bridge = pipeline.start_bridge()
-    r = pipeline.redis
+    r = pipeline.crm
     garbage = [
         b"{not json",
         b'{"acao":"criado","produto":{"id":"sete","nome":"X","preco":1,"estoque":1}}',
@@ -173,11 +173,11 @@ def test_mongodb_outage_events_published_meanwhile_are_applied_after(pipeline, t
         pipeline.mongo_uri = uri
         pipeline.start_worker(concurrency=2)
         pipeline.start_bridge()
-        pipeline.redis.publish("produtos", produto("atualizado", 401, 1))
+        pipeline.crm.publish("produtos", produto("atualizado", 401, 1))
         pipeline.wait(lambda: estoque_de(pipeline, 401) == 1, what="first event")
         procs.stop(mongo)  # MongoDB goes away...
         for n in range(402, 422):
-            pipeline.redis.publish("produtos", produto("atualizado", n, n))
+            pipeline.crm.publish("produtos", produto("atualizado", n, n))
         worker_log = pipeline.servers[0]
         pipeline.wait(lambda: "falha transitória" in worker_log.output(), what="tasks retrying")
         mongo, uri = procs.start_mongo(port, engine="sqlite", path=path)  # ...and comes back
@@ -190,7 +190,7 @@ def test_mongodb_outage_events_published_meanwhile_are_applied_after(pipeline, t
 def test_worker_killed_mid_task_the_task_is_redone(pipeline):
     worker = pipeline.start_worker(concurrency=1, SYNC_FAULT_DELAY_MS=2500, SYNC_FAULT_DELAY_MIN_MS=2500)
     pipeline.start_bridge()
-    pipeline.redis.publish("produtos", produto("atualizado", 501, 5))
+    pipeline.crm.publish("produtos", produto("atualizado", 501, 5))
     pipeline.wait(lambda: "aplicar_evento" in worker.output() and "received" in worker.output(), what="task started")
     children = descendants(worker.proc.pid)
     assert children
@@ -204,7 +204,7 @@ def test_worker_killed_mid_task_the_task_is_redone(pipeline):
 def test_stream_mode_bridge_killed_and_restarted_loses_nothing(pipeline):
     pipeline.start_worker(concurrency=4)
     bridge = pipeline.start_bridge()
-    r = pipeline.redis
+    r = pipeline.crm
     for n in range(601, 651):
         r.xadd("ponte:eventos", {"canal": "produtos", "payload": produto("atualizado", n, n)})
     bridge.signal(signal.SIGKILL)  # maybe mid-batch: read but not acknowledged
@@ -217,8 +217,10 @@ def test_stream_mode_bridge_killed_and_restarted_loses_nothing(pipeline):
         and sum(1 for n in range(601, 701) if estoque_de(pipeline, n) == n) == 100,
         timeout=120, what="all 100 stream entries applied",
     )  # fmt: skip
-    pending = r.xpending("ponte:eventos", "ponte-bridge")
-    pipeline.wait(lambda: r.xpending("ponte:eventos", "ponte-bridge")["pending"] == 0, what="all acknowledged")
+    pending = pipeline.redis.xpending("ponte:eventos", "ponte-bridge")
+    pipeline.wait(
+        lambda: pipeline.redis.xpending("ponte:eventos", "ponte-bridge")["pending"] == 0, what="all acknowledged"
+    )
     assert pending is not None
 
 
@@ -227,7 +229,7 @@ def test_two_bridges_enqueue_once_and_the_standby_takes_over(pipeline):
     first = pipeline.start_bridge()
     second = pipeline.start_bridge(wait_leader=False)
     for n in range(701, 731):
-        pipeline.redis.publish("produtos", produto("atualizado", n, n))
+        pipeline.crm.publish("produtos", produto("atualizado", n, n))
     pipeline.wait(lambda: estoque_de(pipeline, 730) == 30 + 700, what="first batch")
     pipeline.wait(lambda: pipeline.stats().get("enfileirados") == 30, what="stats")
     both = first.output() + second.output()
@@ -237,7 +239,7 @@ def test_two_bridges_enqueue_once_and_the_standby_takes_over(pipeline):
     pipeline._wait_log(second, "is the leader", timeout=15)  # takes over within the lock TTL
     pipeline.wait(lambda: pipeline.redis.pubsub_numsub("produtos")[0][1] >= 1, what="standby subscribed")
     for n in range(731, 741):
-        pipeline.redis.publish("produtos", produto("atualizado", n, n))
+        pipeline.crm.publish("produtos", produto("atualizado", n, n))
     pipeline.wait(lambda: all(estoque_de(pipeline, n) == n for n in range(731, 741)), what="after failover")
 
 
@@ -245,7 +247,7 @@ def test_bridge_sigterm_exits_zero_and_hands_over(pipeline):
     pipeline.start_worker()
     first = pipeline.start_bridge()
     second = pipeline.start_bridge(wait_leader=False)
-    with pipeline.redis.pipeline(transaction=False) as pipe:
+    with pipeline.crm.pipeline(transaction=False) as pipe:
         for n in range(801, 1001):
             pipe.publish("produtos", produto("atualizado", n, n))
         pipe.execute()
