@@ -45,8 +45,54 @@ _SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
 _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
 
+class Regra:
+    """The names of the refusal rules, as ``contracts/asyncapi.yaml`` states them
+    (``x-regras``): the Java team, the dead letters and ``eventos validar`` share them."""
+
+    CANAL = "canal-desconhecido"
+    UTF8 = "utf8"
+    TAMANHO = "tamanho"
+    JSON = "json"
+    ESQUEMA = "esquema"  # the message's JSON Schema in the contract
+    ID_ZERO = "id-zero"
+    PRECO = "preco-centavos"
+    TEXTO = "texto"
+    EMAIL = "email"
+    ENDERECO = "endereco"
+    SENHA = "senha"
+    CARRINHO_CANAL = "carrinho-canal"
+    CARRINHO_QUANTIDADE = "carrinho-quantidade"
+    # Rules on Ponte's state, not on the message alone: only the worker can apply them.
+    CLIENTE_DESCONHECIDO = "cliente-desconhecido"
+    PRODUTO_DESCONHECIDO = "produto-desconhecido"
+    ESTOQUE = "estoque-insuficiente"
+    EMAIL_DE_OUTRO = "email-de-outro-cliente"
+    CONFLITO = "conflito-de-escrita"
+
+
+REGRAS = frozenset(v for k, v in vars(Regra).items() if k.isupper())
+
+# A field's value refused by the rules (``DadosInvalidos``): the rule that names it. The
+# fields the contract's schema types and bounds entirely (estoque) are schema failures.
+_REGRA_DO_CAMPO = {
+    "preco": Regra.PRECO,
+    "nome": Regra.TEXTO,
+    "descricao": Regra.TEXTO,
+    "telefone": Regra.TEXTO,
+    "email": Regra.EMAIL,
+    "endereco": Regra.ENDERECO,
+    "senha": Regra.SENHA,
+    "estoque": Regra.ESQUEMA,
+}
+
+
 class EventoInvalido(DomainError):
-    """The event cannot be applied as sent; it goes to the dead-letter store, unretried."""
+    """The event cannot be applied as sent; it goes to the dead-letter store, unretried.
+    ``regra`` names the rule it broke."""
+
+    def __init__(self, message: str, regra: str = Regra.ESQUEMA):
+        super().__init__(message)
+        self.regra = regra
 
 
 @dataclass(frozen=True)
@@ -92,13 +138,13 @@ def _reject_constant(name: str) -> Any:
 def ler_json(payload: str) -> Any:
     """Strict JSON with exact decimals (a Java double's text is kept, never re-rounded)."""
     if len(payload) > PAYLOAD_MAXIMO:
-        raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes")
+        raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes", Regra.TAMANHO)
     try:
         dados = json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}") from None
+        raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}", Regra.JSON) from None
     if _TALVEZ_SUBSTITUTO.search(payload) and not _texto_codificavel(dados):
-        raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)")
+        raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)", Regra.UTF8)
     return dados
 
 
@@ -188,7 +234,12 @@ def _regras(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except DadosInvalidos as exc:
-        raise EventoInvalido(f"valores inválidos: {exc.errors}") from None
+        raise EventoInvalido(f"valores inválidos: {exc.errors}", _regra_dos_campos(exc.errors)) from None
+
+
+def _regra_dos_campos(erros: dict) -> str:
+    """One name for the refusal: the first refused field's rule (the reason lists them all)."""
+    return next((regra for campo, regra in _REGRA_DO_CAMPO.items() if campo in erros), Regra.ESQUEMA)
 
 
 def decodificar_produto(payload: str) -> EventoProduto:
@@ -205,7 +256,7 @@ def decodificar_produto(payload: str) -> EventoProduto:
         campos = _regras(normalizar_produto, bruto, completo=True)
         nome = campos["nome"]
     if p["id"] == 0 and acao != "criado":
-        raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir")
+        raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir", Regra.ID_ZERO)
     return EventoProduto(acao=acao, java_id=p["id"], campos=campos, nome=nome)
 
 
@@ -313,34 +364,38 @@ def resumo(canal: str, payload: str) -> dict[str, Any]:
 
 
 def triagem(canal: str, payload: str) -> str | None:
-    """The bridge's quick check: why this message cannot be an event, or None.
+    """The bridge's quick check: why this message cannot be an event, or None."""
+    try:
+        triar(canal, payload)
+    except EventoInvalido as exc:
+        return exc.message
+    return None
+
+
+def triar(canal: str, payload: str) -> None:
+    """The bridge's quick check; raise ``EventoInvalido`` when the message cannot be an event.
 
     Only the envelope-level shape (known channel, JSON, top-level structure); the field
     rules are the worker's, which dead-letters what fails them.
     """
     if not canal_conhecido(canal):
-        return f"canal desconhecido: {canal[:100]}"
-    try:
-        dados = ler_json(payload)
-    except EventoInvalido as exc:
-        return exc.message
+        raise EventoInvalido(f"canal desconhecido: {canal[:100]}", Regra.CANAL)
+    dados = ler_json(payload)
     if canal == CANAL_PRODUTOS:
         if not isinstance(dados, dict) or "acao" not in dados or not isinstance(dados.get("produto"), dict):
-            return "formato desconhecido: esperado {acao, produto{...}}"
+            raise EventoInvalido("formato desconhecido: esperado {acao, produto{...}}")
     elif canal == CANAL_CLIENTES:
-        return _triagem_cliente(dados)
+        _triar_cliente(dados)
     elif not isinstance(dados, list):
-        return "formato desconhecido: esperado uma lista de itens do carrinho"
-    return None
+        raise EventoInvalido("formato desconhecido: esperado uma lista de itens do carrinho")
 
 
-def _triagem_cliente(dados: Any) -> str | None:
+def _triar_cliente(dados: Any) -> None:
     if not isinstance(dados, dict) or "id" not in dados or "email" not in dados:
-        return "formato desconhecido: esperado {id, nome, email, ...}"
+        raise EventoInvalido("formato desconhecido: esperado {id, nome, email, ...}")
     if not isinstance(dados.get("senha", ""), str):
         # The bridge hashes a text senha only: any other would reach the queue in clear.
-        return "formato desconhecido: senha deve ser texto"
-    return None
+        raise EventoInvalido("formato desconhecido: senha deve ser texto")
 
 
 @dataclass(frozen=True)
@@ -355,7 +410,7 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
 
     sufixo = canal[len(PREFIXO_CARRINHO) :]
     if not _ID_DO_CANAL.fullmatch(sufixo) or not 0 < int(sufixo) <= JAVA_INT_MAX:
-        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]!r}")
+        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]!r}", Regra.CARRINHO_CANAL)
     dados = ler_json(payload)
     if not isinstance(dados, list) or not dados:
         raise EventoInvalido("formato desconhecido: esperado uma lista não vazia de itens")
@@ -370,5 +425,5 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
             raise EventoInvalido(f"quantidade inválida para o produto {pid}")
         quantidades[pid] = quantidades.get(pid, 0) + qtd
     if any(q > QUANTIDADE_MAXIMA for q in quantidades.values()):
-        raise EventoInvalido(f"quantidade acima de {QUANTIDADE_MAXIMA} por produto")
+        raise EventoInvalido(f"quantidade acima de {QUANTIDADE_MAXIMA} por produto", Regra.CARRINHO_QUANTIDADE)
     return CarrinhoJava(int(sufixo), quantidades)
