@@ -344,6 +344,17 @@ def _senhas_em_claro(dados: Any) -> bool:
     return achou
 
 
+def decodificar(canal: str, payload: str) -> EventoProduto | EventoCliente | CarrinhoJava:
+    """The event a message of ``canal`` is (as the worker reads it), or ``EventoInvalido``."""
+    if canal == CANAL_PRODUTOS:
+        return decodificar_produto(payload)
+    if canal == CANAL_CLIENTES:
+        return decodificar_cliente(payload)
+    if canal.startswith(PREFIXO_CARRINHO):
+        return decodificar_carrinho(canal, payload)
+    raise EventoInvalido(f"canal sem consumidor: {canal[:100]}", Regra.CANAL)
+
+
 def canal_conhecido(canal: str) -> bool:
     return canal in (CANAL_PRODUTOS, CANAL_CLIENTES) or canal.startswith(PREFIXO_CARRINHO)
 
