@@ -83,14 +83,20 @@ def _canal(canal: str) -> dict | None:
 
 
 @cache
+def validador_de(ref: str) -> Draft7Validator:
+    """A validator for the schema at ``ref`` (``#/components/schemas/...``) of the contract."""
+    registro = Registry().with_resource(_URI, Resource(contents=documento(), specification=DRAFT7))
+    return Draft7Validator({"$ref": _URI + ref}, registry=registro, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+@cache
 def _validador(endereco: str) -> Draft7Validator:
     """The schema of a channel: any one of its messages' payloads."""
     canal = next(c for c in documento()["channels"].values() if c["address"] == endereco)
     mensagens = [_resolver(m["$ref"]) for m in canal["messages"].values()]
-    esquemas = [{"$ref": _URI + m["payload"]["$ref"]} for m in mensagens]
-    registro = Registry().with_resource(_URI, Resource(contents=documento(), specification=DRAFT7))
+    esquemas = [validador_de(m["payload"]["$ref"]).schema for m in mensagens]
     esquema = esquemas[0] if len(esquemas) == 1 else {"anyOf": esquemas}
-    return Draft7Validator(esquema, registry=registro, format_checker=Draft7Validator.FORMAT_CHECKER)
+    return validador_de(mensagens[0]["payload"]["$ref"]).evolve(schema=esquema)
 
 
 def erro_de_esquema(canal: str, dados: Any) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import EXCLUDE, validate
 
+from domain.campos import OBRIGATORIO
 from domain.clientes import normalizar_campos as normalizar_cliente
 from domain.errors import DadosInvalidos, DomainError
 from domain.produtos import normalizar_campos as normalizar_produto
@@ -238,7 +239,10 @@ def _regras(fn, *args, **kwargs):
 
 
 def _regra_dos_campos(erros: dict) -> str:
-    """One name for the refusal: the first refused field's rule (the reason lists them all)."""
+    """One name for the refusal (the reason lists every field): a field missing, or one the
+    schema bounds entirely, makes it a schema failure; else the first refused field's rule."""
+    if OBRIGATORIO in str(erros) or any(_REGRA_DO_CAMPO.get(c) == Regra.ESQUEMA for c in erros):
+        return Regra.ESQUEMA
     return next((regra for campo, regra in _REGRA_DO_CAMPO.items() if campo in erros), Regra.ESQUEMA)
 
 
