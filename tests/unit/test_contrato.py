@@ -119,3 +119,9 @@ def test_the_channels_are_the_ones_ponte_reads_and_writes():
     lidos = {*settings.lista(d["BRIDGE_CHANNELS"]), d["BRIDGE_STREAM"]}
     assert settings.lista(d["BRIDGE_PATTERNS"]) == ["carrinho:*"]
     assert enderecos == lidos | {"carrinho:{clienteId}", publicador.CANAL}
+
+
+def test_the_events_page_tables_every_rule_with_its_kind():
+    texto = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    linhas = re.findall(r"^\| `([a-z0-9-]+)` \| (mensagem|estado|operacional) \|", texto, flags=re.MULTILINE)
+    assert dict(linhas) == {nome: r["tipo"] for nome, r in contrato.regras().items()}
