@@ -17,10 +17,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import EXCLUDE, validate
 
-from domain.campos import OBRIGATORIO
 from domain.clientes import normalizar_campos as normalizar_cliente
 from domain.errors import DadosInvalidos, DomainError
 from domain.produtos import normalizar_campos as normalizar_produto
+from domain.recusas import Regra, regra_dos_campos
 
 CANAL_PRODUTOS = "produtos"
 CANAL_CLIENTES = "canal-clientes"
@@ -44,47 +44,6 @@ _ID_DO_CANAL = re.compile(r"[0-9]{1,10}")
 # BSON or the task queue. It can only come from a raw one or from a \uD800-\uDFFF escape.
 _SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
 _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
-
-
-class Regra:
-    """The names of the refusal rules, as ``contracts/asyncapi.yaml`` states them
-    (``x-regras``): the Java team, the dead letters and ``eventos validar`` share them."""
-
-    CANAL = "canal-desconhecido"
-    UTF8 = "utf8"
-    TAMANHO = "tamanho"
-    JSON = "json"
-    ESQUEMA = "esquema"  # the message's JSON Schema in the contract
-    ID_ZERO = "id-zero"
-    PRECO = "preco-centavos"
-    TEXTO = "texto"
-    EMAIL = "email"
-    ENDERECO = "endereco"
-    SENHA = "senha"
-    CARRINHO_CANAL = "carrinho-canal"
-    CARRINHO_QUANTIDADE = "carrinho-quantidade"
-    # Rules on Ponte's state, not on the message alone: only the worker can apply them.
-    CLIENTE_DESCONHECIDO = "cliente-desconhecido"
-    PRODUTO_DESCONHECIDO = "produto-desconhecido"
-    ESTOQUE = "estoque-insuficiente"
-    EMAIL_DE_OUTRO = "email-de-outro-cliente"
-    CONFLITO = "conflito-de-escrita"
-
-
-REGRAS = frozenset(v for k, v in vars(Regra).items() if k.isupper())
-
-# A field's value refused by the rules (``DadosInvalidos``): the rule that names it. The
-# fields the contract's schema types and bounds entirely (estoque) are schema failures.
-_REGRA_DO_CAMPO = {
-    "preco": Regra.PRECO,
-    "nome": Regra.TEXTO,
-    "descricao": Regra.TEXTO,
-    "telefone": Regra.TEXTO,
-    "email": Regra.EMAIL,
-    "endereco": Regra.ENDERECO,
-    "senha": Regra.SENHA,
-    "estoque": Regra.ESQUEMA,
-}
 
 
 class EventoInvalido(DomainError):
@@ -235,15 +194,7 @@ def _regras(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except DadosInvalidos as exc:
-        raise EventoInvalido(f"valores inválidos: {exc.errors}", _regra_dos_campos(exc.errors)) from None
-
-
-def _regra_dos_campos(erros: dict) -> str:
-    """One name for the refusal (the reason lists every field): a field missing, or one the
-    schema bounds entirely, makes it a schema failure; else the first refused field's rule."""
-    if OBRIGATORIO in str(erros) or any(_REGRA_DO_CAMPO.get(c) == Regra.ESQUEMA for c in erros):
-        return Regra.ESQUEMA
-    return next((regra for campo, regra in _REGRA_DO_CAMPO.items() if campo in erros), Regra.ESQUEMA)
+        raise EventoInvalido(f"valores inválidos: {exc.errors}", regra_dos_campos(exc.errors)) from None
 
 
 def decodificar_produto(payload: str) -> EventoProduto:

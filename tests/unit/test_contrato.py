@@ -13,7 +13,8 @@ from referencing import Registry
 import settings
 from adapters import contrato, publicador
 from domain import carrinhos, money, pedidos, produtos
-from domain.eventos import ACOES, JAVA_INT_MAX, PAYLOAD_MAXIMO, REGRAS
+from domain.eventos import ACOES, JAVA_INT_MAX, PAYLOAD_MAXIMO
+from domain.recusas import REGRAS
 from tests.helpers import JAVA_EVENTS, ROOT
 
 ESPECIFICACAO = ROOT / "tests" / "data" / "asyncapi-specs" / "3.0.0.json"
