@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import simplejson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from domain.eventos import ler_json
 
 
 class Argon2Hasher:
@@ -24,3 +29,15 @@ class Argon2Hasher:
             return self._hasher.verify(senha_hash, senha)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def com_senha_hash(payload: str, hash_senha: Callable[[str], str]) -> str:
+    """A CRM customer event with its clear text ``senha`` replaced by ``senha_hash``: what
+    the bridge queues (and ``eventos validar`` checks), so no clear password reaches the
+    task queue, the dead-letter store or a log. Raise ``EventoInvalido`` if not JSON."""
+    dados = ler_json(payload)
+    senha = dados.pop("senha", None) if isinstance(dados, dict) else None
+    if not isinstance(senha, str):
+        return payload
+    dados["senha_hash"] = hash_senha(senha)
+    return simplejson.dumps(dados, use_decimal=True, ensure_ascii=False)

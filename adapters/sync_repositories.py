@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
-from domain.eventos import EventoInvalido
+from domain.eventos import EventoInvalido, Regra
 from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
 
 logger = logging.getLogger(__name__)
@@ -362,7 +362,7 @@ class MongoClienteSync:
         if unset:
             change["$unset"] = unset
         filtro = {**key, **_older_than(seq)}
-        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente")
+        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
         for _ in range(TENTATIVAS_CLIENTE):
             if java_id and not self.col.count_documents(key, limit=1):
                 # Linked by a concurrent event meanwhile: the conditional write below decides.
@@ -393,7 +393,9 @@ class MongoClienteSync:
                 raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
             # The customer in the way is gone again (deleted meanwhile), or the e-mail is
             # an API customer's who registered meanwhile (to link): once more from the top.
-        raise EventoInvalido(f"cliente {java_id or email_norm}: escrita em conflito {TENTATIVAS_CLIENTE} vezes")
+        raise EventoInvalido(
+            f"cliente {java_id or email_norm}: escrita em conflito {TENTATIVAS_CLIENTE} vezes", Regra.CONFLITO
+        )
 
 
 def _indice_email(exc: DuplicateKeyError) -> bool:

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
-import simplejson
 from redis.exceptions import ResponseError
 
 from adapters import logs
+from adapters.passwords import com_senha_hash
 from adapters.sequencia import chave_sequencia
-from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, ler_json, resumo, sem_senha, triagem
+from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, sem_senha, triagem
 
 logger = logging.getLogger(__name__)
 
@@ -260,14 +260,9 @@ class Bridge:
         """Replace a customer's clear ``senha`` by its argon2 hash before it is queued:
         clear passwords never reach the task queue, the dead-letter store or a log."""
         try:
-            dados = ler_json(payload)
+            return com_senha_hash(payload, self.hash_senha), None
         except EventoInvalido as exc:
             return payload, exc.message
-        senha = dados.pop("senha", None) if isinstance(dados, dict) else None
-        if not isinstance(senha, str):
-            return payload, None
-        dados["senha_hash"] = self.hash_senha(senha)
-        return simplejson.dumps(dados, use_decimal=True, ensure_ascii=False), None
 
     # -- leadership ------------------------------------------------------------------
     def run(self, poll_s: float = 0.5) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from domain.errors import DadosInvalidos
 
 Regra = Callable[[object], object]
+OBRIGATORIO = "Campo obrigatório."
 
 
 def validar(
@@ -31,14 +32,14 @@ def validar(
     if completo:
         for campo in obrigatorios:
             if dados.get(campo) is None:
-                erros[campo] = ["Campo obrigatório."]
+                erros[campo] = [OBRIGATORIO]
     for campo, regra in regras.items():
         if campo not in dados or campo in erros:
             continue
         valor = dados[campo]
         if valor is None:
             if campo in obrigatorios or campo in nao_nulos:
-                erros[campo] = ["Campo obrigatório."]
+                erros[campo] = [OBRIGATORIO]
             else:
                 saida[campo] = None
             continue

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.campos import validar
+from domain.campos import OBRIGATORIO, validar
 from domain.errors import DadosInvalidos
 from domain.texto import parse_ordem, texto_obrigatorio, texto_opcional
 
@@ -93,7 +93,7 @@ def normalizar_endereco(dados: dict) -> Endereco:
             if campo == "complemento":
                 valores[campo] = texto_opcional(bruto, campo, 200)
             elif bruto is None:
-                raise DadosInvalidos({campo: ["Campo obrigatório."]})
+                raise DadosInvalidos({campo: [OBRIGATORIO]})
             else:
                 valores[campo] = texto_obrigatorio(bruto, campo, 200)
         except DadosInvalidos as exc:

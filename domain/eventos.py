@@ -20,6 +20,7 @@ from marshmallow import EXCLUDE, validate
 from domain.clientes import normalizar_campos as normalizar_cliente
 from domain.errors import DadosInvalidos, DomainError
 from domain.produtos import normalizar_campos as normalizar_produto
+from domain.recusas import Regra, regra_dos_campos
 
 CANAL_PRODUTOS = "produtos"
 CANAL_CLIENTES = "canal-clientes"
@@ -46,7 +47,12 @@ _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
 
 class EventoInvalido(DomainError):
-    """The event cannot be applied as sent; it goes to the dead-letter store, unretried."""
+    """The event cannot be applied as sent; it goes to the dead-letter store, unretried.
+    ``regra`` names the rule it broke."""
+
+    def __init__(self, message: str, regra: str = Regra.ESQUEMA):
+        super().__init__(message)
+        self.regra = regra
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,13 @@ def _reject_constant(name: str) -> Any:
 def ler_json(payload: str) -> Any:
     """Strict JSON with exact decimals (a Java double's text is kept, never re-rounded)."""
     if len(payload) > PAYLOAD_MAXIMO:
-        raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes")
+        raise EventoInvalido(f"payload maior que {PAYLOAD_MAXIMO} bytes", Regra.TAMANHO)
     try:
         dados = json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}") from None
+        raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}", Regra.JSON) from None
     if _TALVEZ_SUBSTITUTO.search(payload) and not _texto_codificavel(dados):
-        raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)")
+        raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)", Regra.UTF8)
     return dados
 
 
@@ -188,7 +194,7 @@ def _regras(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except DadosInvalidos as exc:
-        raise EventoInvalido(f"valores inválidos: {exc.errors}") from None
+        raise EventoInvalido(f"valores inválidos: {exc.errors}", regra_dos_campos(exc.errors)) from None
 
 
 def decodificar_produto(payload: str) -> EventoProduto:
@@ -205,7 +211,7 @@ def decodificar_produto(payload: str) -> EventoProduto:
         campos = _regras(normalizar_produto, bruto, completo=True)
         nome = campos["nome"]
     if p["id"] == 0 and acao != "criado":
-        raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir")
+        raise EventoInvalido(f"'{acao}' com id 0: sem id não há produto a que se referir", Regra.ID_ZERO)
     return EventoProduto(acao=acao, java_id=p["id"], campos=campos, nome=nome)
 
 
@@ -293,6 +299,17 @@ def _senhas_em_claro(dados: Any) -> bool:
     return achou
 
 
+def decodificar(canal: str, payload: str) -> EventoProduto | EventoCliente | CarrinhoJava:
+    """The event a message of ``canal`` is (as the worker reads it), or ``EventoInvalido``."""
+    if canal == CANAL_PRODUTOS:
+        return decodificar_produto(payload)
+    if canal == CANAL_CLIENTES:
+        return decodificar_cliente(payload)
+    if canal.startswith(PREFIXO_CARRINHO):
+        return decodificar_carrinho(canal, payload)
+    raise EventoInvalido(f"canal sem consumidor: {canal[:100]}", Regra.CANAL)
+
+
 def canal_conhecido(canal: str) -> bool:
     return canal in (CANAL_PRODUTOS, CANAL_CLIENTES) or canal.startswith(PREFIXO_CARRINHO)
 
@@ -313,34 +330,38 @@ def resumo(canal: str, payload: str) -> dict[str, Any]:
 
 
 def triagem(canal: str, payload: str) -> str | None:
-    """The bridge's quick check: why this message cannot be an event, or None.
+    """The bridge's quick check: why this message cannot be an event, or None."""
+    try:
+        triar(canal, payload)
+    except EventoInvalido as exc:
+        return exc.message
+    return None
+
+
+def triar(canal: str, payload: str) -> None:
+    """The bridge's quick check; raise ``EventoInvalido`` when the message cannot be an event.
 
     Only the envelope-level shape (known channel, JSON, top-level structure); the field
     rules are the worker's, which dead-letters what fails them.
     """
     if not canal_conhecido(canal):
-        return f"canal desconhecido: {canal[:100]}"
-    try:
-        dados = ler_json(payload)
-    except EventoInvalido as exc:
-        return exc.message
+        raise EventoInvalido(f"canal desconhecido: {canal[:100]}", Regra.CANAL)
+    dados = ler_json(payload)
     if canal == CANAL_PRODUTOS:
         if not isinstance(dados, dict) or "acao" not in dados or not isinstance(dados.get("produto"), dict):
-            return "formato desconhecido: esperado {acao, produto{...}}"
+            raise EventoInvalido("formato desconhecido: esperado {acao, produto{...}}")
     elif canal == CANAL_CLIENTES:
-        return _triagem_cliente(dados)
+        _triar_cliente(dados)
     elif not isinstance(dados, list):
-        return "formato desconhecido: esperado uma lista de itens do carrinho"
-    return None
+        raise EventoInvalido("formato desconhecido: esperado uma lista de itens do carrinho")
 
 
-def _triagem_cliente(dados: Any) -> str | None:
+def _triar_cliente(dados: Any) -> None:
     if not isinstance(dados, dict) or "id" not in dados or "email" not in dados:
-        return "formato desconhecido: esperado {id, nome, email, ...}"
+        raise EventoInvalido("formato desconhecido: esperado {id, nome, email, ...}")
     if not isinstance(dados.get("senha", ""), str):
         # The bridge hashes a text senha only: any other would reach the queue in clear.
-        return "formato desconhecido: senha deve ser texto"
-    return None
+        raise EventoInvalido("formato desconhecido: senha deve ser texto")
 
 
 @dataclass(frozen=True)
@@ -355,7 +376,7 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
 
     sufixo = canal[len(PREFIXO_CARRINHO) :]
     if not _ID_DO_CANAL.fullmatch(sufixo) or not 0 < int(sufixo) <= JAVA_INT_MAX:
-        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]!r}")
+        raise EventoInvalido(f"canal de carrinho sem id de cliente válido: {canal[:100]!r}", Regra.CARRINHO_CANAL)
     dados = ler_json(payload)
     if not isinstance(dados, list) or not dados:
         raise EventoInvalido("formato desconhecido: esperado uma lista não vazia de itens")
@@ -370,5 +391,5 @@ def decodificar_carrinho(canal: str, payload: str) -> CarrinhoJava:
             raise EventoInvalido(f"quantidade inválida para o produto {pid}")
         quantidades[pid] = quantidades.get(pid, 0) + qtd
     if any(q > QUANTIDADE_MAXIMA for q in quantidades.values()):
-        raise EventoInvalido(f"quantidade acima de {QUANTIDADE_MAXIMA} por produto")
+        raise EventoInvalido(f"quantidade acima de {QUANTIDADE_MAXIMA} por produto", Regra.CARRINHO_QUANTIDADE)
     return CarrinhoJava(int(sufixo), quantidades)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from domain import eventos
 from domain.errors import Conflito, NaoEncontrado
-from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Envelope, EventoInvalido
+from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Envelope, EventoInvalido, Regra
 from domain.pedidos import EstoqueInsuficiente
 from domain.rejeitados import DESCARTADO, PENDENTE, REENVIADO, EventoRejeitado, RejeitadoFiltro
 from domain.texto import chave_busca
@@ -31,7 +31,7 @@ def aplicar(ctx: Contexto, env: Envelope) -> dict:
         return _cliente(ctx, env)
     if env.canal.startswith(PREFIXO_CARRINHO):
         return _carrinho(ctx, env)
-    raise EventoInvalido(f"canal sem consumidor: {env.canal}")
+    raise EventoInvalido(f"canal sem consumidor: {env.canal}", Regra.CANAL)
 
 
 def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
@@ -155,12 +155,14 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
     carrinho = eventos.decodificar_carrinho(env.canal, env.payload)
     cliente = ctx.clientes.by_java_id(carrinho.cliente_java_id)
     if cliente is None:
-        raise EventoInvalido(f"cliente do CRM desconhecido: {carrinho.cliente_java_id}")
+        raise EventoInvalido(f"cliente do CRM desconhecido: {carrinho.cliente_java_id}", Regra.CLIENTE_DESCONHECIDO)
     quantidades = {}
     for java_id, quantidade in sorted(carrinho.quantidades.items()):
         produto = ctx.produtos.by_java_id(java_id)
         if produto is None:
-            raise EventoInvalido(f"produto do CRM desconhecido ou fora do catálogo: {java_id}")
+            raise EventoInvalido(
+                f"produto do CRM desconhecido ou fora do catálogo: {java_id}", Regra.PRODUTO_DESCONHECIDO
+            )
         quantidades[produto.id] = quantidade
     try:
         # Keyed by the event id: a redelivered or retried message resumes, never re-orders.
@@ -175,7 +177,7 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
             seq=env.seq,  # its place among the CRM's events: older stock events cannot undo the sale
         )
     except EstoqueInsuficiente as exc:
-        raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}") from None
+        raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}", Regra.ESTOQUE) from None
     resultado = "pedido_criado" if criado else "obsoleto"
     return {"resultado": resultado, "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": pedido.id}
 

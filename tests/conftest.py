@@ -89,7 +89,23 @@ def mongo_client(mongo_uri):
 def db_name(mongo_client):
     name = f"ponte_test_{uuid.uuid4().hex[:12]}"
     yield name
-    mongo_client.drop_database(name)
+    try:
+        rejeitados_seguem_o_contrato(mongo_client[name])
+    finally:
+        mongo_client.drop_database(name)
+
+
+def rejeitados_seguem_o_contrato(db) -> None:
+    """Every dead letter a test left broke a rule contracts/asyncapi.yaml states: its
+    message fails the schema or a rule, or its reason is one the contract names."""
+    from adapters import contrato
+
+    sem_regra = [
+        (d["canal"], d["motivo"])
+        for d in db.eventos_rejeitados.find({}, {"canal": 1, "motivo": 1, "envelope.payload": 1})
+        if contrato.classificar(d["canal"], d["envelope"].get("payload", ""), d["motivo"]) is None
+    ]
+    assert sem_regra == [], "dead letters that break no rule of the contract"
 
 
 @pytest.fixture

@@ -65,6 +65,9 @@ RUN = [
 ]
 
 ELSEWHERE = {
+    ("docs/events.md", "curl -s http://127.0.0.1:8000/asyncapi.json"): "tests/e2e/test_docs_events_md.py, "
+    "with the output and exit status the page promises",
+    ("docs/events.md", ".venv/bin/flask --app wsgi eventos validar produtos"): "tests/e2e/test_docs_events_md.py",
     ("README.md", "make run"): "make run starts the stack of tests/e2e/test_docs_commands.py; "
     "make test is what .ci/run runs",
 }

@@ -34,7 +34,7 @@ from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
 from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
-from webapp.cli import dead_letters, keys
+from webapp.cli import dead_letters, events, keys
 from webapp.clientes.routes import blp as clientes_blp
 from webapp.envios.routes import blp as envios_blp
 from webapp.eventos.routes import blp as eventos_blp
@@ -141,12 +141,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(docs.assets_bp)
+    app.register_blueprint(docs.viewer_bp)
     app.register_blueprint(docs.bp)
 
     observability.init_app(app)
     # Order matters: rate limits (by address) run before authentication, so that
     # guessing credentials is throttled like anything else.
-    limiter = limits.init_app(app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp))
+    limiter = limits.init_app(
+        app, login_blueprint=login_blp, exempt_blueprints=(health_blp, docs.bp, docs.assets_bp, docs.viewer_bp)
+    )
     security.init_app(app)
     errors.init_app(app)
     if cfg["CORS_ORIGINS"]:
@@ -165,4 +168,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.cli.add_command(keys)
     app.cli.add_command(dead_letters)
+    app.cli.add_command(events)
     return app

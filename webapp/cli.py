@@ -1,4 +1,5 @@
-"""``flask --app wsgi keys ...``: create, list and revoke staff API keys."""
+"""``flask --app wsgi keys|dead-letters|eventos ...``: staff API keys, dead letters, and
+the check of a CRM message against the event contract (no database needed for that one)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from adapters import contrato
 from domain.eventos import para_exibir
 from domain.rejeitados import ESTADOS, PENDENTE, RejeitadoFiltro
 from domain.seguranca import ESCOPOS
@@ -90,3 +92,21 @@ def dl_discard(rejeitado_id: str):
     """Mark the dead letter discarded."""
     sync.descartar(_ctx(), rejeitado_id)
     click.echo(f"discarded {rejeitado_id}")
+
+
+events = AppGroup("eventos", help="The CRM's events and their contract (contracts/asyncapi.yaml).")
+
+
+@events.command("validar")
+@click.argument("canal")
+@click.argument("arquivo", type=click.File("rb"), default="-")
+def validar(canal: str, arquivo):
+    """Check a message for CANAL (from ARQUIVO, or standard input when omitted or -) as the
+    bridge and the workers read it: exit 0 if Ponte accepts it, else 1 and the broken rule.
+    For ponte:eventos, ARQUIVO is the entry's fields as a JSON object {canal, payload}."""
+    veredito = contrato.validar(canal, arquivo.read())
+    if veredito.aceita:
+        click.echo(f"OK {canal}: aceita pelo contrato")
+        return
+    click.echo(f"RECUSADA {canal}: regra {veredito.regra}: {veredito.motivo}", err=True)
+    raise SystemExit(1)

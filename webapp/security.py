@@ -135,7 +135,7 @@ CSP_DOCS = (
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs", "/redoc", "/docs/eventos")
 
 
 HSTS = "max-age=63072000; includeSubDomains"

@@ -9,10 +9,12 @@ import sys
 import time
 
 import pytest
+import redis as redis_lib
 
+from adapters import contrato, publicador
 from deploy import redis_acl
 from devstack import procs, redis_users
-from tests.helpers import ROOT, http
+from tests.helpers import ROOT, http, wait_for
 from tests.secrets_audit import register
 
 TEST_SECRET = "e2e-secret-key-that-is-long-enough-for-production-mode"
@@ -26,6 +28,44 @@ def base_env(**extra) -> dict[str, str]:
     env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+class OuvintePedidos:
+    """Every message Ponte publishes on ``pedidos`` during the e2e run, from each Redis
+    the suite starts, to check against the contract at the end."""
+
+    def __init__(self):
+        self.mensagens: list[bytes] = []
+
+    def ouvir(self, client: redis_lib.Redis):
+        """Subscribe (confirmed before returning); return what stops listening."""
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(**{publicador.CANAL: lambda m: self.mensagens.append(m["data"])})
+        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+        wait_for(lambda: client.pubsub_numsub(publicador.CANAL)[0][1] >= 1, what="subscribed to pedidos")
+
+        def parar():
+            thread.stop()
+            thread.join(timeout=10)
+            pubsub.close()
+
+        return parar
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pedidos_publicados(request, redis_url):
+    """The contract holds for what Ponte really publishes: every ``pedidos`` message of the
+    run validates against its schema, and a run with the payment tests saw some."""
+    ouvinte = OuvintePedidos()
+    client = redis_lib.Redis.from_url(redis_url)
+    parar = ouvinte.ouvir(client)
+    yield ouvinte
+    parar()
+    client.close()
+    recusadas = [(m, v.motivo) for m in ouvinte.mensagens if not (v := contrato.validar("pedidos", m)).aceita]
+    assert recusadas == [], "pedidos messages outside the contract"
+    if any(item.path.name == "test_pagamentos.py" for item in request.session.items):
+        assert ouvinte.mensagens, "the payment tests published nothing on pedidos"
 
 
 class Server:
@@ -236,9 +276,11 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(tmp_path, mongo_uri, db_name):
+def pipeline(tmp_path, mongo_uri, db_name, pedidos_publicados):
     p = Pipeline(tmp_path, mongo_uri, db_name)
+    parar = pedidos_publicados.ouvir(p.redis)
     try:
         yield p
     finally:
+        parar()
         p.close()

@@ -28,6 +28,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("/redoc", "GET"): (200, 200, 200, 200, 200),
     ("/docs-assets/<path:filename>", "GET"): (200, 200, 200, 200, 200),
     ("/docs-static/<path:filename>", "GET"): (200, 200, 200, 200, 200),
+    ("/docs/eventos", "GET"): (200, 200, 200, 200, 200),
+    ("/docs-eventos-assets/<path:filename>", "GET"): (200, 200, 200, 200, 200),
+    ("/asyncapi.json", "GET"): (200, 200, 200, 200, 200),
+    ("/asyncapi.yaml", "GET"): (200, 200, 200, 200, 200),
     ("/auth/login", "POST"): (200, 200, 200, 200, 200),
     ("/auth/refresh", "POST"): (401, 200, 200, 403, 403),
     ("/auth/logout", "POST"): (401, 204, 204, 403, 403),
@@ -183,6 +187,7 @@ class World:
             .replace("<pagamento_id>", self.pagamento)
             .replace("/docs-assets/<path:filename>", "/docs-assets/swagger-ui-dist/swagger-ui.css")
             .replace("/docs-static/<path:filename>", "/docs-static/swagger-init.js")
+            .replace("/docs-eventos-assets/<path:filename>", "/docs-eventos-assets/asyncapi-viewer.js")
         )
 
     def body(self, rule: str, method: str):
