@@ -102,7 +102,8 @@ def rejeitados_seguem_o_contrato(db) -> None:
 
     sem_regra = [
         (d["canal"], d["motivo"])
-        for d in db.eventos_rejeitados.find({}, {"canal": 1, "motivo": 1, "envelope.payload": 1})
+        # Only what Ponte stored (an envelope): a test may insert bare documents to count them.
+        for d in db.eventos_rejeitados.find({"envelope": {"$exists": True}}, {"canal": 1, "motivo": 1, "envelope": 1})
         if contrato.classificar(d["canal"], d["envelope"].get("payload", ""), d["motivo"]) is None
     ]
     assert sem_regra == [], "dead letters that break no rule of the contract"
