@@ -32,6 +32,7 @@ from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
+from webapp.blueprint import PAGINATION_HEADER, PAGINATION_HEADER_DOC
 from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
 from webapp.cli import dead_letters, keys
@@ -136,6 +137,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api = Api()
     api.init_app(app)
+    api.spec.components.header(PAGINATION_HEADER, PAGINATION_HEADER_DOC)
     for name, scheme in security.SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for blp in BLUEPRINTS:

@@ -4,12 +4,22 @@ in their canonical spelling."""
 from __future__ import annotations
 
 import flask_smorest
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from webapp.fields import id_canonico
 from webapp.jsonio import PonteParser
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+
+# ``X-Pagination`` holds JSON text (``{"total": 3, ...}``). flask-smorest documents it with
+# ``schema: object``, which in OpenAPI 3.0 means the ``simple`` style (``total,3,page,1``);
+# ``content`` is how a header says its value is serialized as JSON.
+PAGINATION_HEADER = "X_PAGINATION"
+PAGINATION_HEADER_DOC = {
+    "description": "Metadados da paginação, em JSON.",
+    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+}
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -23,6 +33,9 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.url_value_preprocessor(_ids_canonicos)
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
 
 
 def _ids_canonicos(endpoint: str | None, values: dict | None) -> None:
