@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from domain.errors import DadosInvalidos
@@ -34,6 +35,21 @@ def texto_opcional(valor: str | None, campo: str, maximo: int) -> str | None:
     return limpo or None
 
 
+def expressao_ordem(permitidos: tuple[str, ...]) -> str:
+    """The regular expression of a sort specification, valid in Python and ECMA-262 alike
+    (the OpenAPI document publishes it as the ``sort`` pattern): fields of ``permitidos``,
+    each at most once, separated by commas, each with an optional ``+`` or ``-``. Empty
+    means the default order."""
+    campos = "|".join(re.escape(campo) for campo in permitidos)
+    campo = f"[+-]?(?:{campos})"
+    sem_repeticao = rf"(?!.*\b({campos})\b.*\b\1\b)"
+    return f"^{sem_repeticao}(?:{campo}(?:,{campo})*)?$"
+
+
+def mensagem_ordem(permitidos: tuple[str, ...]) -> str:
+    return f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente), cada um uma vez."
+
+
 def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> list[tuple[str, int]]:
     """Parse ``"-preco,nome"`` into ``[("preco", -1), ("nome", 1)]``.
 
@@ -41,12 +57,7 @@ def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> l
     sort on an unindexed or private field.
     """
     spec = spec or padrao
-    ordem: list[tuple[str, int]] = []
-    for bruto in spec.split(","):
-        parte = bruto.strip()
-        direcao = -1 if parte.startswith("-") else 1
-        campo = parte.lstrip("+-")
-        if campo not in permitidos or any(c == campo for c, _ in ordem):
-            raise DadosInvalidos({"sort": [f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente)."]})
-        ordem.append((campo, direcao))
-    return ordem
+    # fullmatch: Python's ``$`` would also match before a final newline, ECMA's does not.
+    if not re.fullmatch(expressao_ordem(permitidos), spec):
+        raise DadosInvalidos({"sort": [mensagem_ordem(permitidos)]})
+    return [(parte.lstrip("+-"), -1 if parte.startswith("-") else 1) for parte in spec.split(",")]

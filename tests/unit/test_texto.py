@@ -1,9 +1,11 @@
 """Search keys and sort specifications."""
 
+import re
+
 import pytest
 
 from domain.errors import DadosInvalidos
-from domain.texto import chave_busca, parse_ordem, texto_obrigatorio, texto_opcional
+from domain.texto import chave_busca, expressao_ordem, parse_ordem, texto_obrigatorio, texto_opcional
 
 
 def test_search_key_ignores_accents_case_and_spacing():
@@ -17,6 +19,21 @@ def test_sort_spec_parsed_and_restricted():
     for ruim in ("senha_hash", "preco,preco", "$where", "nome,"):
         with pytest.raises(DadosInvalidos):
             parse_ordem(ruim, ("nome", "preco"), "nome")
+
+
+def test_sort_spec_is_exactly_its_published_pattern():
+    """What the OpenAPI document's ``sort`` pattern admits is accepted, nothing else."""
+    permitidos = ("nome", "preco", "criado_em")
+    padrao = re.compile(expressao_ordem(permitidos))
+    assert parse_ordem("+nome,-criado_em", permitidos, "nome") == [("nome", 1), ("criado_em", -1)]
+    assert parse_ordem("", permitidos, "nome") == [("nome", 1)]
+    for ruim in ("+-nome", "--preco", " nome", "nome ", "nome,,preco", "-", "nome,-nome", "criado_em,preco,criado_em"):
+        assert not padrao.search(ruim), ruim
+        with pytest.raises(DadosInvalidos):
+            parse_ordem(ruim, permitidos, "nome")
+    for bom in ("nome", "-preco,+nome", "criado_em,-nome,preco", ""):
+        assert padrao.search(bom), bom
+        parse_ordem(bom, permitidos, "nome")
 
 
 def test_text_rules():

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from domain import clientes as regras
+from domain.texto import expressao_ordem, mensagem_ordem
 
 
 class EnderecoSchema(ma.Schema):
@@ -40,7 +41,10 @@ class ClienteQueryArgsSchema(ma.Schema):
     email = ma.fields.String(validate=validate.Length(max=regras.EMAIL_MAX))
     nome = ma.fields.String(validate=validate.Length(max=100))
     sort = ma.fields.String(
-        validate=validate.Length(max=100),
+        validate=[
+            validate.Length(max=100),
+            validate.Regexp(expressao_ordem(regras.CAMPOS_ORDENAVEIS), error=mensagem_ordem(regras.CAMPOS_ORDENAVEIS)),
+        ],
         metadata={"description": f"Campos: {', '.join(regras.CAMPOS_ORDENAVEIS)}; '-' para decrescente."},
     )
 

@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from domain import produtos as regras
 from domain.money import PRECO_MAXIMO
+from domain.texto import expressao_ordem, mensagem_ordem
 from webapp.fields import Money, PrecoFiltro, StrictInteger
 
 
@@ -37,7 +38,10 @@ class ProdutoQueryArgsSchema(ma.Schema):
     em_estoque = ma.fields.Boolean()
     java_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     sort = ma.fields.String(
-        validate=validate.Length(max=100),
+        validate=[
+            validate.Length(max=100),
+            validate.Regexp(expressao_ordem(regras.CAMPOS_ORDENAVEIS), error=mensagem_ordem(regras.CAMPOS_ORDENAVEIS)),
+        ],
         metadata={
             "description": "Campos separados por vírgula, '-' para decrescente: " + ", ".join(regras.CAMPOS_ORDENAVEIS)
         },
