@@ -15,7 +15,7 @@ from bson import ObjectId
 from marshmallow import ValidationError, fields
 
 from domain.errors import DadosInvalidos
-from domain.money import parse_preco
+from domain.money import CENTAVO, parse_preco
 
 _OID = re.compile(r"^[0-9a-fA-F]{24}$")
 
@@ -27,10 +27,16 @@ def id_canonico(valor):
     return str(ObjectId(valor)) if isinstance(valor, str) and _OID.match(valor) else valor
 
 
+def _em_centavos(kwargs: dict) -> dict:
+    """Document a price's two decimal places (``multipleOf: 0.01``) on its field."""
+    return {**kwargs, "metadata": {"multipleOf": CENTAVO, **kwargs.get("metadata", {})}}
+
+
 class Money(fields.Decimal):
     """A price: a JSON number, exact, at most two decimal places, documented as such."""
 
     def __init__(self, **kwargs):
+        kwargs = _em_centavos(kwargs)
         kwargs.setdefault("places", None)
         super().__init__(as_string=False, allow_nan=False, **kwargs)
 
@@ -58,6 +64,7 @@ class PrecoFiltro(fields.Decimal):
     have, nor one MongoDB's Decimal128 cannot hold (``1E-9999``, 37 digits)."""
 
     def __init__(self, **kwargs):
+        kwargs = _em_centavos(kwargs)
         kwargs.setdefault("places", None)
         super().__init__(allow_nan=False, **kwargs)
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from domain.money import CENTAVO
 from tests.integration.test_errors import check_shape
 
 
@@ -17,6 +18,18 @@ def spec(anon):
 
 def _parametro(spec, path, nome):
     return next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == nome)["schema"]
+
+
+def test_prices_are_documented_in_centavos(spec, client):
+    schemas = spec["components"]["schemas"]
+    assert schemas["Produto"]["properties"]["preco"]["multipleOf"] == CENTAVO
+    assert schemas["ProdutoPatch"]["properties"]["preco"]["multipleOf"] == CENTAVO
+    for nome in ("preco_min", "preco_max"):
+        assert _parametro(spec, "/produtos", nome)["multipleOf"] == CENTAVO
+    check_shape(client.post("/produtos", json={"nome": "x", "preco": 1.001, "estoque": 1}), 422)
+    assert client.post("/produtos", json={"nome": "x", "preco": 19.99, "estoque": 1}).status_code == 201
+    check_shape(client.get("/produtos?preco_max=0.001"), 422)
+    assert client.get("/produtos?preco_max=19.99").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/produtos", "/clientes"])
