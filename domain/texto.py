@@ -7,6 +7,16 @@ import unicodedata
 
 from domain.errors import DadosInvalidos
 
+# Exactly what ``str.strip`` removes (more than Unicode's White_Space: U+001C..U+001F too);
+# a unit test compares it with every code point's ``isspace``.
+ESPACOS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A text that is not blank: it has a character ``str.strip`` keeps (a regular expression
+# valid in Python and ECMA-262 alike, published in the OpenAPI document).
+EXPRESSAO_PREENCHIDO = f"[^{ESPACOS}]"
+
 
 def chave_busca(texto: str) -> str:
     """Accent- and case-insensitive key: 'Café Moído' and 'cafe moido' search alike."""

@@ -137,6 +137,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api = Api()
     api.init_app(app)
+    docs.init_spec(api)
     api.spec.components.header(PAGINATION_HEADER, PAGINATION_HEADER_DOC)
     for name, scheme in security.SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

@@ -16,6 +16,7 @@ from marshmallow import ValidationError, fields
 
 from domain.errors import DadosInvalidos
 from domain.money import CENTAVO, parse_preco
+from domain.texto import EXPRESSAO_PREENCHIDO
 
 _OID = re.compile(r"^[0-9a-fA-F]{24}$")
 
@@ -44,6 +45,14 @@ class Money(fields.Decimal):
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class TextoPreenchido(fields.String):
+    """A required text, which the domain strips and refuses blank
+    (``domain.texto.texto_obrigatorio``): documented with that rule as its pattern."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "metadata": {"pattern": EXPRESSAO_PREENCHIDO, **kwargs.get("metadata", {})}})
 
 
 class StrictInteger(fields.Integer):

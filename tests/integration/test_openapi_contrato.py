@@ -41,3 +41,63 @@ def test_sort_pattern_is_the_one_the_server_applies(spec, client, path):
     for ruim in ("nome,nome", "--nome", "nome,", "senha"):
         assert not re.search(pattern, ruim)
         check_shape(client.get(f"{path}?sort={ruim}"), 422)
+
+
+def _corpo(spec, path, metodo):
+    ref = spec["paths"][path][metodo]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+NOVO = {"nome": "Ana", "email": "ana@example.com", "senha": "senha-da-ana"}
+ENDERECO = {"rua": "Rua 1", "numero": "10", "bairro": "Centro", "cidade": "Goiânia", "estado": "GO", "cep": "74000-000"}
+
+
+def test_registration_requires_senha_as_documented(spec, anon, client):
+    assert "senha" in _corpo(spec, "/clientes", "post")["required"]
+    assert "senha" not in _corpo(spec, "/clientes/{cliente_id}", "put").get("required", [])
+    check_shape(anon.post("/clientes", json={k: v for k, v in NOVO.items() if k != "senha"}), 422)
+    assert anon.post("/clientes", json=NOVO).status_code == 201
+
+
+def test_endereco_is_null_or_a_whole_address(spec, anon):
+    for schema in ("Cliente", "ClientePatch"):
+        ramos = spec["components"]["schemas"][schema]["properties"]["endereco"]["anyOf"]
+        assert {"$ref": "#/components/schemas/Endereco"} in ramos
+        # The other branch admits null and nothing else (apispec's admitted any object).
+        assert [r for r in ramos if "$ref" not in r] == [{"type": "object", "nullable": True, "enum": [None]}]
+    check_shape(anon.post("/clientes", json={**NOVO, "endereco": {}}), 422)
+    check_shape(anon.post("/clientes", json={**NOVO, "endereco": {**ENDERECO, "pais": "BR"}}), 422)
+    assert anon.post("/clientes", json={**NOVO, "endereco": None}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("campo", "bons", "ruins"),
+    [
+        ("estado", ["GO", "sp"], ["ıa", "G0", "ſp", "GOI"]),
+        ("cep", ["74000-000", "74000000", "74000000 "], ["7400-0000", "٧٤٠٠٠-٠٠٠", "74000-00"]),
+        ("rua", ["Rua 1", " Rua 1 "], ["   ", "\u3000", "\x1c"]),
+    ],
+)
+def test_address_fields_are_documented_as_enforced(spec, anon, campo, bons, ruins):
+    propriedade = spec["components"]["schemas"]["Endereco"]["properties"][campo]
+    for n, valor in enumerate(bons + ruins):
+        documentado = bool(re.search(propriedade["pattern"], valor)) and len(valor) <= propriedade["maxLength"]
+        assert documentado == (valor in bons), valor
+        corpo = {**NOVO, "email": f"c{n}@example.com", "endereco": {**ENDERECO, campo: valor}}
+        resp = anon.post("/clientes", json=corpo)
+        assert resp.status_code == (201 if valor in bons else 422), (valor, resp.get_json())
+
+
+def test_blank_required_text_is_documented_as_refused(spec, client):
+    nome = spec["components"]["schemas"]["Produto"]["properties"]["nome"]
+    for valor, aceito in ((" Café ", True), (" \t", False), ("\u2028", False)):
+        assert bool(re.search(nome["pattern"], valor)) == aceito
+        resp = client.post("/produtos", json={"nome": valor, "preco": 1, "estoque": 1})
+        assert resp.status_code == (201 if aceito else 422), resp.get_json()
+
+
+def test_internationalized_emails_are_accepted_and_documented(spec, anon):
+    """Brazilian domains may carry accents (registro.br), so an IDN address is a real customer's."""
+    assert spec["components"]["schemas"]["Cliente"]["properties"]["email"]["format"] == "idn-email"
+    resp = anon.post("/clientes", json={**NOVO, "email": "álice@exámple.com.br"})
+    assert resp.status_code == 201 and resp.get_json()["email"] == "álice@exámple.com.br"

@@ -1,11 +1,20 @@
 """Search keys and sort specifications."""
 
 import re
+import sys
 
 import pytest
 
 from domain.errors import DadosInvalidos
-from domain.texto import chave_busca, expressao_ordem, parse_ordem, texto_obrigatorio, texto_opcional
+from domain.texto import (
+    ESPACOS,
+    EXPRESSAO_PREENCHIDO,
+    chave_busca,
+    expressao_ordem,
+    parse_ordem,
+    texto_obrigatorio,
+    texto_opcional,
+)
 
 
 def test_search_key_ignores_accents_case_and_spacing():
@@ -44,3 +53,8 @@ def test_text_rules():
         texto_obrigatorio("abcdef", "x", 5)
     assert texto_opcional("  ", "x", 5) is None
     assert texto_opcional(None, "x", 5) is None
+
+
+def test_blanks_are_exactly_what_strip_removes():
+    assert set(ESPACOS) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+    assert re.search(EXPRESSAO_PREENCHIDO, " \u3000x\x1c") and not re.search(EXPRESSAO_PREENCHIDO, " \u3000\x1c")

@@ -8,12 +8,12 @@ from marshmallow import validate
 from domain import produtos as regras
 from domain.money import PRECO_MAXIMO
 from domain.texto import expressao_ordem, mensagem_ordem
-from webapp.fields import Money, PrecoFiltro, StrictInteger
+from webapp.fields import Money, PrecoFiltro, StrictInteger, TextoPreenchido
 
 
 class ProdutoSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
-    nome = ma.fields.String(required=True, validate=validate.Length(min=1, max=regras.NOME_MAX))
+    nome = TextoPreenchido(required=True, validate=validate.Length(min=1, max=regras.NOME_MAX))
     descricao = ma.fields.String(allow_none=True, validate=validate.Length(max=regras.DESCRICAO_MAX))
     preco = Money(
         required=True,
