@@ -101,3 +101,14 @@ def test_internationalized_emails_are_accepted_and_documented(spec, anon):
     assert spec["components"]["schemas"]["Cliente"]["properties"]["email"]["format"] == "idn-email"
     resp = anon.post("/clientes", json={**NOVO, "email": "álice@exámple.com.br"})
     assert resp.status_code == 201 and resp.get_json()["email"] == "álice@exámple.com.br"
+
+
+def test_a_documented_body_is_required(spec, client):
+    """Every documented request body is ``required``: a write without one is refused, not a no-op."""
+    produto = client.post("/produtos", json={"nome": "Café", "preco": 1, "estoque": 1}).get_json()
+    url = f"/produtos/{produto['id']}"
+    assert spec["paths"]["/produtos/{produto_id}"]["patch"]["requestBody"]["required"] is True
+    check_shape(client.patch(url), 422)
+    check_shape(client.patch(url, data=b"", content_type="application/json"), 422)
+    check_shape(client.put(url), 422)
+    assert client.patch(url, json={}).status_code == 200
