@@ -54,3 +54,9 @@ def test_x_pagination_is_documented_as_the_json_text_it_is(client):
         op["responses"]["200"]["headers"]["X-Pagination"] == {"$ref": "#/components/headers/X_PAGINATION"}
         for op in listagens
     )
+
+
+def test_each_tag_says_something_of_its_own(client):
+    tags = client.get("/openapi.json").get_json()["tags"]
+    descricoes = [t["description"] for t in tags]
+    assert len(set(descricoes)) == len(descricoes), descricoes
