@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema
+from werkzeug.routing import BaseConverter
 
 from webapp.fields import id_canonico
 from webapp.jsonio import PonteParser
@@ -44,3 +45,12 @@ def _ids_canonicos(endpoint: str | None, values: dict | None) -> None:
     for nome, valor in (values or {}).items():
         if nome.endswith("_id"):
             values[nome] = id_canonico(valor)
+
+
+class IdConverter(BaseConverter):
+    """An id in a path (``<id:cliente_id>``) that is never a fixed sub-path of its collection
+    (``me``, ``resumo``): ``/clientes/me`` then matches that route alone, so its OPTIONS and
+    405 answers list its own methods, not those of ``/clientes/<cliente_id>`` too."""
+
+    regex = r"(?!(?:me|resumo)\Z)[^/]+"
+    PATTERN = r"^(?!(?:me|resumo)$)[^/]+$"  # the same, as the OpenAPI document states it

@@ -62,7 +62,7 @@ class ClienteAtual(MethodView):
         return com_etag(clientes.alterar(contexto(), identidade().id, dados, tokens=tokens(), versao=versao_esperada()))
 
 
-@blp.route("/<cliente_id>")
+@blp.route("/<id:cliente_id>")
 class ClientePorId(MethodView):
     @acesso(LEITURA)
     @blp.response(200, ClienteSchema)
