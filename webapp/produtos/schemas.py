@@ -33,7 +33,10 @@ class ProdutoQueryArgsSchema(ma.Schema):
         metadata={"description": "Texto contido no nome (sem diferenciar acentos e maiúsculas)."},
     )
     categoria = ma.fields.String(validate=validate.Length(max=regras.CATEGORIA_MAX))
-    preco_min = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
+    preco_min = PrecoFiltro(
+        validate=validate.Range(min=0, max=PRECO_MAXIMO),
+        metadata={"description": "Preço mínimo; não pode ser maior que preco_max (422)."},
+    )
     preco_max = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
     em_estoque = ma.fields.Boolean()
     java_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
