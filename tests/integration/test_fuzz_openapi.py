@@ -3,9 +3,10 @@
 Every check schemathesis has (``schemathesis.checks.CHECKS``: no 5xx, status codes,
 content types, headers and bodies as documented, schema-valid data accepted and invalid
 data refused, undeclared methods, required headers, authentication really enforced, ...)
-runs for each operation as staff, as a customer and without a credential. Bounded here
-(a few examples per operation); a longer run: ``FUZZ_EXAMPLES=300``, or the live-server
-command in the README ("Fuzzing").
+runs for each operation as staff, as a customer and without a credential, plus a check
+that every timestamp in a JSON body is ISO 8601 with its offset. Bounded here (3 examples
+and 30 s per operation; about 80 s for the file on two busy cores); a longer run:
+``FUZZ_EXAMPLES=300 FUZZ_TIMEOUT_S=600``, or the live-server command in the README ("Fuzzing").
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.conftest import make_key
 from tests.helpers_tempo import instantes_fora_do_padrao
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+# Each operation's run is bounded in time too (its coverage phase is not bounded by EXAMPLES).
+pytestmark = pytest.mark.timeout(int(os.environ.get("FUZZ_TIMEOUT_S", "30")))
 
 load_all_checks()
 TODAS = [c for c in CHECKS.get_all() if not isinstance(c, type)]
