@@ -24,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
 from domain.eventos import EventoInvalido, Regra
-from domain.rejeitados import PENDENTE, EventoRejeitado, RejeitadoFiltro
+from domain.rejeitados import PENDENTE, REJEITADO, EventoRejeitado, RejeitadoFiltro
 
 logger = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ class MongoRejeitadoRepository:
                 },
                 "$setOnInsert": {"em": agora},
                 "$inc": {"vezes": 1},
-                "$push": {"historico": {"em": agora, "acao": "rejeitado", "motivo": motivo}},
+                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo}},
             },
             upsert=True,
             return_document=ReturnDocument.AFTER,

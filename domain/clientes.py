@@ -21,8 +21,9 @@ CAMPOS_ORDENAVEIS = ("nome", "email", "criado_em", "atualizado_em")
 ORDEM_PADRAO = "nome"
 CAMPOS_OBRIGATORIOS = ("nome", "email")
 
-_CEP = re.compile(r"^[0-9]{5}-?[0-9]{3}$")  # ASCII digits: \d would take "٧٤٠٠٠-٠٠٠"
-_UF = re.compile(r"^[A-Z]{2}$")
+# ASCII only: \d would take "٧٤٠٠٠-٠٠٠", and upper-casing first would take "ıa" ("IA").
+EXPRESSAO_CEP = "[0-9]{5}-?[0-9]{3}"
+EXPRESSAO_UF = "[A-Za-z]{2}"
 # Deliberately simple: one @, something on each side, a dot in the domain. Real
 # validation of an address is sending mail to it.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,9 +99,9 @@ def normalizar_endereco(dados: dict) -> Endereco:
                 valores[campo] = texto_obrigatorio(bruto, campo, 200)
         except DadosInvalidos as exc:
             erros.update(exc.errors)
-    if "estado" not in erros and not _UF.match((valores["estado"] or "").upper()):
+    if "estado" not in erros and not re.fullmatch(EXPRESSAO_UF, valores["estado"] or ""):
         erros["estado"] = ["Use a sigla da UF (ex.: GO)."]
-    if "cep" not in erros and not _CEP.match(valores["cep"] or ""):
+    if "cep" not in erros and not re.fullmatch(EXPRESSAO_CEP, valores["cep"] or ""):
         erros["cep"] = ["CEP inválido (ex.: 74000-000)."]
     if erros:
         raise DadosInvalidos({"endereco": erros})

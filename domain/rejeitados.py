@@ -10,6 +10,9 @@ PENDENTE = "pendente"
 REENVIADO = "reenviado"
 DESCARTADO = "descartado"
 ESTADOS = (PENDENTE, REENVIADO, DESCARTADO)
+# What ``historico`` records: each rejection of the event, then its replay or discard.
+REJEITADO = "rejeitado"
+ACOES = (REJEITADO, REENVIADO, DESCARTADO)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.errors import DadosInvalidos, DomainError, NaoEncontrado
+from domain.errors import Conflito, DadosInvalidos, DomainError, NaoEncontrado
 
 # Scopes a staff key may carry; ``admin`` implies every other one.
 ESCOPOS = (
@@ -86,6 +86,16 @@ class ChaveApi:
     hash: str = field(repr=False, default="")
     criado_em: datetime | None = None
     revogada_em: datetime | None = None
+
+
+def verificar_revogacao(ativas: list[ChaveApi], prefixo: str) -> None:
+    """Refuse to revoke the last active ``admin`` key (``ativas``: the unrevoked keys): with
+    none left, nobody could manage keys through the API, only from a shell with the CLI."""
+    alvo = next((c for c in ativas if c.prefixo == prefixo), None)
+    if alvo is None or ADMIN not in alvo.escopos:
+        return
+    if not any(ADMIN in c.escopos for c in ativas if c.prefixo != prefixo):
+        raise Conflito("Esta é a última chave admin ativa: crie outra chave admin antes de revogá-la.")
 
 
 def validar_escopos(escopos: list[str]) -> list[str]:

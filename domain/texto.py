@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from domain.errors import DadosInvalidos
+
+# Exactly what ``str.strip`` removes (more than Unicode's White_Space: U+001C..U+001F too);
+# a unit test compares it with every code point's ``isspace``.
+ESPACOS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A text that is not blank: it has a character ``str.strip`` keeps (a regular expression
+# valid in Python and ECMA-262 alike, published in the OpenAPI document).
+EXPRESSAO_PREENCHIDO = f"[^{ESPACOS}]"
 
 
 def chave_busca(texto: str) -> str:
@@ -34,6 +45,21 @@ def texto_opcional(valor: str | None, campo: str, maximo: int) -> str | None:
     return limpo or None
 
 
+def expressao_ordem(permitidos: tuple[str, ...]) -> str:
+    """The regular expression of a sort specification, valid in Python and ECMA-262 alike
+    (the OpenAPI document publishes it as the ``sort`` pattern): fields of ``permitidos``,
+    each at most once, separated by commas, each with an optional ``+`` or ``-``. Empty
+    means the default order."""
+    campos = "|".join(re.escape(campo) for campo in permitidos)
+    campo = f"[+-]?(?:{campos})"
+    sem_repeticao = rf"(?!.*\b({campos})\b.*\b\1\b)"
+    return f"^{sem_repeticao}(?:{campo}(?:,{campo})*)?$"
+
+
+def mensagem_ordem(permitidos: tuple[str, ...]) -> str:
+    return f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente), cada um uma vez."
+
+
 def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> list[tuple[str, int]]:
     """Parse ``"-preco,nome"`` into ``[("preco", -1), ("nome", 1)]``.
 
@@ -41,12 +67,7 @@ def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> l
     sort on an unindexed or private field.
     """
     spec = spec or padrao
-    ordem: list[tuple[str, int]] = []
-    for bruto in spec.split(","):
-        parte = bruto.strip()
-        direcao = -1 if parte.startswith("-") else 1
-        campo = parte.lstrip("+-")
-        if campo not in permitidos or any(c == campo for c, _ in ordem):
-            raise DadosInvalidos({"sort": [f"Use campos entre: {', '.join(permitidos)} (prefixo - para decrescente)."]})
-        ordem.append((campo, direcao))
-    return ordem
+    # fullmatch: Python's ``$`` would also match before a final newline, ECMA's does not.
+    if not re.fullmatch(expressao_ordem(permitidos), spec):
+        raise DadosInvalidos({"sort": [mensagem_ordem(permitidos)]})
+    return [(parte.lstrip("+-"), -1 if parte.startswith("-") else 1) for parte in spec.split(",")]

@@ -32,6 +32,10 @@ def listar(ctx: Contexto) -> list[ChaveApi]:
 
 
 def revogar(ctx: Contexto, prefixo: str) -> None:
+    """Revoke a key, unless it is the last active ``admin`` one (``Conflito``)."""
+    # Checked before the write, not atomically with it: only two admins revoking the last
+    # two admin keys at the same instant could both pass, and the CLI can create another.
+    seguranca.verificar_revogacao([c for c in ctx.chaves.list() if c.revogada_em is None], prefixo)
     if not ctx.chaves.revoke(prefixo, agora()):
         raise NaoEncontrado("Chave não encontrada ou já revogada.")
     ctx.auditar("chave", prefixo, "revogada")

@@ -32,6 +32,7 @@ from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
+from webapp.blueprint import PAGINATION_HEADER, PAGINATION_HEADER_DOC, IdConverter
 from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
 from webapp.cli import dead_letters, events, keys
@@ -134,8 +135,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
     )
 
+    app.url_map.converters["id"] = IdConverter
     api = Api()
     api.init_app(app)
+    api.register_converter(IdConverter, lambda _converter: {"type": "string", "pattern": IdConverter.PATTERN})
+    docs.init_spec(api)
+    api.spec.components.header(PAGINATION_HEADER, PAGINATION_HEADER_DOC)
     for name, scheme in security.SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for blp in BLUEPRINTS:

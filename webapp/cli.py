@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from adapters import contrato
+from domain.errors import DomainError
 from domain.eventos import para_exibir
 from domain.rejeitados import ESTADOS, PENDENTE, RejeitadoFiltro
 from domain.seguranca import ESCOPOS
@@ -50,8 +51,13 @@ def list_():
 @keys.command("revoke")
 @click.argument("prefix")
 def revoke(prefix: str):
-    """Revoke the key with this prefix; requests using it get 401 at once."""
-    chaves.revogar(_ctx(), prefix)
+    """Revoke the key with this prefix; requests using it get 401 at once.
+
+    The last active admin key is refused: create another admin key first."""
+    try:
+        chaves.revogar(_ctx(), prefix)
+    except DomainError as exc:  # unknown prefix, last admin key: a message, not a traceback
+        raise click.ClickException(exc.message) from exc
     click.echo(f"revoked {prefix}")
 
 

@@ -15,6 +15,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
@@ -54,6 +55,13 @@ def init_app(app: Flask) -> None:
     def _invalid(exc: DadosInvalidos):
         location = "json" if request.method in _BODY_METHODS else "query"
         return error_body(422, exc.message, {location: exc.errors}), 422
+
+    @app.errorhandler(MethodNotAllowed)
+    def _method_not_allowed(exc: MethodNotAllowed):
+        # flask-smorest renders HTTPExceptions without their own headers, and RFC 9110
+        # requires a 405 to say which methods the resource does allow.
+        allow = dict(exc.get_headers()).get("Allow")
+        return error_body(405), 405, ({"Allow": allow} if allow else {})
 
     @app.errorhandler(NaoEncontrado)
     def _not_found(exc: NaoEncontrado):

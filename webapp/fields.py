@@ -15,7 +15,8 @@ from bson import ObjectId
 from marshmallow import ValidationError, fields
 
 from domain.errors import DadosInvalidos
-from domain.money import parse_preco
+from domain.money import CENTAVO, parse_preco
+from domain.texto import EXPRESSAO_PREENCHIDO
 
 _OID = re.compile(r"^[0-9a-fA-F]{24}$")
 
@@ -27,10 +28,16 @@ def id_canonico(valor):
     return str(ObjectId(valor)) if isinstance(valor, str) and _OID.match(valor) else valor
 
 
+def _em_centavos(kwargs: dict) -> dict:
+    """Document a price's two decimal places (``multipleOf: 0.01``) on its field."""
+    return {**kwargs, "metadata": {"multipleOf": CENTAVO, **kwargs.get("metadata", {})}}
+
+
 class Money(fields.Decimal):
     """A price: a JSON number, exact, at most two decimal places, documented as such."""
 
     def __init__(self, **kwargs):
+        kwargs = _em_centavos(kwargs)
         kwargs.setdefault("places", None)
         super().__init__(as_string=False, allow_nan=False, **kwargs)
 
@@ -38,6 +45,14 @@ class Money(fields.Decimal):
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class TextoPreenchido(fields.String):
+    """A required text, which the domain strips and refuses blank
+    (``domain.texto.texto_obrigatorio``): documented with that rule as its pattern."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "metadata": {"pattern": EXPRESSAO_PREENCHIDO, **kwargs.get("metadata", {})}})
 
 
 class StrictInteger(fields.Integer):
@@ -58,6 +73,7 @@ class PrecoFiltro(fields.Decimal):
     have, nor one MongoDB's Decimal128 cannot hold (``1E-9999``, 37 digits)."""
 
     def __init__(self, **kwargs):
+        kwargs = _em_centavos(kwargs)
         kwargs.setdefault("places", None)
         super().__init__(allow_nan=False, **kwargs)
 

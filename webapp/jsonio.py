@@ -15,7 +15,6 @@ import simplejson
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider, _default
 from flask_smorest import abort
-from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 
@@ -85,14 +84,14 @@ class PonteJSONProvider(DefaultJSONProvider):
 
 
 class PonteParser(FlaskParser):
-    """webargs parser with exact decimals and bounded nesting for request bodies."""
+    """webargs parser with exact decimals, bounded nesting and mandatory request bodies."""
 
     def _raw_load_json(self, req):
-        if not is_json_request(req):
-            return core.missing
-        raw = req.get_data(cache=True)
+        # Every body Ponte reads is documented as required: without one, a PATCH would be
+        # a silent no-op and a POST would list every field as missing.
+        raw = req.get_data(cache=True) if is_json_request(req) else b""
         if not raw.strip():
-            return core.missing
+            abort(422, message="Dados inválidos.", errors={"json": ["Envie o corpo em JSON."]})
         try:
             data = loads(raw)
             check_depth(data, current_app.config["MAX_JSON_DEPTH"])

@@ -34,6 +34,34 @@ def test_wrong_method_is_405(client):
     check_shape(client.post("/health"), 405)
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [("TRACE", "/health", {"GET", "HEAD", "OPTIONS"}), ("DELETE", "/produtos", {"GET", "HEAD", "OPTIONS", "POST"})],
+)
+def test_405_lists_the_allowed_methods(client, method, url, allowed):
+    """RFC 9110 §15.5.6: a 405 carries ``Allow`` (flask-smorest's JSON rendering used to drop it)."""
+    resp = client.open(url, method=method)
+    check_shape(resp, 405)
+    assert {m.strip() for m in resp.headers["Allow"].split(",")} == allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("/clientes/me", {"GET", "HEAD", "OPTIONS", "PATCH"}),
+        ("/pedidos/resumo", {"GET", "HEAD", "OPTIONS"}),
+        ("/carrinhos/me", {"GET", "HEAD", "OPTIONS", "DELETE"}),
+    ],
+)
+def test_a_fixed_sub_path_advertises_its_own_methods_only(client, url, allowed):
+    """``/clientes/me`` is not ``/clientes/<cliente_id>`` with id "me": OPTIONS and 405
+    list the methods of the route that answers, not those of its id sibling too."""
+    assert {m.strip() for m in client.options(url).headers["Allow"].split(",")} == allowed
+    resp = client.open(url, method="TRACE")
+    check_shape(resp, 405)
+    assert {m.strip() for m in resp.headers["Allow"].split(",")} == allowed
+
+
 def test_oversized_body_is_413(app, client):
     big = json.dumps({"nome": "x" * (app.config["MAX_BODY_BYTES"] + 10), "preco": 1, "estoque": 1})
     check_shape(client.post("/produtos", data=big, content_type="application/json"), 413)

@@ -81,3 +81,30 @@ def test_request_id_is_echoed_or_generated(anon):
     assert anon.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     generated = anon.get("/health", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
     assert generated and " " not in generated
+
+
+def test_the_last_admin_key_cannot_be_revoked_through_the_api(client, anon, staff_key):
+    """Without an active ``admin`` key nobody could manage keys through the API any more."""
+    prefixo = staff_key.split("_")[1]
+    resp = client.delete(f"/chaves/{prefixo}")
+    assert resp.status_code == 409
+    assert "última chave admin" in resp.get_json()["message"]
+    assert anon.get("/chaves", headers=bearer(staff_key)).status_code == 200
+    outra = client.post("/chaves", json={"nome": "ops-2", "escopos": ["admin"]}).get_json()
+    assert client.delete(f"/chaves/{prefixo}").status_code == 204
+    assert anon.get("/chaves", headers=bearer(staff_key)).status_code == 401
+    check = anon.delete(f"/chaves/{outra['prefixo']}", headers=bearer(outra["chave"]))
+    assert check.status_code == 409
+
+
+def test_the_last_admin_key_cannot_be_revoked_through_the_cli(app, anon):
+    key = make_key(app, ("admin",))
+    prefixo = key.split("_")[1]
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["keys", "revoke", prefixo])
+    assert result.exit_code != 0
+    assert "última chave admin" in result.output and "Traceback" not in result.output
+    assert anon.get("/chaves", headers=bearer(key)).status_code == 200
+    assert runner.invoke(args=["keys", "create", "--name", "ops-2", "--scope", "admin"]).exit_code == 0
+    assert runner.invoke(args=["keys", "revoke", prefixo]).exit_code == 0
+    assert anon.get("/chaves", headers=bearer(key)).status_code == 401

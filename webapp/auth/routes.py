@@ -11,8 +11,15 @@ from webapp.blueprint import Blueprint
 from webapp.deps import contexto, login_guard, tokens
 from webapp.security import acesso, identidade
 
-blp = Blueprint("auth", __name__, url_prefix="/auth", description="Login de clientes")
-login_blp = Blueprint("auth_login", __name__, url_prefix="/auth", description="Login de clientes")
+# Two blueprints so that log-in alone gets the stricter rate limit; each is a tag of the
+# document, so each says what it holds.
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sessão do cliente: renovar ou revogar o token")
+login_blp = Blueprint(
+    "auth_login",
+    __name__,
+    url_prefix="/auth",
+    description="Login de clientes: e-mail e senha por um token (limite de tentativas próprio)",
+)
 
 
 def _token(token: str, ttl: int, cliente_id: str) -> dict:

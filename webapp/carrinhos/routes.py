@@ -66,7 +66,7 @@ class ItemDoCarrinho(MethodView):
         return carrinhos.remover_item(contexto(), identidade().id, produto_id)
 
 
-@blp.route("/<cliente_id>")
+@blp.route("/<id:cliente_id>")
 class CarrinhoDeCliente(MethodView):
     @acesso(staff_ou_dono("pedidos:read", "cliente_id"))
     @blp.response(200, CarrinhoSchema)

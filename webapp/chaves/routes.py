@@ -37,6 +37,7 @@ class Chaves(MethodView):
 class ChavePorPrefixo(MethodView):
     @acesso(ADMIN)
     @blp.response(204)
+    @blp.alt_response(409, description="É a última chave admin ativa: crie outra antes de revogá-la.")
     def delete(self, prefixo):
-        """Revoke a staff key"""
+        """Revoke a staff key (never the last active admin one)"""
         chaves.revogar(contexto(), prefixo)

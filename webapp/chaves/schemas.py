@@ -6,11 +6,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from domain.seguranca import ESCOPOS
+from webapp.fields import TextoPreenchido
 
 
 class ChaveSchema(ma.Schema):
     prefixo = ma.fields.String(dump_only=True)
-    nome = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    nome = TextoPreenchido(required=True, validate=validate.Length(min=1, max=100))
     escopos = ma.fields.List(ma.fields.String(validate=validate.OneOf(ESCOPOS)), load_default=list)
     criado_em = ma.fields.DateTime(dump_only=True)
     revogada_em = ma.fields.DateTime(dump_only=True, allow_none=True)

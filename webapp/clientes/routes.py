@@ -13,7 +13,7 @@ from domain.clientes import montar_filtro
 from domain.seguranca import SO_CLIENTE, anonimo_ou_staff, staff, staff_ou_dono
 from services import clientes
 from webapp.blueprint import Blueprint
-from webapp.clientes.schemas import ClientePatchSchema, ClienteQueryArgsSchema, ClienteSchema
+from webapp.clientes.schemas import ClientePatchSchema, ClienteQueryArgsSchema, ClienteSchema, NovoClienteSchema
 from webapp.deps import contexto, paginar, tokens
 from webapp.etag import com_etag, doc_escrita, doc_etag, doc_leitura, versao_esperada
 from webapp.security import acesso, identidade
@@ -35,7 +35,7 @@ class Clientes(MethodView):
         return paginar(pagination_parameters, clientes.listar, montar_filtro(**args))
 
     @acesso(anonimo_ou_staff("clientes:write"))
-    @blp.arguments(ClienteSchema)
+    @blp.arguments(NovoClienteSchema)
     @blp.response(201, ClienteSchema)
     @blp.alt_response(409, description="E-mail já cadastrado")
     @doc_etag(blp, 201)
@@ -62,7 +62,7 @@ class ClienteAtual(MethodView):
         return com_etag(clientes.alterar(contexto(), identidade().id, dados, tokens=tokens(), versao=versao_esperada()))
 
 
-@blp.route("/<cliente_id>")
+@blp.route("/<id:cliente_id>")
 class ClientePorId(MethodView):
     @acesso(LEITURA)
     @blp.response(200, ClienteSchema)

@@ -55,6 +55,21 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 
+def init_spec(api) -> None:
+    """Corrections to apispec's rendering of marshmallow fields (before any schema is)."""
+    api.ma_plugin.converter.add_attribute_function(_null_is_only_null)
+
+
+def _null_is_only_null(converter, field, ret: dict, **kwargs) -> dict:
+    """apispec writes a nullable nested schema, in OpenAPI 3.0, as ``anyOf: [{type: object,
+    nullable: true}, {$ref: ...}]``, whose first branch admits any object at all (an empty
+    address, unknown keys). ``enum: [null]`` narrows that branch to null, as the field is."""
+    for ramo in ret.get("anyOf", []):
+        if ramo == {"type": "object", "nullable": True}:
+            ramo["enum"] = [None]
+    return {}
+
+
 @bp.route("/docs")
 def swagger_ui():
     return render_template(

@@ -6,7 +6,16 @@ import marshmallow as ma
 from marshmallow import validate
 
 from domain.eventos import para_exibir
-from domain.rejeitados import ESTADOS
+from domain.rejeitados import ACOES, ESTADOS
+
+
+class HistoricoRejeitadoSchema(ma.Schema):
+    """One thing that happened to a dead letter: rejected (again), replayed or discarded."""
+
+    em = ma.fields.DateTime()
+    acao = ma.fields.String(metadata={"enum": list(ACOES)})
+    motivo = ma.fields.String(metadata={"description": "Por que foi rejeitado (só em `rejeitado`)."})
+    por = ma.fields.String(metadata={"description": "Quem reenviou ou descartou."})
 
 
 class EventoRejeitadoSchema(ma.Schema):
@@ -23,7 +32,7 @@ class EventoRejeitadoSchema(ma.Schema):
     estado = ma.fields.String(metadata={"enum": list(ESTADOS)})
     em = ma.fields.DateTime()
     atualizado_em = ma.fields.DateTime(allow_none=True)
-    historico = ma.fields.List(ma.fields.Dict())
+    historico = ma.fields.List(ma.fields.Nested(HistoricoRejeitadoSchema))
 
 
 class RejeitadoQueryArgsSchema(ma.Schema):

@@ -72,7 +72,7 @@ class Resumo(MethodView):
         return pedidos.resumo(contexto(), dono())
 
 
-@blp.route("/<pedido_id>")
+@blp.route("/<id:pedido_id>")
 class PedidoPorId(MethodView):
     @acesso(LEITURA)
     @blp.response(200, PedidoSchema)

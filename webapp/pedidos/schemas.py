@@ -15,6 +15,13 @@ class ItemPedidoSchema(LinhaCarrinhoSchema):
     preco_unitario = Money(metadata={"description": "Preço no momento da compra."})
 
 
+class HistoricoPedidoSchema(ma.Schema):
+    """One status change of an order, with when it happened."""
+
+    status = ma.fields.String(metadata={"enum": list(STATUS)})
+    em = ma.fields.DateTime()
+
+
 class PedidoSchema(ma.Schema):
     id = ma.fields.String()
     cliente_id = ma.fields.String()
@@ -25,7 +32,7 @@ class PedidoSchema(ma.Schema):
     endereco = ma.fields.Dict(allow_none=True)
     criado_em = ma.fields.DateTime()
     atualizado_em = ma.fields.DateTime()
-    historico = ma.fields.List(ma.fields.Dict())
+    historico = ma.fields.List(ma.fields.Nested(HistoricoPedidoSchema))
 
 
 class ItensDoPedidoSchema(ma.Schema):
@@ -42,6 +49,13 @@ class CheckoutSchema(ma.Schema):
     )
 
 
+class HistoricoPagamentoSchema(ma.Schema):
+    """One status change of a payment, with when it happened."""
+
+    status = ma.fields.String(metadata={"enum": list(STATUS_PAGAMENTO)})
+    em = ma.fields.DateTime()
+
+
 class PagamentoSchema(ma.Schema):
     id = ma.fields.String()
     pedido_id = ma.fields.String()
@@ -53,7 +67,7 @@ class PagamentoSchema(ma.Schema):
     tentativas = ma.fields.Integer()
     criado_em = ma.fields.DateTime()
     atualizado_em = ma.fields.DateTime(allow_none=True)
-    historico = ma.fields.List(ma.fields.Dict())
+    historico = ma.fields.List(ma.fields.Nested(HistoricoPagamentoSchema))
 
 
 class IdempotencyHeaderSchema(ma.Schema):

@@ -7,12 +7,13 @@ from marshmallow import validate
 
 from domain import produtos as regras
 from domain.money import PRECO_MAXIMO
-from webapp.fields import Money, PrecoFiltro, StrictInteger
+from domain.texto import expressao_ordem, mensagem_ordem
+from webapp.fields import Money, PrecoFiltro, StrictInteger, TextoPreenchido
 
 
 class ProdutoSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
-    nome = ma.fields.String(required=True, validate=validate.Length(min=1, max=regras.NOME_MAX))
+    nome = TextoPreenchido(required=True, validate=validate.Length(min=1, max=regras.NOME_MAX))
     descricao = ma.fields.String(allow_none=True, validate=validate.Length(max=regras.DESCRICAO_MAX))
     preco = Money(
         required=True,
@@ -32,12 +33,18 @@ class ProdutoQueryArgsSchema(ma.Schema):
         metadata={"description": "Texto contido no nome (sem diferenciar acentos e maiúsculas)."},
     )
     categoria = ma.fields.String(validate=validate.Length(max=regras.CATEGORIA_MAX))
-    preco_min = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
+    preco_min = PrecoFiltro(
+        validate=validate.Range(min=0, max=PRECO_MAXIMO),
+        metadata={"description": "Preço mínimo; não pode ser maior que preco_max (422)."},
+    )
     preco_max = PrecoFiltro(validate=validate.Range(min=0, max=PRECO_MAXIMO))
     em_estoque = ma.fields.Boolean()
     java_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     sort = ma.fields.String(
-        validate=validate.Length(max=100),
+        validate=[
+            validate.Length(max=100),
+            validate.Regexp(expressao_ordem(regras.CAMPOS_ORDENAVEIS), error=mensagem_ordem(regras.CAMPOS_ORDENAVEIS)),
+        ],
         metadata={
             "description": "Campos separados por vírgula, '-' para decrescente: " + ", ".join(regras.CAMPOS_ORDENAVEIS)
         },
