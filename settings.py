@@ -30,6 +30,11 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_PORT": 6379,
     "REDIS_DB": 0,
     "REDIS_SENTINEL_MASTER": "mymaster",  # used when REDIS_URL is sentinel://...;sentinel://...
+    # rediss:// only: the CA that signed Redis's certificate (system CAs when unset), and a
+    # client certificate when Redis asks for one (tls-auth-clients).
+    "REDIS_TLS_CA_FILE": None,
+    "REDIS_TLS_CERTFILE": None,
+    "REDIS_TLS_KEYFILE": None,
     # Production refuses a REDIS_URL/MONGO_URI without credentials unless this says that
     # nothing but Ponte's own processes can reach the stores.
     "TRUSTED_NETWORK": "false",
@@ -137,6 +142,7 @@ REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 
 ENVIRONMENTS = ("development", "test", "production")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+REDIS_TLS_FILES = ("REDIS_TLS_CA_FILE", "REDIS_TLS_CERTFILE", "REDIS_TLS_KEYFILE")
 # MongoDB mechanisms that authenticate without a password in the URI.
 MONGO_PASSWORDLESS_AUTH = ("MONGODB-X509", "MONGODB-AWS", "MONGODB-OIDC", "GSSAPI")
 LOG_FORMATS = ("json", "text")
@@ -207,6 +213,7 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         if "REDIS_HOST" in explicit:
             explicit.add("REDIS_URL")
 
+    _check_redis_tls(cfg)
     if cfg["PONTE_ENV"] == "production":
         _check_production(cfg, explicit)
     elif not cfg["SECRET_KEY"]:
@@ -280,6 +287,19 @@ def _check_store_credentials(cfg: dict[str, Any]) -> None:
             "mongodb://ponte:<password>@host:27017/ecommerce?authSource=ecommerce (docs/security.md, Hardening), "
             + trusted
         )
+
+
+def _check_redis_tls(cfg: dict[str, Any]) -> None:
+    given = [key for key in REDIS_TLS_FILES if cfg[key]]
+    if not given:
+        return
+    if not str(cfg["REDIS_URL"]).startswith("rediss://"):
+        raise ConfigError(f"{', '.join(given)} apply to a rediss:// REDIS_URL only (REDIS_URL does not use TLS)")
+    if bool(cfg["REDIS_TLS_CERTFILE"]) != bool(cfg["REDIS_TLS_KEYFILE"]):
+        raise ConfigError("REDIS_TLS_CERTFILE and REDIS_TLS_KEYFILE go together: set both or neither")
+    for key in given:
+        if not os.access(cfg[key], os.R_OK):
+            raise ConfigError(f"{key}: {cfg[key]} is not a readable file")
 
 
 def lista(valor: str) -> list[str]:

@@ -200,3 +200,19 @@ def test_trusted_network_lets_production_start_without_store_credentials():
         settings.load({**bare, "TRUSTED_NETWORK": "maybe"})
     # Outside production nothing is asked: make run and the tests use stores without users.
     assert settings.load({"REDIS_URL": "redis://r:6379/0"})["TRUSTED_NETWORK"] is False
+
+
+# -- Redis over TLS -----------------------------------------------------------------
+
+
+def test_redis_tls_files_need_a_rediss_url_and_readable_files(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    rediss = {"REDIS_URL": "rediss://ponte:pw@redis:6380/0"}
+    assert settings.load({**rediss, "REDIS_TLS_CA_FILE": str(ca)})["REDIS_TLS_CA_FILE"] == str(ca)
+    with pytest.raises(settings.ConfigError, match="rediss:// REDIS_URL only"):
+        settings.load({"REDIS_URL": "redis://redis:6379/0", "REDIS_TLS_CA_FILE": str(ca)})
+    with pytest.raises(settings.ConfigError, match=r"REDIS_TLS_CA_FILE: .* is not a readable file"):
+        settings.load({**rediss, "REDIS_TLS_CA_FILE": str(tmp_path / "missing.pem")})
+    with pytest.raises(settings.ConfigError, match="go together"):
+        settings.load({**rediss, "REDIS_TLS_CERTFILE": str(ca)})
