@@ -11,12 +11,14 @@ the event's sequence number).
 """
 
 import settings
-from adapters.redis_client import celery_transport_options
+from adapters.redis_client import celery_broker_ssl, celery_transport_options
 
 _cfg = settings.load()
 
 broker_url = _cfg["REDIS_URL"]
 broker_connection_retry_on_startup = True
+# rediss://: verify Redis's certificate (REDIS_TLS_CA_FILE); Kombu alone would not.
+broker_use_ssl = celery_broker_ssl(_cfg)
 # Redis redelivers a reserved-but-unacknowledged message after this long (a worker
 # killed as a whole); retries always wait less than this (settings.py checks it).
 broker_transport_options = {

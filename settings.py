@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -29,6 +30,14 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_PORT": 6379,
     "REDIS_DB": 0,
     "REDIS_SENTINEL_MASTER": "mymaster",  # used when REDIS_URL is sentinel://...;sentinel://...
+    # rediss:// only: the CA that signed Redis's certificate (system CAs when unset), and a
+    # client certificate when Redis asks for one (tls-auth-clients).
+    "REDIS_TLS_CA_FILE": None,
+    "REDIS_TLS_CERTFILE": None,
+    "REDIS_TLS_KEYFILE": None,
+    # Production refuses a REDIS_URL/MONGO_URI without credentials unless this says that
+    # nothing but Ponte's own processes can reach the stores.
+    "TRUSTED_NETWORK": "false",
     "API_HOST": "127.0.0.1",
     "API_PORT": 8000,
     "WEB_CONCURRENCY": 2,
@@ -132,6 +141,10 @@ _INTS = {
 REQUIRED_IN_PRODUCTION = ("MONGO_URI", "REDIS_URL")
 
 ENVIRONMENTS = ("development", "test", "production")
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+REDIS_TLS_FILES = ("REDIS_TLS_CA_FILE", "REDIS_TLS_CERTFILE", "REDIS_TLS_KEYFILE")
+# MongoDB mechanisms that authenticate without a password in the URI.
+MONGO_PASSWORDLESS_AUTH = ("MONGODB-X509", "MONGODB-AWS", "MONGODB-OIDC", "GSSAPI")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -190,6 +203,7 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
 
     if cfg["PONTE_ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"PONTE_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    cfg["TRUSTED_NETWORK"] = _boolean(cfg, "TRUSTED_NETWORK")
 
     # REDIS_HOST/REDIS_PORT are the seed's names; REDIS_URL wins when both are given.
     if not cfg["REDIS_URL"]:
@@ -199,6 +213,7 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
         if "REDIS_HOST" in explicit:
             explicit.add("REDIS_URL")
 
+    _check_redis_tls(cfg)
     if cfg["PONTE_ENV"] == "production":
         _check_production(cfg, explicit)
     elif not cfg["SECRET_KEY"]:
@@ -227,6 +242,64 @@ def _check_production(cfg: dict[str, Any], explicit: set[str]) -> None:
             f"production start-up refused: SECRET_KEY must be set to a random value of at least "
             f"{SECRET_MIN_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if not cfg["TRUSTED_NETWORK"]:
+        _check_store_credentials(cfg)
+
+
+def _boolean(cfg: dict[str, Any], key: str) -> bool:
+    value = str(cfg[key] if cfg[key] is not None else "").strip().lower()
+    if value not in TRUE + FALSE:
+        raise ConfigError(f"{key} must be true or false, got {cfg[key]!r}")
+    return value in TRUE
+
+
+def redis_has_credentials(url: str) -> bool:
+    """Whether ``url`` authenticates as a named Redis user other than ``default``.
+
+    ``redis://:password@host`` is the default user (the ACL file turns it off). A Sentinel
+    URL (``sentinel://...;sentinel://...``) counts when it carries a password: Celery's
+    notation has no other place for it."""
+    parts = [p.strip() for p in url.split(";") if p.strip()]
+    if parts and all(p.startswith("sentinel://") for p in parts):
+        return any(urlsplit(p).password for p in parts)
+    u = urlsplit(url)
+    return bool(u.password) and (u.username or "default") != "default"
+
+
+def mongo_has_credentials(uri: str) -> bool:
+    """Whether ``uri`` carries a user and password, or names a mechanism that needs none."""
+    u = urlsplit(uri)
+    mechanism = dict(parse_qsl(u.query)).get("authMechanism", "").upper()
+    return bool(u.username and u.password) or mechanism in MONGO_PASSWORDLESS_AUTH
+
+
+def _check_store_credentials(cfg: dict[str, Any]) -> None:
+    # The messages name the setting, never its value: the URL may hold a password.
+    trusted = "or set TRUSTED_NETWORK=true if only Ponte's own processes can reach it"
+    if not redis_has_credentials(cfg["REDIS_URL"]):
+        raise ConfigError(
+            "production start-up refused: REDIS_URL has no credentials or uses Redis's default user; "
+            "use the ponte ACL user, redis://ponte:<password>@host:6379/0 (docs/security.md, Hardening), " + trusted
+        )
+    if not mongo_has_credentials(cfg["MONGO_URI"]):
+        raise ConfigError(
+            "production start-up refused: MONGO_URI has no credentials; use the application user, "
+            "mongodb://ponte:<password>@host:27017/ecommerce?authSource=ecommerce (docs/security.md, Hardening), "
+            + trusted
+        )
+
+
+def _check_redis_tls(cfg: dict[str, Any]) -> None:
+    given = [key for key in REDIS_TLS_FILES if cfg[key]]
+    if not given:
+        return
+    if not str(cfg["REDIS_URL"]).startswith("rediss://"):
+        raise ConfigError(f"{', '.join(given)} apply to a rediss:// REDIS_URL only (REDIS_URL does not use TLS)")
+    if bool(cfg["REDIS_TLS_CERTFILE"]) != bool(cfg["REDIS_TLS_KEYFILE"]):
+        raise ConfigError("REDIS_TLS_CERTFILE and REDIS_TLS_KEYFILE go together: set both or neither")
+    for key in given:
+        if not os.access(cfg[key], os.R_OK):
+            raise ConfigError(f"{key}: {cfg[key]} is not a readable file")
 
 
 def lista(valor: str) -> list[str]:

@@ -34,11 +34,13 @@ def _propagar_contexto(headers=None, **_):
             headers.setdefault(key, value)
 
 
-def celery_produtor(redis_url: str) -> Celery:
-    """A Celery app configured like the workers' (celeryconfig) but on ``redis_url``."""
+def celery_produtor(redis_url: str, broker_use_ssl: dict | None = None) -> Celery:
+    """A Celery app configured like the workers' (celeryconfig) but on ``redis_url``, with
+    that URL's TLS options (``adapters.redis_client.celery_broker_ssl``)."""
     app = Celery("ponte", set_as_current=False)
     app.config_from_object("celeryconfig")
     app.conf.broker_url = redis_url
+    app.conf.broker_use_ssl = broker_use_ssl
     return app
 
 

@@ -65,10 +65,12 @@ _SECRET_PATTERNS = (
     re.compile(r"(?P<k>\bponte_[0-9a-f]{8}_)(?P<q>)(?P<v>[A-Za-z0-9_-]{16,})"),
     # argon2 hashes (the bridge hashes CRM passwords): a hash is still an offline-guessing target
     re.compile(r"(?P<k>)(?P<q>)(?P<v>\$argon2(?:id|i|d)?\$[^\s\"']+)"),
-    # credentials inside URLs: redis://:pw@host, mongodb://user:pw@host
-    # (the scheme is bounded and must start a word: unbounded, a long run of letters made
-    # this pattern quadratic, 9 s for a 40 KB string inside a logging call)
-    re.compile(r"(?P<k>\b[a-z][a-z0-9+.-]{0,31}://[^/\s:@]{0,256}:)(?P<q>)(?P<v>[^@\s/]+)(?=@)", re.IGNORECASE),
+    # credentials inside URLs: redis://:pw@host, rediss://user:pw@host, mongodb://user:pw@host,
+    # mongodb+srv://..., each sentinel:// of a Sentinel REDIS_URL. The password runs to the
+    # last @ of the URL: redis-py reads a raw "@" in it (rpartition), so stopping at the
+    # first would show the rest. (The scheme is bounded and must start a word: unbounded, a
+    # long run of letters made this pattern quadratic, 9 s for a 40 KB string.)
+    re.compile(r"(?P<k>\b[a-z][a-z0-9+.-]{0,31}://[^/\s:@]{0,256}:)(?P<q>)(?P<v>[^\s/;]+)(?=@)", re.IGNORECASE),
 )
 
 

@@ -10,10 +10,19 @@ with ``REDIS_SENTINEL_MASTER`` naming the monitored master. The password is the
 master's (``sentinel_kwargs`` get it too, as Sentinel deployments usually share it).
 No home-made failover: redis-py's ``Sentinel`` and Kombu's sentinel transport find the
 current master and follow a failover.
+
+A ``rediss://`` URL is Redis over TLS: every client (redis-py, the Celery broker, the rate
+limiter) verifies the server's certificate and host name, against ``REDIS_TLS_CA_FILE``
+or the system's CAs, and presents ``REDIS_TLS_CERTFILE`` when one is set. Kombu on its own
+would connect to a ``rediss://`` broker without verifying anything (``CERT_NONE``), hence
+``celery_broker_ssl``.
 """
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -22,6 +31,13 @@ from redis.sentinel import Sentinel
 from adapters.per_process import PerProcess
 
 SENTINEL_SCHEME = "sentinel://"
+TLS_SCHEME = "rediss://"
+# Ponte's settings and the redis-py argument each one becomes.
+TLS_FILES = {
+    "REDIS_TLS_CA_FILE": "ssl_ca_certs",
+    "REDIS_TLS_CERTFILE": "ssl_certfile",
+    "REDIS_TLS_KEYFILE": "ssl_keyfile",
+}
 
 
 def is_sentinel(url: str) -> bool:
@@ -54,6 +70,27 @@ def redis_from_url(url: str, master: str = "mymaster", **kwargs) -> redis.Redis:
     return sentinel.master_for(master, **kwargs)
 
 
+def tls_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """redis-py's TLS arguments for the settings' ``REDIS_URL`` (none unless ``rediss://``)."""
+    if not str(cfg["REDIS_URL"]).startswith(TLS_SCHEME):
+        return {}
+    options: dict[str, Any] = {"ssl_cert_reqs": "required", "ssl_check_hostname": True}
+    options.update({arg: cfg[key] for key, arg in TLS_FILES.items() if cfg.get(key)})
+    return options
+
+
+def redis_from_settings(cfg: Mapping[str, Any], **kwargs) -> redis.Redis:
+    """A client for the settings' Redis: ``REDIS_URL``, its Sentinel master, its TLS files."""
+    return redis_from_url(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], **tls_options(cfg), **kwargs)
+
+
+def celery_broker_ssl(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Celery's ``broker_use_ssl`` for a ``rediss://`` broker: verified, never Kombu's
+    default of ``CERT_NONE``; ``None`` (no TLS) otherwise."""
+    options = tls_options(cfg)
+    return {**options, "ssl_cert_reqs": ssl.CERT_REQUIRED} if options else None
+
+
 def celery_transport_options(url: str, master: str) -> dict:
     """Broker transport options that Kombu needs for a Sentinel URL (none otherwise)."""
     if not is_sentinel(url):
@@ -76,12 +113,15 @@ def limiter_storage(url: str, master: str) -> tuple[str, dict]:
 
 
 class RedisConnector:
-    def __init__(self, url: str, timeout_s: float = 5.0, master: str = "mymaster"):
+    def __init__(
+        self, url: str, timeout_s: float = 5.0, master: str = "mymaster", tls: Mapping[str, Any] | None = None
+    ):
         self.url = url
         self._client = PerProcess(
             lambda: redis_from_url(
                 url,
                 master,
+                **(tls or {}),
                 socket_timeout=timeout_s,
                 socket_connect_timeout=timeout_s,
                 health_check_interval=30,

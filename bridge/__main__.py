@@ -10,20 +10,18 @@ import settings
 from adapters import logs, malloc
 from adapters.despachante import CeleryDespachante, celery_produtor
 from adapters.passwords import Argon2Hasher
-from adapters.redis_client import redis_from_url
+from adapters.redis_client import celery_broker_ssl, redis_from_settings
 from bridge.core import Bridge, BridgeConfig
 
 logger = logging.getLogger("bridge")
 
 
 def build(cfg: dict) -> Bridge:
-    client = redis_from_url(
-        cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], health_check_interval=30, socket_connect_timeout=5
-    )
+    client = redis_from_settings(cfg, health_check_interval=30, socket_connect_timeout=5)
     hasher = Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
     return Bridge(
         client,
-        CeleryDespachante(celery_produtor(cfg["REDIS_URL"])),
+        CeleryDespachante(celery_produtor(cfg["REDIS_URL"], celery_broker_ssl(cfg))),
         BridgeConfig(
             channels=settings.lista(cfg["BRIDGE_CHANNELS"]),
             patterns=settings.lista(cfg["BRIDGE_PATTERNS"]),

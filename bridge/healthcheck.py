@@ -13,13 +13,13 @@ import sys
 import redis
 
 import settings
-from adapters.redis_client import redis_from_url
+from adapters.redis_client import redis_from_settings
 from bridge.core import alive_key
 
 
 def main() -> int:
     cfg = settings.load()
-    client = redis_from_url(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], socket_timeout=3, socket_connect_timeout=3)
+    client = redis_from_settings(cfg, socket_timeout=3, socket_connect_timeout=3)
     try:
         pattern = alive_key(cfg["REDIS_PREFIX"], f"{socket.gethostname()}-*")
         found = next(iter(client.scan_iter(match=pattern, count=1000)), None)

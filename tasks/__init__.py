@@ -29,7 +29,7 @@ from adapters.contexto import montar_contexto
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
 from adapters.publicador import RedisPublicador
-from adapters.redis_client import RedisConnector
+from adapters.redis_client import RedisConnector, tls_options
 from tasks import observability
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ class _Resources:
 
     def redis(self) -> RedisConnector:
         if self._redis is None:
-            self._redis = RedisConnector(self.cfg()["REDIS_URL"], master=self.cfg()["REDIS_SENTINEL_MASTER"])
+            cfg = self.cfg()
+            self._redis = RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"], tls=tls_options(cfg))
         return self._redis
 
     @cache  # noqa: B019

@@ -17,7 +17,7 @@ import redis
 
 import settings
 from adapters.despachante import FILAS
-from adapters.redis_client import redis_from_url
+from adapters.redis_client import redis_from_settings
 from tasks.observability import presence_key
 
 
@@ -29,7 +29,7 @@ def main() -> int:
     cfg = settings.load()
     filas = settings.lista(os.environ.get("WORKER_QUEUES") or ",".join(FILAS))
     node, limite = node_name(), time.time() - 3 * cfg["WORKER_HEARTBEAT_S"]
-    client = redis_from_url(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], socket_timeout=3, socket_connect_timeout=3)
+    client = redis_from_settings(cfg, socket_timeout=3, socket_connect_timeout=3)
     try:
         with client.pipeline(transaction=False) as pipe:
             for fila in filas:

@@ -31,7 +31,7 @@ from celery.signals import (
 )
 
 from adapters import logs, metrics
-from adapters.redis_client import redis_from_url
+from adapters.redis_client import redis_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +111,7 @@ class _Heartbeat:
         self._queues = sorted(sender.app.amqp.queues.consume_from)
         self._hostname = sender.hostname
         cfg = self._cfg_loader()
-        self._client = redis_from_url(
-            cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"], socket_timeout=5, socket_connect_timeout=5
-        )
+        self._client = redis_from_settings(cfg, socket_timeout=5, socket_connect_timeout=5)
         self._prefix, self._every = cfg["REDIS_PREFIX"], cfg["WORKER_HEARTBEAT_S"]
         self._beat()
         self._thread = threading.Thread(target=self._loop, name="ponte-heartbeat", daemon=True)

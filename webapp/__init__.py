@@ -24,7 +24,7 @@ from adapters.despachante import FILAS, CeleryDespachante, celery_produtor
 from adapters.lockout import RedisLoginGuard
 from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
-from adapters.redis_client import RedisConnector
+from adapters.redis_client import RedisConnector, celery_broker_ssl, tls_options
 from adapters.repositories import MongoChaveRepository
 from adapters.sequencia import RedisSequencia
 from adapters.tokens import JwtTokens
@@ -90,7 +90,7 @@ class Resources:
 
     def despachante(self) -> CeleryDespachante:
         if self._celery is None:
-            self._celery = celery_produtor(self.cfg["REDIS_URL"])
+            self._celery = celery_produtor(self.cfg["REDIS_URL"], celery_broker_ssl(self.cfg))
         return CeleryDespachante(self._celery)
 
     @cached_property
@@ -131,7 +131,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ponte"] = Resources(
         cfg=cfg,
         mongo=MongoConnector(cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"]),
-        redis=RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"]),
+        redis=RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"], tls=tls_options(cfg)),
         hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
     )
 

@@ -15,7 +15,7 @@ from flask import Flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from adapters.redis_client import limiter_storage
+from adapters.redis_client import limiter_storage, tls_options
 from webapp.errors import error_body
 
 
@@ -28,6 +28,7 @@ def prefixo(cfg) -> str:
 def init_app(app: Flask, *, login_blueprint, exempt_blueprints) -> Limiter:
     cfg = app.config
     storage_uri, storage_options = limiter_storage(cfg["REDIS_URL"], cfg["REDIS_SENTINEL_MASTER"])
+    storage_options = {**storage_options, **tls_options(cfg)}  # limits hands them to redis-py
     limiter = Limiter(
         key_func=get_remote_address,
         default_limits=[cfg["RATELIMIT_DEFAULT"]],

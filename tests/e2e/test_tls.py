@@ -32,8 +32,10 @@ def certificate(tmp_path):
 def test_gunicorn_serves_https_with_hsts(certificate, mongo_uri, redis_url, db_name, tmp_path):
     cert, key = certificate
     port = procs.free_port()
+    # TRUSTED_NETWORK: the throwaway stores have no users (see conftest.start_gunicorn).
     env = base_env(MONGO_URI=mongo_uri, MONGO_DB=db_name, REDIS_URL=redis_url, API_PORT=port, PONTE_ENV="production",
-                   SECRET_KEY=TEST_SECRET, TLS_CERTFILE=cert, TLS_KEYFILE=key, WEB_CONCURRENCY=1)  # fmt: skip
+                   TRUSTED_NETWORK="true", SECRET_KEY=TEST_SECRET, TLS_CERTFILE=cert, TLS_KEYFILE=key,
+                   WEB_CONCURRENCY=1)  # fmt: skip
     server = Server([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env, tmp_path / "tls.log")
     context = ssl.create_default_context(cafile=str(cert))
     context.check_hostname = False

@@ -94,10 +94,10 @@ def test_compose_production_shape():
     }
     covered = {q for value in queues.values() for q in value.split(",")}
     assert covered == {"default", "sync", "pagamentos", "envios"}  # every queue has a worker service
-    assert all(
-        v.startswith("mongo-data") or v.startswith("redis-data")
-        for v in services["mongo"]["volumes"] + services["redis"]["volumes"]
-    )
+    # Data in named volumes; anything else they mount is a repository file, read-only.
+    assert "mongo-data:/data/db" in services["mongo"]["volumes"] and "redis-data:/data" in services["redis"]["volumes"]
+    for v in services["mongo"]["volumes"] + services["redis"]["volumes"]:
+        assert v.startswith(("mongo-data", "redis-data")) or (v.startswith("./") and v.endswith(":ro")), v
 
 
 def test_env_example_names_only_real_settings_and_leaves_secrets_empty():
@@ -111,10 +111,13 @@ def test_env_example_names_only_real_settings_and_leaves_secrets_empty():
         "WORKER_QUEUES",
         "WORKER_CONCURRENCY",
         "COMPOSE_PROJECT_NAME",
+        *STORE_PASSWORDS,
     }
     assert set(pairs) <= known, set(pairs) - known
     # A placeholder would pass the length check: empty values make start-up refuse.
     assert pairs["SECRET_KEY"] == "" and pairs["FLOWER_BASIC_AUTH"] == ""
+    # Empty, compose refuses to start (${VAR:?...} in docker-compose.yml).
+    assert all(pairs[name] == "" for name in STORE_PASSWORDS)
 
 
 def test_dockerfile_is_slim_multistage_non_root_with_a_cached_dependency_layer():
@@ -200,7 +203,7 @@ def test_dashboard_and_alerts_parse_and_use_metric_names():
 
 # -- what the image contains ---------------------------------------------------------
 
-SECRET_HINT = re.compile(r"(^|/)\.env($|\.)|\.key$|\.password$|\.pem$|secret", re.I)
+SECRET_HINT = re.compile(r"(^|/)\.env($|\.)|\.key$|\.password$|\.pem$|\.acl$|secret", re.I)
 
 
 def _ignore_patterns(path) -> list[str]:
@@ -253,6 +256,7 @@ def test_every_secret_gitignore_keeps_out_of_git_stays_out_of_the_image():
     patterns = _ignore_patterns(ROOT / ".dockerignore")
     secrets = [p.strip("/") for p in _ignore_patterns(ROOT / ".gitignore") if SECRET_HINT.search(p)]
     assert {".env", "deploy/prometheus/ponte-metrics.key", "deploy/prometheus/flower.password"} <= set(secrets)
+    assert {"deploy/redis/users.acl", "deploy/mongo/root.password", "deploy/mongo/replica.key"} <= set(secrets)
     examples = [
         *secrets,
         ".env.production",
@@ -496,3 +500,158 @@ def test_prometheus_refuses_to_start_without_its_secret_files(tmp_path):
     files[0].write_text("ponte_key\n")
     result = _prometheus_entrypoint(tmp_path)
     assert result.returncode == 0 and "--config.file=/etc/prometheus/prometheus.yml" in result.stdout
+
+
+# -- the stores authenticate every client ---------------------------------------------
+
+STORE_PASSWORDS = ("REDIS_PONTE_PASSWORD", "MONGO_PONTE_PASSWORD")
+WORKERS_HOST = yaml.safe_load((ROOT / "deploy" / "compose.workers-host.yml").read_text())
+# A credential in a URL: user:password@ (the password part must be a compose variable).
+URL_CREDENTIAL = re.compile(r"[a-z+]+://[^/\s:@;]*:(\$\{[^}]*\}|[^@\s;]*)@")
+VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
+
+
+def _interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?message} (the last refuses when unset)."""
+
+    def value(match):
+        name, rest = match.group(1), match.group(2)
+        if env.get(name):
+            return env[name]
+        if match.group(0).startswith(f"${{{name}:?"):
+            raise KeyError(f"{name}: {rest}")
+        return rest or ""
+
+    return VARIABLE.sub(value, text)
+
+
+def _strings(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_no_compose_file_holds_a_literal_password():
+    for name, data in (("docker-compose.yml", COMPOSE), ("compose.workers-host.yml", WORKERS_HOST)):
+        found = [(p, text) for text in _strings(data) for p in URL_CREDENTIAL.findall(text)]
+        assert len(found) >= 2, name  # MONGO_URI and REDIS_URL at least: the pattern sees them
+        for password, text in found:
+            assert VARIABLE.fullmatch(password), (name, text)
+        # Never a literal value for a password variable either (MONGO_INITDB_ROOT_PASSWORD, ...).
+        env = [svc.get("environment", {}) for svc in data["services"].values()]
+        for key, value in ((k, str(v)) for e in env for k, v in e.items()):
+            if re.search(r"PASSWORD|AUTH", key) and not key.endswith("_FILE"):
+                assert VARIABLE.fullmatch(value), (name, key)
+    assert URL_CREDENTIAL.findall("redis://ponte:literal-pw@redis:6379/0") == ["literal-pw"]
+
+
+def test_every_app_service_reaches_the_stores_as_ponte_with_passwords_from_env():
+    env = {"REDIS_PONTE_PASSWORD": "r" * 32, "MONGO_PONTE_PASSWORD": "m" * 32}
+    for name, svc in [*APP_SERVICES.items(), *WORKERS_HOST["services"].items()]:
+        redis_url, mongo_uri = svc["environment"]["REDIS_URL"], svc["environment"]["MONGO_URI"]
+        assert "${REDIS_PONTE_PASSWORD" in redis_url and "${MONGO_PONTE_PASSWORD" in mongo_uri, name
+        urls = {"REDIS_URL": _interpolate(redis_url, env), "MONGO_URI": _interpolate(mongo_uri, env)}
+        if not urls["REDIS_URL"].startswith("sentinel://"):
+            assert urls["REDIS_URL"].startswith(f"redis://ponte:{'r' * 32}@redis:6379/"), name
+        assert urls["MONGO_URI"].startswith(f"mongodb://ponte:{'m' * 32}@"), name
+        assert "authSource=ecommerce" in urls["MONGO_URI"], name
+        # What production start-up makes of them: credentialed, no TRUSTED_NETWORK needed.
+        cfg = settings.load({"PONTE_ENV": "production", "SECRET_KEY": "s" * 48, **urls})
+        assert cfg["TRUSTED_NETWORK"] is False, name
+        # Unset, compose refuses to start instead of connecting without a password.
+        with pytest.raises(KeyError, match="REDIS_PONTE_PASSWORD"):
+            _interpolate(redis_url, {})
+
+
+def test_redis_loads_the_acl_file_and_its_healthcheck_authenticates_as_ponte():
+    redis_svc = COMPOSE["services"]["redis"]
+    command = redis_svc["command"]
+    acl = command[command.index("--aclfile") + 1]
+    assert acl == "/run/secrets/redis_acl" and redis_svc["secrets"] == ["redis_acl"]
+    assert COMPOSE["secrets"]["redis_acl"]["file"] == "./deploy/redis/users.acl"
+    test = " ".join(redis_svc["healthcheck"]["test"])
+    assert "--user ponte" in test and "PONG" in test
+    assert redis_svc["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PONTE_PASSWORD:?")
+    # The file is the one deploy/redis_acl.py writes: its users, the default one off.
+    from deploy import redis_acl
+
+    text = redis_acl.render({user: "p" * 16 for user in redis_acl.PASSWORD_VARIABLES})
+    assert text.splitlines()[0] == "user default off" and "user ponte on" in text
+
+
+def test_mongo_runs_with_access_control_a_keyfile_and_an_application_user():
+    mongo = COMPOSE["services"]["mongo"]
+    command = mongo["command"]
+    assert "--auth" in command and "--replSet" in command
+    assert command[command.index("--keyFile") + 1] == "/run/secrets/mongo_keyfile"
+    assert set(mongo["secrets"]) == {"mongo_root_password", "mongo_keyfile"}
+    assert COMPOSE["secrets"]["mongo_keyfile"]["file"] == "./deploy/mongo/replica.key"
+    assert COMPOSE["secrets"]["mongo_root_password"]["file"] == "./deploy/mongo/root.password"
+    env = mongo["environment"]
+    assert env["MONGO_INITDB_ROOT_USERNAME"] == "root"
+    assert env["MONGO_INITDB_ROOT_PASSWORD_FILE"] == "/run/secrets/mongo_root_password"
+    assert "./deploy/mongo/init-ponte-user.js:/docker-entrypoint-initdb.d/init-ponte-user.js:ro" in mongo["volumes"]
+    # rs.initiate needs an authenticated user: the healthcheck logs in as root.
+    test = " ".join(mongo["healthcheck"]["test"])
+    assert "-u root" in test and "/run/secrets/mongo_root_password" in test and "rs.initiate" in test
+    assert "--authenticationDatabase admin" in test
+
+
+def _run_init_script(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """deploy/mongo/init-ponte-user.js under node, with mongosh's db and print stubbed."""
+    stub = (
+        "const created = []; globalThis.print = console.log;"
+        "globalThis.db = {getSiblingDB: (name) => ({createUser: (u) => created.push({name, ...u})})};"
+        f"require({json.dumps(str(ROOT / 'deploy' / 'mongo' / 'init-ponte-user.js'))});"
+        "console.log(JSON.stringify(created));"
+    )
+    return subprocess.run(["node", "-e", stub], env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_the_mongo_init_script_creates_ponte_with_readwrite_on_its_database_only():
+    result = _run_init_script({"MONGO_DB": "loja", "MONGO_PONTE_PASSWORD": "x" * 24})
+    assert result.returncode == 0, result.stderr
+    (user,) = json.loads(result.stdout.splitlines()[-1])
+    assert user == {"name": "loja", "user": "ponte", "pwd": "x" * 24, "roles": [{"role": "readWrite", "db": "loja"}]}
+    weak = _run_init_script({"MONGO_PONTE_PASSWORD": "short"})
+    assert weak.returncode != 0 and "16+ characters" in weak.stderr and "short" not in weak.stderr
+
+
+def _store_entrypoint(service: str, secrets_dir: Path) -> subprocess.CompletedProcess:
+    shell, flag, script, name = COMPOSE["services"][service]["entrypoint"]
+    assert (shell, flag) == ("/bin/sh", "-c")
+    script = script.replace("$$", "$").replace("/run/secrets/", f"{secrets_dir}/")
+    script = script.replace('exec docker-entrypoint.sh "$@"', "exit 0")
+    return subprocess.run(["sh", "-c", script, name], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("service", "files"), [("redis", ["redis_acl"]), ("mongo", ["mongo_root_password", "mongo_keyfile"])]
+)
+def test_the_stores_refuse_to_start_without_their_secret_files(service, files, tmp_path):
+    assert set(files) == set(COMPOSE["services"][service]["secrets"])
+    result = _store_entrypoint(service, tmp_path)
+    assert result.returncode == 1 and f"{service} start-up refused" in result.stderr
+    (tmp_path / files[0]).mkdir()  # what Docker leaves for a missing host file
+    for name in files[1:]:
+        (tmp_path / name).write_text("x\n")
+    assert _store_entrypoint(service, tmp_path).returncode == 1
+    (tmp_path / files[0]).rmdir()
+    (tmp_path / files[0]).write_text("x\n")
+    assert _store_entrypoint(service, tmp_path).returncode == 0
+
+
+def test_the_files_the_stores_mount_stay_out_of_git_and_of_the_image():
+    patterns = _ignore_patterns(ROOT / ".dockerignore")
+    mounted = [s["file"].removeprefix("./") for s in COMPOSE["secrets"].values()]
+    assert len(mounted) == 3
+    for path in mounted:
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} is not in .gitignore"
+        assert docker_ignored(path, patterns), f"{path} would be copied into the image"

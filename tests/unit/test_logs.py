@@ -68,6 +68,11 @@ def test_bind_nests_and_ignores_empty_values():
         ("key ponte_0a1b2c3d_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG used", "abcdefghijklmnopqrstuvwxyz"),
         ("broker redis://:r3dis-pass@10.0.0.1:6379/0 down", "r3dis-pass"),
         ("mongodb://ponte:m0ngo-pass@db:27017/?replicaSet=rs0", "m0ngo-pass"),
+        ("mongodb+srv://ponte:srv-m0ngo-pass@cluster0.example.net/ecommerce", "srv-m0ngo-pass"),
+        ("mongodb://ponte:multi-pass@db1:27017,db2:27017/ecommerce?authSource=ecommerce", "multi-pass"),
+        ("REDIS_URL=rediss://ponte:tls-r3dis-pass@redis:6380/0", "tls-r3dis-pass"),
+        ("sentinel://:sent-pass-1@s1:26379/0;sentinel://:sent-pass-1@s2:26379/0", "sent-pass-1"),
+        ("redis://ponte:raw@t-sign@redis:6379/0 refused", "t-sign"),  # an unescaped @ in it
         ("hash $argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", "aGFzaGhhc2g"),
         ("X-API-Key: chave-secreta-123", "chave-secreta-123"),
     ],

@@ -25,7 +25,13 @@ def test_production_refuses_to_start_without_connection_settings():
         settings.load({"PONTE_ENV": "production"})
     strong = "x" * 48
     cfg = settings.load(
-        {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "REDIS_HOST": "cache", "SECRET_KEY": strong}
+        {
+            "PONTE_ENV": "production",
+            "MONGO_URI": "mongodb://db",
+            "REDIS_HOST": "cache",
+            "SECRET_KEY": strong,
+            "TRUSTED_NETWORK": "true",  # REDIS_HOST builds a URL without credentials
+        }
     )
     assert cfg["REDIS_URL"] == "redis://cache:6379/0"
 
@@ -35,7 +41,8 @@ def test_production_refuses_to_start_without_connection_settings():
 )
 def test_production_refuses_a_redis_port_or_db_without_a_host(partial):
     # Without REDIS_HOST (or REDIS_URL) the URL would still be built for 127.0.0.1.
-    env = {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "SECRET_KEY": "x" * 48, **partial}
+    env = {"PONTE_ENV": "production", "MONGO_URI": "mongodb://db", "SECRET_KEY": "x" * 48, "TRUSTED_NETWORK": "1"}
+    env |= partial
     with pytest.raises(settings.ConfigError, match=r"REDIS_URL \(or REDIS_HOST\)"):
         settings.load(env)
     cfg = settings.load({**env, "REDIS_HOST": "cache"})
@@ -120,3 +127,92 @@ def test_production_and_explicit_mappings_never_read_the_stack_file(tmp_path, mo
     monkeypatch.delenv("PONTE_ENV")
     assert settings.load({"PONTE_VAR_DIR": str(tmp_path)})["MONGO_URI"] == settings.DEFAULTS["MONGO_URI"]
     assert settings.load(overrides={"PONTE_ENV": "test"})["MONGO_URI"] == settings.DEFAULTS["MONGO_URI"]
+
+
+# -- production refuses stores without credentials ------------------------------------
+
+PASSWORD = "Sup3r-s3cret-pa55word"
+CREDENTIALED = {
+    "PONTE_ENV": "production",
+    "SECRET_KEY": "x" * 48,
+    "REDIS_URL": f"redis://ponte:{PASSWORD}@redis:6379/0",
+    "MONGO_URI": f"mongodb://ponte:{PASSWORD}@mongo:27017/ecommerce?replicaSet=rs0&authSource=ecommerce",
+}
+
+
+def test_production_starts_with_credentialed_stores():
+    cfg = settings.load(CREDENTIALED)
+    assert cfg["TRUSTED_NETWORK"] is False
+    for url in (
+        f"rediss://ponte:{PASSWORD}@redis:6380/0",
+        f"sentinel://:{PASSWORD}@s1:26379/0;sentinel://:{PASSWORD}@s2:26379/0",
+        f"sentinel://s1:26379/0;sentinel://ponte:{PASSWORD}@s2:26379/0",
+    ):
+        assert settings.load({**CREDENTIALED, "REDIS_URL": url})["REDIS_URL"] == url
+    for uri in (
+        f"mongodb+srv://ponte:{PASSWORD}@cluster0.example.net/ecommerce",
+        f"mongodb://ponte:{PASSWORD}@db1:27017,db2:27017/?replicaSet=rs0",
+        "mongodb://db1:27017/?authMechanism=MONGODB-X509&tls=true",
+    ):
+        assert settings.load({**CREDENTIALED, "MONGO_URI": uri})["MONGO_URI"] == uri
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://redis:6379/0",
+        "rediss://redis:6380/0",
+        f"redis://:{PASSWORD}@redis:6379/0",  # the default user, which the ACL file turns off
+        f"redis://default:{PASSWORD}@redis:6379/0",
+        "redis://ponte@redis:6379/0",  # a user without a password
+        "sentinel://s1:26379/0;sentinel://s2:26379/0",
+    ],
+)
+def test_production_refuses_a_redis_url_without_credentials(url):
+    with pytest.raises(settings.ConfigError, match="REDIS_URL has no credentials") as caught:
+        settings.load({**CREDENTIALED, "REDIS_URL": url})
+    assert PASSWORD not in str(caught.value) and "TRUSTED_NETWORK" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mongodb://mongo:27017/?replicaSet=rs0",
+        "mongodb+srv://cluster0.example.net/ecommerce",
+        "mongodb://ponte@mongo:27017/ecommerce",
+        f"mongodb://:{PASSWORD}@mongo:27017/ecommerce",
+    ],
+)
+def test_production_refuses_a_mongo_uri_without_credentials(uri):
+    with pytest.raises(settings.ConfigError, match="MONGO_URI has no credentials") as caught:
+        settings.load({**CREDENTIALED, "MONGO_URI": uri})
+    assert PASSWORD not in str(caught.value) and "TRUSTED_NETWORK" in str(caught.value)
+
+
+def test_trusted_network_lets_production_start_without_store_credentials():
+    bare = {**CREDENTIALED, "REDIS_URL": "redis://redis:6379/0", "MONGO_URI": "mongodb://mongo:27017/"}
+    for value in ("true", "1", "yes", True):
+        assert settings.load({**bare, "TRUSTED_NETWORK": value})["TRUSTED_NETWORK"] is True
+    for value in ("false", "0", "", False):
+        with pytest.raises(settings.ConfigError, match="REDIS_URL has no credentials"):
+            settings.load({**bare, "TRUSTED_NETWORK": value})
+    with pytest.raises(settings.ConfigError, match="TRUSTED_NETWORK must be true or false"):
+        settings.load({**bare, "TRUSTED_NETWORK": "maybe"})
+    # Outside production nothing is asked: make run and the tests use stores without users.
+    assert settings.load({"REDIS_URL": "redis://r:6379/0"})["TRUSTED_NETWORK"] is False
+
+
+# -- Redis over TLS -----------------------------------------------------------------
+
+
+def test_redis_tls_files_need_a_rediss_url_and_readable_files(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    rediss = {"REDIS_URL": "rediss://ponte:pw@redis:6380/0"}
+    assert settings.load({**rediss, "REDIS_TLS_CA_FILE": str(ca)})["REDIS_TLS_CA_FILE"] == str(ca)
+    with pytest.raises(settings.ConfigError, match="rediss:// REDIS_URL only"):
+        settings.load({"REDIS_URL": "redis://redis:6379/0", "REDIS_TLS_CA_FILE": str(ca)})
+    with pytest.raises(settings.ConfigError, match=r"REDIS_TLS_CA_FILE: .* is not a readable file"):
+        settings.load({**rediss, "REDIS_TLS_CA_FILE": str(tmp_path / "missing.pem")})
+    with pytest.raises(settings.ConfigError, match="go together"):
+        settings.load({**rediss, "REDIS_TLS_CERTFILE": str(ca)})
