@@ -128,7 +128,7 @@ def validar(canal: str, bruto: bytes) -> Veredito:
         if erro := erro_de_esquema(canal, ler_json(payload)):
             return Veredito(Regra.ESQUEMA, f"formato desconhecido: {erro}")
         if canal == CANAL_CLIENTES:
-            payload = com_senha_hash(payload, lambda _senha: _HASH_DE_VALIDACAO)  # as the bridge does
+            payload = com_senha_hash(payload, lambda _senha, _conta: _HASH_DE_VALIDACAO)  # as the bridge does
         decodificar(canal, payload)
     except EventoInvalido as exc:
         return Veredito(exc.regra, exc.message)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 
 import simplejson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from domain.clientes import normalizar_email
 from domain.eventos import ler_json
 
 
@@ -18,11 +21,22 @@ class Argon2Hasher:
     GPU cracking while keeping a web worker's memory small under concurrent log-ins.
     """
 
-    def __init__(self, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1):
+    def __init__(self, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1, salt_key: bytes = b""):
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+        self._salt_key = salt_key
 
     def hash(self, senha: str) -> str:
         return self._hasher.hash(senha)
+
+    def hash_for_account(self, senha: str, account: str) -> str:
+        """The CRM's passwords: the same password of the same account hashes to the same
+        text, so a worker tells a password change from a resend without seeing either. The
+        salt is derived from the account with a server secret (``SECRET_KEY``): unique per
+        account and unknown without the secret, as a random one would be."""
+        if not self._salt_key:
+            return self.hash(senha)
+        salt = hmac.new(self._salt_key, b"ponte:crm-senha:" + account.encode(), hashlib.sha256).digest()[:16]
+        return self._hasher.hash(senha, salt=salt)
 
     def verify(self, senha_hash: str, senha: str) -> bool:
         try:
@@ -31,13 +45,16 @@ class Argon2Hasher:
             return False
 
 
-def com_senha_hash(payload: str, hash_senha: Callable[[str], str]) -> str:
+def com_senha_hash(payload: str, hash_senha: Callable[[str, str], str]) -> str:
     """A CRM customer event with its clear text ``senha`` replaced by ``senha_hash``: what
     the bridge queues (and ``eventos validar`` checks), so no clear password reaches the
-    task queue, the dead-letter store or a log. Raise ``EventoInvalido`` if not JSON."""
+    task queue, the dead-letter store or a log. ``hash_senha(senha, account)`` is given the
+    account the event names (its CRM id, or its e-mail for id 0). Raise ``EventoInvalido``
+    if not JSON."""
     dados = ler_json(payload)
     senha = dados.pop("senha", None) if isinstance(dados, dict) else None
     if not isinstance(senha, str):
         return payload
-    dados["senha_hash"] = hash_senha(senha)
+    account = f"java:{dados['id']}" if dados.get("id") else f"email:{normalizar_email(str(dados.get('email', '')))}"
+    dados["senha_hash"] = hash_senha(senha, account)
     return simplejson.dumps(dados, use_decimal=True, ensure_ascii=False)

@@ -18,7 +18,9 @@ logger = logging.getLogger("bridge")
 
 def build(cfg: dict) -> Bridge:
     client = redis_from_settings(cfg, health_check_interval=30, socket_connect_timeout=5)
-    hasher = Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
+    hasher = Argon2Hasher(
+        cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"], cfg["SECRET_KEY"].encode()
+    )
     return Bridge(
         client,
         CeleryDespachante(celery_produtor(cfg["REDIS_URL"], celery_broker_ssl(cfg))),
@@ -32,7 +34,7 @@ def build(cfg: dict) -> Bridge:
             batch_max=cfg["BRIDGE_BATCH_MAX"],
             batch_espera_ms=cfg["BRIDGE_BATCH_ESPERA_MS"],
         ),
-        hasher.hash,
+        hasher.hash_for_account,
     )
 
 

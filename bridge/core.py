@@ -172,7 +172,7 @@ class Bridge:
         client: redis.Redis,
         despachante,
         cfg: BridgeConfig,
-        hash_senha: Callable[[str], str],
+        hash_senha: Callable[[str, str], str],
     ):
         self.client = client
         self.despachante = despachante

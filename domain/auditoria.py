@@ -33,7 +33,8 @@ class AuditoriaFiltro:
 def campos_auditaveis(campos) -> list[str]:
     """The names of the changed fields, without any secret (``senha`` shows as changed)."""
     nomes = set(campos)
-    saida = sorted(n for n in nomes if n not in CAMPOS_SECRETOS)
+    # senha_origem (who set the password) goes with it: "senha (alterada)" says it all.
+    saida = sorted(n for n in nomes if n not in CAMPOS_SECRETOS and n != "senha_origem")
     if nomes & {"senha", "senha_hash"}:
         saida.append("senha (alterada)")
     return saida

@@ -16,6 +16,10 @@ TELEFONE_MAX = 30
 SENHA_MIN = 8
 SENHA_MAX = 128
 
+# Who set a customer's password: the customer through the API, or the CRM. The CRM never
+# replaces a password the customer chose through the API (docs/security.md).
+SENHA_API, SENHA_CRM = "api", "crm"
+
 CAMPOS_ENDERECO = ("rua", "numero", "bairro", "cidade", "estado", "cep", "complemento")
 CAMPOS_ORDENAVEIS = ("nome", "email", "criado_em", "atualizado_em")
 ORDEM_PADRAO = "nome"
@@ -50,6 +54,8 @@ class Cliente:
     endereco: Endereco | None = None
     telefone: str | None = None
     senha_hash: str | None = field(default=None, repr=False)
+    # Unknown (stored before this was recorded) counts as the API's: never replaced by the CRM.
+    senha_origem: str = SENHA_API
     java_id: int | None = None
     criado_em: datetime | None = None
     atualizado_em: datetime | None = None
@@ -61,6 +67,25 @@ class ClienteFiltro:
     email: str | None = None
     nome: str | None = None
     ordem: list[tuple[str, int]] = field(default_factory=lambda: [(ORDEM_PADRAO, 1)])
+
+
+def senha_vinda_do_crm(atual: Cliente | None, senha_hash: str | None) -> tuple[str | None, bool]:
+    """The password hash a CRM customer event may store, and whether storing it must end the
+    customer's API sessions.
+
+    Anyone who can publish on the CRM's channel could otherwise take over an account that
+    registered through the API by naming its e-mail: such an account is linked to the CRM
+    id and takes the CRM's profile, but keeps the password its customer chose. A password
+    the CRM set is the CRM's to change; a change (not a resend: the bridge hashes the same
+    password of the same account to the same hash) ends every session of the customer.
+    """
+    if senha_hash is None:
+        return None, False
+    if atual is None:
+        return senha_hash, False
+    if atual.senha_origem != SENHA_CRM or atual.senha_hash == senha_hash:
+        return None, False
+    return senha_hash, True
 
 
 def normalizar_email(email: str) -> str:

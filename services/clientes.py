@@ -19,6 +19,7 @@ RECURSO = "Cliente"
 def _hash_senha(ctx: Contexto, campos: dict) -> dict:
     if "senha" in campos:
         campos["senha_hash"] = ctx.hasher.hash(campos.pop("senha"))
+        campos["senha_origem"] = regras.SENHA_API
     return campos
 
 

@@ -41,6 +41,7 @@ class Contexto:
     gateway: Any = None
     envios: Any = None
     publicador: Any = None  # order status changes, for the Java CRM (Redis channel "pedidos")
+    tokens: Any = None  # customers' sessions (domain.ports.TokenService): a CRM password change ends them
     carrinho_java_pagamento: str = "boleto"
 
     def proxima_seq(self) -> int | None:

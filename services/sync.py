@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from domain import eventos
+from domain.clientes import SENHA_CRM, normalizar_email, senha_vinda_do_crm
 from domain.errors import Conflito, NaoEncontrado
 from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Envelope, EventoInvalido, Regra
 from domain.pedidos import EstoqueInsuficiente
@@ -139,13 +140,24 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
 
 
 def _cliente(ctx: Contexto, env: Envelope) -> dict:
+    """A CRM customer: created, or updated by CRM id (id 0: by e-mail); an account registered
+    through the API with that e-mail is linked, keeping its password (``senha_vinda_do_crm``)."""
     ev = eventos.decodificar_cliente(env.payload)
     campos = dict(ev.campos)
-    if ev.senha is not None and "senha_hash" not in campos:
-        campos["senha_hash"] = ctx.hasher.hash(ev.senha)
+    # The bridge hashes the password; a clear one reaching here (hashed with a fresh salt)
+    # counts as a change, on the safe side.
+    senha_hash = campos.pop("senha_hash", None) or (ctx.hasher.hash(ev.senha) if ev.senha is not None else None)
+    atual = (ctx.clientes.by_java_id(ev.java_id) if ev.java_id else None) or ctx.clientes.by_email(
+        normalizar_email(campos["email"])
+    )
+    senha_hash, encerrar_sessoes = senha_vinda_do_crm(atual, senha_hash)
+    if senha_hash:
+        campos.update(senha_hash=senha_hash, senha_origem=SENHA_CRM)
     resultado = ctx.sync_clientes.aplicar(ev.java_id, campos, env.seq, agora())
     if resultado != "obsoleto":
         ctx.auditar("cliente", f"java:{ev.java_id}", resultado, campos)
+        if encerrar_sessoes and ctx.tokens is not None:
+            ctx.tokens.revogar_todos(atual.id)
     return {"resultado": resultado, "acao": "cliente", "crm_id": ev.java_id}
 
 

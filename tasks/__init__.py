@@ -30,6 +30,7 @@ from adapters.mongo import MongoConnector
 from adapters.passwords import Argon2Hasher
 from adapters.publicador import RedisPublicador
 from adapters.redis_client import RedisConnector, tls_options
+from adapters.tokens import JwtTokens
 from tasks import observability
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,14 @@ class _Resources:
             publicador=RedisPublicador(self.redis().client),
             carrinho_java_pagamento=self.cfg()["CARRINHO_JAVA_PAGAMENTO"],
             cache=self.produto_cache(),
+            tokens=self.tokens(),
         )
+
+    @cache  # noqa: B019
+    def tokens(self) -> JwtTokens:
+        """Only to end a customer's sessions (a CRM password change); workers issue none."""
+        cfg = self.cfg()
+        return JwtTokens(cfg["SECRET_KEY"], cfg["TOKEN_TTL_S"], self.redis().client, cfg["REDIS_PREFIX"])
 
 
 resources = _Resources()

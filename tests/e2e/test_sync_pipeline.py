@@ -16,6 +16,7 @@ import pytest
 from adapters.despachante import CeleryDespachante, celery_produtor
 from tests.conftest import make_key
 from tests.helpers import JAVA_EVENTS, alive, descendants
+from tests.secrets_audit import register
 
 pytestmark = pytest.mark.e2e
 
@@ -262,3 +263,24 @@ def test_bridge_sigterm_exits_zero_and_hands_over(pipeline):
     second.signal(signal.SIGTERM)
     assert second.wait(timeout=20) == 0
     assert not any(alive(pid) for pid in family)
+
+
+def test_a_publish_on_the_customer_channel_does_not_take_over_an_api_account(pipeline):
+    """The issue's reproduction, as it was tried: an API customer logs in; one PUBLISH on
+    canal-clientes names their e-mail with another password; the bridge and a worker apply
+    it. The account is linked to the CRM id, and only its own password opens it."""
+    pipeline.start_worker()
+    pipeline.start_bridge()
+    api = pipeline.app.test_client()
+    cadastro = {"nome": "Alvo", "email": "alvo@example.com", "senha": "Original-Pass1"}
+    assert api.post("/clientes", json=cadastro).status_code == 201
+    assert api.post("/auth/login", json={"email": "alvo@example.com", "senha": "Original-Pass1"}).status_code == 200
+    ataque = {**json.loads(java("canal-clientes.json")), "id": 4242, "email": "alvo@example.com"}
+    ataque["senha"] = register("Hacked-Pass9")  # never in a log line: the bridge hashes it first
+    register("Original-Pass1")
+    pipeline.crm.publish("canal-clientes", json.dumps(ataque))
+    pipeline.wait(
+        lambda: pipeline.app.extensions["ponte"].mongo.db().clientes.find_one({"java_id": 4242}), what="linked"
+    )
+    assert api.post("/auth/login", json={"email": "alvo@example.com", "senha": "Hacked-Pass9"}).status_code == 401
+    assert api.post("/auth/login", json={"email": "alvo@example.com", "senha": "Original-Pass1"}).status_code == 200

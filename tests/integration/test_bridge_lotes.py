@@ -30,7 +30,7 @@ def ponte(redis_proprio):
         despachante = despachante_cls(celery_produtor(url))
         cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t",
                            batch_espera_ms=espera_ms)  # fmt: skip
-        bridge = Bridge(redis_proprio, despachante, cfg, hash_senha=lambda s: s)
+        bridge = Bridge(redis_proprio, despachante, cfg, hash_senha=lambda s, _conta: s)
         thread = threading.Thread(target=bridge.run, daemon=True)
         thread.start()
         started.append((bridge, thread))

@@ -58,7 +58,7 @@ def ponte(redis_proprio):
         cfg = BridgeConfig(channels=list(canais), patterns=[], stream=stream, group=GROUP, prefix="t",
                            lock_ttl_ms=lock_ttl_ms, batch_espera_ms=0, **extra)  # fmt: skip
         despachante = CeleryDespachante(celery_produtor(f"redis://127.0.0.1:{port}/0"))
-        bridge = Bridge(cliente_com_falhas(port, falhas), despachante, cfg, hash_senha=lambda s: s)
+        bridge = Bridge(cliente_com_falhas(port, falhas), despachante, cfg, hash_senha=lambda s, _conta: s)
         thread = threading.Thread(target=bridge.run, kwargs={"poll_s": 0.1}, daemon=True)
         started.append((bridge, thread))
         if esperar_lider:
@@ -215,7 +215,7 @@ def test_retries_still_wait_while_the_bridge_stops(redis_proprio):
     for a short broker hiccup then, not spend every try in an instant."""
     broker = _BrokerVoltaEm(0.5)
     cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c")
-    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s: s)
+    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s, _conta: s)
     bridge.stop.set()  # stopping: draining what was read
     lote = [{"event_id": "e1", "canal": "produtos"}, {"event_id": "e2", "canal": "produtos"}]
     assert bridge.flush(lote)
@@ -228,7 +228,7 @@ def test_the_drain_after_a_stop_is_bounded(redis_proprio):
     broker = _BrokerVoltaEm(3600)
     cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c",
                        drenagem_max_s=0.3)  # fmt: skip
-    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s: s)
+    bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s, _conta: s)
     bridge.stop.set()
     assert not bridge.flush([{"event_id": "e1", "canal": "produtos"}])
     assert broker.tentativas == 1  # the first wait (0.4 s) would already pass the 0.3 s bound
@@ -239,7 +239,7 @@ def test_the_drain_after_a_stop_is_bounded(redis_proprio):
 def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
     lido = []
     cfg = BridgeConfig(channels=[], patterns=["*"], stream="", group="g", prefix="t", consumer="c")
-    bridge = Bridge(redis_proprio, _BrokerVoltaEm(0), cfg, hash_senha=lambda s: s)
+    bridge = Bridge(redis_proprio, _BrokerVoltaEm(0), cfg, hash_senha=lambda s, _conta: s)
     pubsub = redis_proprio.pubsub(ignore_subscribe_messages=True)
     pubsub.psubscribe("*")
     esperar(lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1, "psubscribed")

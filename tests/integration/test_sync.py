@@ -140,7 +140,7 @@ def test_api_writes_take_part_in_the_order(ctx, client, anon):
     assert (final["estoque"], final["categoria"]) == (3, "Casa")
 
 
-def test_customer_event_upserts_hashes_password_and_links_by_email(ctx, app, anon, db):
+def test_customer_event_links_by_email_and_keeps_the_api_password(ctx, app, anon, db):
     anon.post("/clientes", json={"nome": "Maria", "email": "MARIA@example.com", "senha": "senha-da-api-1"})
     evento = env(java("canal-clientes.json"), ctx.proxima_seq(), canal="canal-clientes")
     assert sync.aplicar(ctx, evento)["resultado"] == "aplicado"  # the API-registered customer, now linked
@@ -148,11 +148,19 @@ def test_customer_event_upserts_hashes_password_and_links_by_email(ctx, app, ano
     assert db.clientes.count_documents({}) == 1
     assert doc["nome"] == "Maria Souza" and doc["endereco"]["cidade"] == "Goiânia"
     assert doc["telefone"] == "+55 62 99999-0000"
-    assert app.extensions["ponte"].hasher.verify(doc["senha_hash"], "s3nh@Forte")
+    # The password stays the one the customer chose (docs/security.md: the CRM never takes it).
+    assert app.extensions["ponte"].hasher.verify(doc["senha_hash"], "senha-da-api-1")
     assert "s3nh@Forte" not in json.dumps(doc, default=str)
     assert sync.aplicar(ctx, evento)["resultado"] == "obsoleto"
-    token = anon.post("/auth/login", json={"email": "maria@example.com", "senha": "s3nh@Forte"})
-    assert token.status_code == 200
+    assert anon.post("/auth/login", json={"email": "maria@example.com", "senha": "senha-da-api-1"}).status_code == 200
+    assert anon.post("/auth/login", json={"email": "maria@example.com", "senha": "s3nh@Forte"}).status_code == 401
+
+
+def test_a_customer_the_crm_creates_gets_the_crm_password(ctx, anon, db):
+    evento = env(java("canal-clientes.json"), ctx.proxima_seq(), canal="canal-clientes")
+    assert sync.aplicar(ctx, evento)["resultado"] == "criado"
+    assert db.clientes.find_one({"java_id": 3})["senha_origem"] == "crm"
+    assert anon.post("/auth/login", json={"email": "maria@example.com", "senha": "s3nh@Forte"}).status_code == 200
 
 
 def test_customer_email_of_another_crm_customer_is_refused(ctx):

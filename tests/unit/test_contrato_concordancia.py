@@ -32,7 +32,7 @@ def pelo_codigo(canal: str, bruto: bytes) -> str | None:
     try:
         triar(canal, payload)
         if canal == CANAL_CLIENTES:
-            payload = com_senha_hash(payload, lambda _senha: "$argon2id$teste")
+            payload = com_senha_hash(payload, lambda _senha, _conta: "$argon2id$teste")
         decodificar(canal, payload)
     except EventoInvalido as exc:
         return exc.regra

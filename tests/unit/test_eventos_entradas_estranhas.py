@@ -244,7 +244,7 @@ class _Despachante:
 def ponte():
     despachante = _Despachante()
     cfg = BridgeConfig(channels=["canal-clientes"], patterns=[], stream="", group="g", prefix="t")
-    bridge = Bridge(_Redis(), despachante, cfg, hash_senha=Argon2Hasher(1, 1024, 1).hash)
+    bridge = Bridge(_Redis(), despachante, cfg, hash_senha=Argon2Hasher(1, 1024, 1, b"k").hash_for_account)
     return bridge, despachante
 
 
