@@ -82,6 +82,30 @@ def record_task(task: str, outcome: str) -> None:
     tasks_total().labels(task=task, outcome=outcome).inc()
 
 
+def sync_events() -> Counter:
+    return _m("sync_events", lambda: Counter(
+        "ponte_sync_events_total", "CRM events applied by the workers, by outcome (aplicado, criado, "
+        "obsoleto: older than the stored data, removido, rejeitado, ...)", ["resultado"]))  # fmt: skip
+
+
+def sync_implausible() -> Counter:
+    return _m("sync_implausible", lambda: Counter(
+        "ponte_sync_implausible_events_total", "CRM events whose sequence number lies more than "
+        f"{IMPLAUSIBLE_AGE_S // 3600} h behind the clock (the order went back, or an old dead letter "
+        "was replayed)"))  # fmt: skip
+
+
+# Sequence numbers are the Redis clock's microseconds (adapters/sequencia.py): an event this
+# far behind the clock was numbered by a counter that went back (or is an old replay).
+IMPLAUSIBLE_AGE_S = 24 * 3600
+
+
+def record_sync_event(resultado: str, seq: int, now_s: float) -> None:
+    sync_events().labels(resultado=resultado).inc()
+    if seq < (now_s - IMPLAUSIBLE_AGE_S) * 1_000_000:
+        sync_implausible().inc()
+
+
 class StateCollector:
     """Figures read from Redis and MongoDB at scrape time."""
 

@@ -25,7 +25,7 @@ from pymongo import MongoClient, monitoring
 from adapters.cache import ProdutoCache
 from adapters.contexto import montar_contexto
 from adapters.mongo import CODEC_OPTIONS
-from adapters.sequencia import chave_sequencia
+from adapters.sequencia import RedisSequencia
 from adapters.sync_repositories import MARCAS_FOLGA, MongoProdutoSync
 from domain.eventos import Envelope
 from services import sync
@@ -206,7 +206,7 @@ def worker_sem_store(mongo_uri: str, db_name: str, redis, prefix: str, java_ids:
                               cache=ProdutoCache(redis, prefix, 60))  # fmt: skip
         agora = datetime.now(UTC).isoformat()
         # Numbers from the bridge's own counter: later events must not look old.
-        seq0 = redis.incrby(chave_sequencia(prefix), batch) - batch + 1
+        seq0 = RedisSequencia(redis, prefix).reservar(batch)
         lote = [
             Envelope(uuid4().hex, "produtos", evento(java_ids[n % len(java_ids)], offset + n), agora, seq0 + n)
             for n in range(batch)

@@ -35,7 +35,7 @@ from redis.exceptions import ResponseError
 
 from adapters import logs
 from adapters.passwords import com_senha_hash
-from adapters.sequencia import chave_sequencia
+from adapters.sequencia import RESERVAR_LUA, RedisSequencia, chave_sequencia
 from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, sem_senha, triagem
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ for i, id in ipairs(ids) do
   if s then seqs[i] = tonumber(s) else novas[#novas + 1] = i end
 end
 if #novas > 0 then
-  local primeiro = redis.call('INCRBY', KEYS[2], #novas) - #novas
+  local primeiro = reservar(KEYS[2], #novas) - 1
   for n, i in ipairs(novas) do
     seqs[i] = primeiro + n
     redis.call('HSET', KEYS[3], ids[i], seqs[i])
@@ -118,6 +118,7 @@ if #novas > 0 then
 end
 return {entradas, seqs, ''}
 """
+_NUMERAR_LUA = RESERVAR_LUA + _NUMERAR_LUA
 
 
 class Stats:
@@ -183,6 +184,7 @@ class Bridge:
         self.lock = client.lock(cfg.lock_key, timeout=cfg.lock_ttl_ms / 1000, blocking=False, thread_local=False)
         self.leading = threading.Event()
         self._seq_key = chave_sequencia(cfg.prefix)
+        self._sequencia = RedisSequencia(client, cfg.prefix)
         self._numerar_lua = client.register_script(_NUMERAR_LUA)
         self._alive_at = -ALIVE_EVERY_S
         self._drenar_ate: float | None = None  # set at the first retry after the stop
@@ -233,7 +235,7 @@ class Bridge:
             canal=canal,
             payload=payload if motivo is None else sem_senha(payload),
             recebido_em=datetime.now(UTC).isoformat(),
-            seq=seq if seq is not None else int(self.client.incr(self._seq_key)),
+            seq=seq if seq is not None else self._sequencia(),
             origem=origem,
         )
         if motivo:
@@ -482,7 +484,7 @@ class Bridge:
         stream entries are numbered as they are read (``_NUMERAR_LUA``)."""
         for tentativa in range(1, 6):
             try:
-                return int(self.client.incrby(self._seq_key, n)) - n + 1
+                return self._sequencia.reservar(n)
             except redis.RedisError:
                 if tentativa < 5 and not self._antes_de_tentar_de_novo(0.1 * 2**tentativa):
                     break

@@ -16,7 +16,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from adapters import logs
+from adapters import logs, metrics
 from domain.eventos import Envelope, EventoInvalido, resumo
 from domain.pedidos import CheckoutEmAndamento
 from services import sync
@@ -37,7 +37,9 @@ def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:
 
 
 def _log(env: Envelope, tentativas: int, info: dict) -> None:
-    """One line per event: what it was and what became of it (never the payload)."""
+    """One line per event: what it was and what became of it (never the payload); counted
+    by outcome in /metrics."""
+    metrics.record_sync_event(str(info.get("resultado")), env.seq, time.time())
     info = {**resumo(env.canal, env.payload), **info}
     logger.info(
         "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s resultado=%s tentativas=%s%s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -180,17 +181,26 @@ class Pipeline:
         self.tmp_path = tmp_path
         self.redis_port = procs.free_port()
         self.redis_log = open(tmp_path / "redis.log", "w")
-        acl_file, passwords = redis_users.prepare(tmp_path / "redis-acl")
+        self.acl_file, passwords = redis_users.prepare(tmp_path / "redis-acl")
+        # The drills' own user, for what no principal of production may do (FLUSHALL).
+        admin_password = register(secrets.token_urlsafe(24))
+        with open(self.acl_file, "a") as f:
+            f.write(f"user test-admin on >{admin_password} ~* &* +@all\n")
         for password in passwords.values():
             register(password)
-        self.redis_proc = procs.start_redis(self.redis_port, log=self.redis_log, acl_file=str(acl_file))
+        self.redis_proc = self.start_redis()
         # Ponte's processes as the ``ponte`` user; the test publishes as the CRM does, as ``crm``.
         self.redis_url = redis_users.url(redis_acl.PONTE, passwords[redis_acl.PONTE], self.redis_port)
         self.redis = redis_lib.Redis.from_url(self.redis_url)
         self.crm = redis_lib.Redis.from_url(redis_users.url(redis_acl.CRM, passwords[redis_acl.CRM], self.redis_port))
+        self.admin = redis_lib.Redis.from_url(redis_users.url("test-admin", admin_password, self.redis_port))
         self.mongo_uri, self.db_name = mongo_uri, db_name
         self.servers: list[Server] = []
         self._app = None
+
+    def start_redis(self):
+        """This pipeline's redis-server, empty (no persistence): also to restart it as new."""
+        return procs.start_redis(self.redis_port, log=self.redis_log, acl_file=str(self.acl_file))
 
     def env(self, **extra) -> dict[str, str]:
         return base_env(
@@ -274,6 +284,7 @@ class Pipeline:
             self._app.extensions["ponte"].close()
         self.redis.close()
         self.crm.close()
+        self.admin.close()
         procs.stop(self.redis_proc)
         self.redis_log.close()
 
