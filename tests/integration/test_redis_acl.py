@@ -6,6 +6,7 @@ suite runs Ponte as ``ponte`` and publishes as ``crm`` on it, so these are the r
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -73,9 +74,14 @@ def test_the_crm_order_reader_only_subscribes_to_pedidos(crm_pedidos, ponte):
     sub = crm_pedidos.pubsub()
     sub.subscribe("pedidos")
     assert wait_for(lambda: sub.get_message(timeout=0.2), what="the subscription")["type"] == "subscribe"
-    ponte.publish("pedidos", b'{"status": "confirmado"}')
+    # A message as Ponte publishes it (the e2e session checks every one against the contract).
+    aviso = json.dumps({
+        "pedido_id": "6b0fa137f60ac7bc6aac09c1", "cliente_id": "6b0fa131f60ac7bc6aac09bc", "cliente_java_id": None,
+        "status_anterior": "pendente", "status": "confirmado", "em": "2026-12-02T04:40:23.680000+00:00",
+    }).encode()  # fmt: skip
+    ponte.publish("pedidos", aviso)
     message = wait_for(lambda: sub.get_message(timeout=0.2), what="the order message")
-    assert message["data"] == b'{"status": "confirmado"}'
+    assert message["data"] == aviso
     sub.close()
     with pytest.raises(redis.exceptions.NoPermissionError):
         crm_pedidos.publish("pedidos", b"{}")
