@@ -6,12 +6,14 @@ import io
 import json
 import logging
 import logging.config
-import os
+import subprocess
+import sys
 
 import pytest
 
 import settings
 from adapters import logs
+from tests.helpers import ROOT
 
 
 @pytest.fixture
@@ -171,29 +173,29 @@ def test_masking_stays_linear_on_long_text(texto):
 
 
 def test_a_forked_child_writes_its_own_file_and_the_folder_is_made(tmp_path):
-    # gunicorn workers and Celery pool processes are forked after logging is set up.
+    # gunicorn workers and Celery pool processes are forked after logging is set up. The fork
+    # happens in a fresh single-threaded interpreter: pytest's own threads make fork unsafe.
     folder = tmp_path / "not-yet" / "log"
-    cfg = settings.load({}, {"PONTE_ENV": "test", "LOG_FILE": str(folder / "{role}-{pid}.log")})
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    try:
-        logs.configure(cfg, "web")
-        logging.getLogger("ponte.test").info("from the parent")
-        child = os.fork()
-        if child == 0:  # pragma: no cover - the child's coverage is not collected
-            try:
-                logs.after_fork(cfg, "web")
-                logging.getLogger("ponte.test").info("from the child")
-                for h in logging.getLogger().handlers:
-                    h.flush()
-            finally:
-                os._exit(0)
-        assert os.waitpid(child, 0)[1] == 0
-    finally:
-        for h in root.handlers:
-            h.close()
-        root.handlers[:], root.level = saved
-    parent_text = (folder / f"web-{os.getpid()}.log").read_text()
+    script = f"""
+import logging, os, sys
+import settings
+from adapters import logs
+from tests.helpers import ROOT
+cfg = settings.load({{}}, {{"PONTE_ENV": "test", "LOG_FILE": {str(folder / "{role}-{pid}.log")!r}}})
+logs.configure(cfg, "web")
+logging.getLogger("ponte.test").info("from the parent")
+child = os.fork()
+if child == 0:
+    logs.after_fork(cfg, "web")
+    logging.getLogger("ponte.test").info("from the child")
+    logging.shutdown()
+    os._exit(0)
+os.waitpid(child, 0)
+print(os.getpid(), child)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    parent, child = done.stdout.split()[-2:]
+    parent_text = (folder / f"web-{parent}.log").read_text()
     child_text = (folder / f"web-{child}.log").read_text()
     assert "from the parent" in parent_text and "from the child" not in parent_text
-    assert "from the child" in child_text and json.loads(child_text.splitlines()[-1])["process"] == child
+    assert "from the child" in child_text and json.loads(child_text.splitlines()[-1])["process"] == int(child)
