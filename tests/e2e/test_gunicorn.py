@@ -59,3 +59,21 @@ def test_production_mode_without_settings_refuses_to_start(tmp_path):
     )
     assert result.returncode != 0
     assert "MONGO_URI, REDIS_URL" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("tamanho", [2 * 1024 * 1024, 12 * 1024 * 1024, 64 * 1024 * 1024])
+def test_an_oversized_body_gets_its_413_over_a_real_connection(gunicorn, tamanho):
+    """python-requests sends the whole body before it reads the answer: the server must not
+    hang up on it halfway, and must say it closes the connection."""
+    import requests
+
+    with requests.Session() as session:
+        resp = session.post(
+            gunicorn.url + "/produtos",
+            data=b"x" * tamanho,
+            headers={**gunicorn.auth, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert resp.status_code == 413 and resp.json()["code"] == 413
+        for _ in range(3):  # the same connection, or a new one: either way it answers
+            assert session.get(gunicorn.url + "/health", timeout=10).status_code == 200
