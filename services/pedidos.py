@@ -49,6 +49,9 @@ def fazer_pedido(
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
+    if _endereco(ctx.clientes.get(cliente_id)) is None:
+        # An order is shipped: without an address its shipment could only fail later.
+        raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
     produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
     itens, total = regras.itens_do_pedido(quantidades, produtos)
     if seq is None:

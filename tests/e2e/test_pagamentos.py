@@ -7,6 +7,7 @@ from pymongo import MongoClient
 
 from adapters.despachante import celery_produtor
 from tests.conftest import make_key
+from tests.helpers import ENDERECO
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,10 @@ class Loja:
         self.n += 1
         c = self.pipeline.app.test_client()
         email = f"c{self.n}@example.com"
-        assert c.post("/clientes", json={"nome": "C", "email": email, "senha": SENHA}).status_code == 201
+        assert (
+            c.post("/clientes", json={"nome": "C", "email": email, "senha": SENHA, "endereco": ENDERECO}).status_code
+            == 201
+        )
         token_cliente = c.post("/auth/login", json={"email": email, "senha": SENHA}).get_json()["access_token"]
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token_cliente}"
         c.post("/carrinhos/me/itens", json={"produto_id": self.produto["id"], "quantidade": quantidade})

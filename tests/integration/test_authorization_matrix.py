@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from tests.conftest import make_key
-from tests.helpers import ROOT
+from tests.helpers import ENDERECO, ROOT
 
 CALLERS = ("anonimo", "cliente A", "cliente B", "staff sem escopo", "staff admin")
 
@@ -99,7 +99,9 @@ class World:
         self.clientes = {}
         for nome in ("A", "B"):
             email = f"{nome.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-            resp = anon.post("/clientes", json={"nome": f"Cliente {nome}", "email": email, "senha": SENHA})
+            resp = anon.post(
+                "/clientes", json={"nome": f"Cliente {nome}", "email": email, "senha": SENHA, "endereco": ENDERECO}
+            )
             assert resp.status_code == 201, resp.get_data(as_text=True)
             login = anon.post("/auth/login", json={"email": email, "senha": SENHA})
             assert login.status_code == 200

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import make_key
+from tests.helpers import ENDERECO
 
 SENHA = "senha-de-teste-1"
 
@@ -179,3 +180,18 @@ def test_old_idempotency_records_are_pruned(app, loja, db):
         assert ctx.idempotencia.podar(datetime.now(UTC) - timedelta(hours=1)) == 0
         assert ctx.idempotencia.podar(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert db.idempotencia.count_documents({}) == 0
+
+
+def test_a_customer_without_an_address_cannot_check_out(app, client):
+    # The order and its shipment would be stored with endereco null and never delivered.
+    c = app.test_client()
+    c.post("/clientes", json={"nome": "Sem Endereço", "email": "sem-endereco@example.com", "senha": SENHA})
+    token = c.post("/auth/login", json={"email": "sem-endereco@example.com", "senha": SENHA}).get_json()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token['access_token']}"
+    produto = client.post("/produtos", json={"nome": "Caneca", "preco": 10, "estoque": 3}).get_json()
+    assert c.post("/carrinhos/me/itens", json={"produto_id": produto["id"], "quantidade": 1}).status_code == 200
+    resp = c.post("/pedidos", json={"pagamento_metodo": "boleto"})
+    assert resp.status_code == 422 and "endereco" in resp.get_json()["errors"]["json"]
+    assert client.get(f"/produtos/{produto['id']}").get_json()["estoque"] == 3  # nothing reserved
+    c.patch("/clientes/me", json={"endereco": ENDERECO})
+    assert c.post("/pedidos", json={"pagamento_metodo": "boleto"}).status_code == 201
