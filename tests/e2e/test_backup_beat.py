@@ -26,9 +26,13 @@ def test_a_backup_made_by_beat_restores_onto_a_fresh_embedded_store(pipeline, mo
     pasta = tmp_path / "backups"
     backup = {"BACKUP_DIR": pasta, "BACKUP_INTERVAL_S": 1, "BACKUP_KEEP": 2}
     worker = run(pipeline, "worker", WORKER_QUEUES="default", WORKER_CONCURRENCY=1, **backup)
-    run(pipeline, "beat", PONTE_VAR_DIR=tmp_path, **backup)
+    beat = run(pipeline, "beat", PONTE_VAR_DIR=tmp_path, **backup)
     # Three backups made: the first was rotated away, two remain.
     pipeline.wait(lambda: worker.output().count("old backups removed") >= 3, what="three backups by beat")
+    # Stopped first: at one backup a second with BACKUP_KEEP=2, rotation would delete the
+    # backup being restored under the restore's feet.
+    beat.close()
+    worker.close()
     files = FolderBackupFiles(pasta)
     assert len(files.names()) == 2
     assert "1 old backups removed" in worker.output()
