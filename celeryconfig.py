@@ -37,6 +37,8 @@ task_routes = {
     "tasks.sync.*": {"queue": "sync"},
     "tasks.pagamentos.*": {"queue": "pagamentos"},
     "tasks.envios.*": {"queue": "envios"},
+    # tasks.backups.* go to the default queue: a worker on the host (or volume) of
+    # BACKUP_DIR must consume it.
 }
 
 # Exactly one beat process runs these (see README, Operations).
@@ -46,6 +48,13 @@ beat_schedule = {
         "schedule": float(_cfg["PAGAMENTO_VERIFICAR_S"]),
     },
 }
+if _cfg["BACKUP_DIR"]:  # unset: no backups (docs/operations.md, Back up MongoDB)
+    beat_schedule["backup-mongodb"] = {
+        "task": "tasks.backups.criar",
+        "schedule": float(_cfg["BACKUP_INTERVAL_S"]),
+        # A backup not started within one interval is superseded by the next one.
+        "options": {"expires": float(_cfg["BACKUP_INTERVAL_S"])},
+    }
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1

@@ -94,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGAMENTO_EXPIRA_S": 3 * 24 * 3600,  # unpaid boleto/pix orders are cancelled after this
     "PAGAMENTO_VERIFICAR_S": 60,  # how often beat looks for expired or stuck payments
     "CARRINHO_JAVA_PAGAMENTO": "boleto",  # the CRM sends no payment data
+    # -- backups ---------------------------------------------------------------------
+    "BACKUP_DIR": None,  # unset: beat makes no backups (make run sets var/backups)
+    "BACKUP_INTERVAL_S": 24 * 3600,
+    "BACKUP_KEEP": 7,  # newest backups kept; older ones are deleted after each new one
 }
 
 # Used only outside production so that tests and a bare `flask run` work; production
@@ -134,6 +138,8 @@ _INTS = {
     "PAGAMENTO_RETRY_MAX_S",
     "PAGAMENTO_EXPIRA_S",
     "PAGAMENTO_VERIFICAR_S",
+    "BACKUP_INTERVAL_S",
+    "BACKUP_KEEP",
 }
 
 # Settings that production must receive explicitly: a localhost default there would
@@ -323,6 +329,8 @@ def _parse_observability(cfg: dict[str, Any]) -> None:
         raise ConfigError("BRIDGE_BATCH_ESPERA_MS must be >= 0")
     if cfg["WORKER_HEARTBEAT_S"] < 1 or cfg["WORKER_METRICS_PORT"] < 0:
         raise ConfigError("WORKER_HEARTBEAT_S must be >= 1 and WORKER_METRICS_PORT >= 0")
+    if cfg["BACKUP_INTERVAL_S"] < 1 or cfg["BACKUP_KEEP"] < 1:
+        raise ConfigError("BACKUP_INTERVAL_S and BACKUP_KEEP must be >= 1")
 
 
 def _parse_security(cfg: dict[str, Any]) -> None:

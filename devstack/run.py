@@ -147,14 +147,16 @@ def first_run_staff_key(env: dict[str, str]) -> None:
 
 
 # Settings `make run` records for the commands run beside it (settings.STACK_FILE).
-STACK_SETTINGS = ("MONGO_URI", "REDIS_URL", "SECRET_KEY", "METRICS_DIR", "LOG_FILE")
+STACK_SETTINGS = ("MONGO_URI", "REDIS_URL", "SECRET_KEY", "METRICS_DIR", "LOG_FILE", "BACKUP_DIR")
 
 
 def local_files(env: dict[str, str]) -> None:
-    """Logs and metrics of this stack under ``var/``: one log file per process (grep
-    them for a request id), and metrics no other Ponte stack on the host counts."""
+    """Logs, metrics and backups of this stack under ``var/``: one log file per process
+    (grep them for a request id), metrics no other Ponte stack on the host counts, and
+    the backups beat makes (``flask --app wsgi backup list`` finds them)."""
     env.setdefault("LOG_FILE", str(VAR / "log" / "{role}-{pid}.log"))
     env.setdefault("METRICS_DIR", str(VAR / "metrics"))
+    env.setdefault("BACKUP_DIR", str(VAR / "backups"))
 
 
 def write_stack_file(env: dict[str, str]) -> Path:

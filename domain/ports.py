@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
+from domain.backups import FileEntry, Manifest
 from domain.clientes import Cliente, ClienteFiltro
 from domain.produtos import Produto, ProdutoFiltro
 from domain.seguranca import ChaveApi, Identidade
@@ -116,3 +117,43 @@ class LoginGuard(Protocol):
     def falhou(self, chave: str) -> None: ...
 
     def sucesso(self, chave: str) -> None: ...
+
+
+class BackupFiles(Protocol):
+    """Where backups live on disk: one folder per backup, named by ``domain.backups.backup_name``."""
+
+    def names(self) -> list[str]:
+        """The finished backups (a backup still being written is never listed)."""
+
+    def start(self, name: str) -> str:
+        """Create the folder a new backup is written into; return its path."""
+
+    def abandon(self, name: str) -> None:
+        """Delete what ``start(name)`` began (a dump that failed half-way)."""
+
+    def finish(self, name: str) -> str:
+        """Make the backup written under ``start(name)`` visible; return its final path."""
+
+    def path(self, name: str) -> str: ...
+
+    def measure(self, path: str) -> dict[str, FileEntry]:
+        """Size and SHA-256 of every file of the backup at ``path`` except its manifest."""
+
+    def write_manifest(self, path: str, manifest: Manifest) -> None: ...
+
+    def read_manifest(self, path: str) -> Manifest:
+        """Raise ``InvalidBackup`` when it is missing or malformed."""
+
+    def remove(self, name: str) -> None: ...
+
+
+class DatabaseDump(Protocol):
+    """The database side: dump every collection, restore them all or none."""
+
+    db_name: str
+
+    def dump(self, path: str) -> dict[str, int]:
+        """Write ``<path>/<db>/<collection>.bson`` and ``.metadata.json``; documents per collection."""
+
+    def restore(self, path: str, manifest: Manifest, replace: bool) -> dict[str, int]:
+        """Load the backup's collections; on any failure the database is left as it was."""

@@ -35,7 +35,7 @@ from tasks import observability
 
 logger = logging.getLogger(__name__)
 
-app = Celery("ponte", include=["tasks.sync", "tasks.pagamentos", "tasks.envios"])
+app = Celery("ponte", include=["tasks.sync", "tasks.pagamentos", "tasks.envios", "tasks.backups"])
 app.config_from_object("celeryconfig")
 
 

@@ -68,6 +68,11 @@ ELSEWHERE = {
     ("docs/events.md", "curl -s http://127.0.0.1:8000/asyncapi.json"): "tests/e2e/test_docs_events_md.py, "
     "with the output and exit status the page promises",
     ("docs/events.md", ".venv/bin/flask --app wsgi eventos validar produtos"): "tests/e2e/test_docs_events_md.py",
+    ("docs/operations.md", ".venv/bin/flask --app wsgi backup create"): "tests/integration/test_backup_cli.py "
+    "(create and list through Flask's CliRunner and as a real process, BACKUP_DIR and --dir)",
+    ("docs/operations.md", ".venv/bin/flask --app wsgi backup restore"): "tests/integration/test_backup_cli.py "
+    "(restore --drop, a tampered backup refused) and tests/e2e/test_backup_beat.py (a backup made by beat "
+    "restored onto a fresh mongoeco)",
     ("README.md", "make run"): "make run starts the stack of tests/e2e/test_docs_commands.py; "
     "make test is what .ci/run runs",
 }
@@ -80,6 +85,8 @@ NOT_HERE = {
     "and the units are checked by tests/unit/test_deploy.py, the queues the systemctl line covers by "
     "tests/unit/test_docs_pages.py",
     ("docs/operations.md", "# /etc/cron.d/ponte-backup"): "needs mongodump and a real MongoDB",
+    ("docs/operations.md", "mongorestore --uri="): "needs mongorestore and a real MongoDB; the layout it "
+    "reads (mongodump's .bson and canonical .metadata.json) is checked by tests/integration/test_backups.py",
     ("docs/operations.md", "# Passwords (keep all four"): "no Docker engine here, and chown to 999 needs "
     "root; the ACL file it writes is loaded by a real redis-server in tests/integration/test_redis_tls.py, "
     "the compose file's use of the three files is checked by tests/unit/test_deploy.py",

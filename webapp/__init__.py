@@ -32,6 +32,7 @@ from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
 from webapp.auth.routes import login_blp
+from webapp.backup_cli import backup
 from webapp.blueprint import PAGINATION_HEADER, PAGINATION_HEADER_DOC, IdConverter
 from webapp.carrinhos.routes import blp as carrinhos_blp
 from webapp.chaves.routes import blp as chaves_blp
@@ -174,4 +175,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(keys)
     app.cli.add_command(dead_letters)
     app.cli.add_command(events)
+    app.cli.add_command(backup)
     return app

@@ -18,7 +18,7 @@ from tests.secrets_audit import register
 pytestmark = pytest.mark.e2e
 
 
-def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n):
+def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n, **extra):
     env = base_env(
         PONTE_VAR_DIR=var_dir,
         API_PORT=api_port,
@@ -26,6 +26,7 @@ def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n):
         PONTE_LOCAL_REDIS_PORT=redis_port,
         WEB_CONCURRENCY=1,
         FLOWER_PORT=procs.free_port(),
+        **extra,
     )
     env.pop("FLOWER_BASIC_AUTH", None)
     server = Server([sys.executable, "-m", "devstack.run"], env, tmp_path / f"run{n}.log")

@@ -75,6 +75,8 @@ def test_development_gets_the_dev_secret_and_parsed_security_settings():
         {"MAX_JSON_DEPTH": "1"},
         {"BRIDGE_BATCH_MAX": "0"},
         {"BRIDGE_BATCH_ESPERA_MS": "-1"},
+        {"BACKUP_INTERVAL_S": "0"},
+        {"BACKUP_KEEP": "0"},
     ],
 )
 def test_invalid_values_refused(env):
