@@ -39,13 +39,15 @@ def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n):
     return server, url
 
 
-def stop_launcher(server):
-    family = descendants(server.proc.pid)
+def stop_launcher(server, seen=frozenset()):
+    """Ctrl-C: exit 0, and none of its processes (nor any in ``seen``, met earlier) left."""
+    family = descendants(server.proc.pid) | set(seen)
     assert family, "the launcher started no process"
     server.signal(signal.SIGINT)  # what Ctrl-C sends
-    server.wait(timeout=60)
+    code = server.wait(timeout=90)
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, what="every child to exit")
     server.close()
+    assert code == 0, f"the launcher exited {code} after Ctrl-C:\n{server.output()[-3000:]}"
     return server.output()
 
 
