@@ -8,12 +8,14 @@ Why supervisord and not circus or honcho: docs/operations.md, *Start the stack o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # Like the systemd units (deploy/systemd): Restart=always, KillMode=mixed (SIGTERM to the
@@ -43,9 +45,19 @@ def program_command(cmd: str) -> str:
     return ("/bin/sh -c " + shlex.quote(f"exec {cmd}")).replace("%", "%%")
 
 
+def socket_path(var: Path) -> Path:
+    """supervisorctl's socket: in ``var`` unless that path is too long for a Unix socket
+    (108 bytes on Linux), as in a deeply nested checkout; then in the temporary folder."""
+    sock = var / "supervisor.sock"
+    if len(os.fsencode(sock)) < 100:
+        return sock
+    digest = hashlib.sha256(os.fsencode(var)).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"ponte-supervisor-{digest}.sock"
+
+
 def config_text(processes: dict[str, str], var: Path, cwd: Path, password: str) -> str:
     """supervisord's configuration: one program per Procfile entry, state under ``var``."""
-    sock = var / "supervisor.sock"
+    sock = socket_path(var)
     lines = [
         "; written by make run from the Procfile at each start; edit the Procfile instead",
         "[supervisord]",

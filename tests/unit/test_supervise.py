@@ -54,3 +54,13 @@ def test_the_config_is_owner_only_and_rewritten_at_each_start(tmp_path):
     again, _ = _programs(PROCFILE, tmp_path)
     assert again == path and again.read_text() != first  # a new password each time
     assert (tmp_path / "log").is_dir()
+
+
+def test_the_socket_leaves_a_folder_too_deep_for_a_unix_socket_path(tmp_path):
+    assert supervise.socket_path(tmp_path) == tmp_path / "supervisor.sock"
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    deep.mkdir(parents=True)
+    sock = supervise.socket_path(deep)
+    assert len(str(sock)) < 100 and sock != supervise.socket_path(tmp_path / "other")
+    _, programs = _programs(PROCFILE, deep)  # supervisord accepts it
+    assert programs
