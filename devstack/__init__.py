@@ -2,5 +2,6 @@
 
 ``devstack.mongo_server`` runs mongoeco (a MongoDB wire-protocol server) and
 ``devstack.redis_server`` a throwaway or persistent redis-server; ``devstack.run`` is the
-``make run`` launcher that starts what is not configured and then every Procfile process.
+``make run`` launcher that starts what is not configured and then every Procfile process,
+under supervisord (``devstack.supervise``: one that dies is restarted).
 """

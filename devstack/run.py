@@ -2,8 +2,9 @@
 
 With no ``MONGO_URI`` it starts mongoeco on SQLite (data under ``var/mongo``, kept
 across restarts); with no ``REDIS_URL``/``REDIS_HOST`` and nothing answering on
-localhost:6379 it starts redis-server (AOF under ``var/redis``). Then honcho runs the
-Procfile with those URIs in the environment. Ctrl-C stops everything it started.
+localhost:6379 it starts redis-server (AOF under ``var/redis``). Then supervisord runs the
+Procfile with those URIs in the environment (``devstack.supervise``): a process that dies is
+restarted, the others keep serving. Ctrl-C (or SIGTERM) stops everything it started; exit 0.
 
 Tests (and anyone who needs to) can move the data folder with ``PONTE_VAR_DIR`` and the
 preferred local ports with ``PONTE_LOCAL_MONGO_PORT`` / ``PONTE_LOCAL_REDIS_PORT``.
@@ -15,15 +16,14 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from honcho.environ import parse_procfile
-from honcho.manager import Manager
-from honcho.printer import Printer
 
 import settings
 from deploy import redis_acl
-from devstack import procs, redis_users
+from devstack import procs, redis_users, supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so that tests never touch a developer's var/.
@@ -170,6 +170,20 @@ def write_stack_file(env: dict[str, str]) -> Path:
     return path
 
 
+def watch_stores(started: list, stopping: threading.Event) -> None:
+    """Say so when an embedded store dies. It is not restarted: it holds the data and chose
+    its port before the processes were given its URI (``make run`` again brings it back)."""
+
+    def watch(proc) -> None:
+        code = proc.wait()
+        if not stopping.is_set():
+            name = "embedded MongoDB" if "devstack.mongo_server" in proc.args else "embedded redis-server"
+            _say(f"{name} (pid {proc.pid}) exited with status {code}: /ready answers 503; Ctrl-C and make run again")
+
+    for proc in started:
+        threading.Thread(target=watch, args=(proc,), daemon=True).start()
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PONTE_ENV", "development")
@@ -177,6 +191,8 @@ def main() -> int:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     started = embedded_services(env)
+    stopping = threading.Event()
+    watch_stores(started, stopping)
     stack = None
     try:
         local_secret(env)
@@ -184,14 +200,15 @@ def main() -> int:
         stack = write_stack_file(env)
         flower_auth(env)
         first_run_staff_key(env)
-        manager = Manager(Printer(sys.stdout))
-        for name, cmd in procfile.processes.items():
-            manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+        # supervisord rather than honcho (which stops everything when one process dies) or a
+        # restart loop of our own: docs/operations.md, "Start the stack on one machine".
+        config = supervise.write_config(procfile.processes, VAR, ROOT)
         host, port = env.get("API_HOST", "127.0.0.1"), env.get("API_PORT", "8000")
         _say(f"API on http://{host}:{port}  (docs: /docs, /redoc)  Ctrl-C stops everything")
-        manager.loop()
-        return manager.returncode or 0
+        _say(f"a process that dies is restarted; see them: .venv/bin/supervisorctl -c {config} status")
+        return supervise.run(config, env, _say)
     finally:
+        stopping.set()
         if stack is not None:
             stack.unlink(missing_ok=True)
         for proc in reversed(started):

@@ -62,6 +62,7 @@ RUN = [
     ("docs/sync.md", 'curl -s -H "Authorization: Bearer $KEY" "$API/eventos-rejeitados?estado=pendente"'),
     ("docs/operations.md", ". .venv/bin/activate"),
     ("docs/operations.md", "kill $WORKERS"),
+    ("docs/operations.md", ".venv/bin/supervisorctl -c var/supervisord.conf status"),
 ]
 
 ELSEWHERE = {

@@ -134,6 +134,8 @@ def _ctrl_c(server):
     server.wait(timeout=60)
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, what="every process of make run to exit")
     server.close()
+    # Make ends by the SIGINT it got too, but reports no failed recipe: the launcher exited 0.
+    assert "make: ***" not in server.output(), server.output()[-2000:]
 
 
 def _as_here(text: str, ports: dict) -> str:
@@ -189,6 +191,10 @@ def test_the_documented_commands_run_as_written(stack):
     family = descendants(workers) | {workers}
     run(12)
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=60, what="the extra workers to stop")
+    # operations.md: supervisord's view of make run's processes, and one restarted by hand.
+    status = run(13)
+    assert all(f"{entry} " in status for entry in ("web", "worker", "bridge", "beat", "flower")), status
+    assert status.count("RUNNING") >= 5 and "bridge: started" in status, status
     # gunicorn found LOG_FILE's folder made (it used to print a traceback per handler).
     assert "Traceback" not in server.output()
 

@@ -40,13 +40,15 @@ def start_launcher(tmp_path, var_dir, api_port, mongo_port, redis_port, n, **ext
     return server, url
 
 
-def stop_launcher(server):
-    family = descendants(server.proc.pid)
+def stop_launcher(server, seen=frozenset(), sig=signal.SIGINT):
+    """Ctrl-C (or ``sig``): exit 0, and none of its processes (nor any in ``seen``) left."""
+    family = descendants(server.proc.pid) | set(seen)
     assert family, "the launcher started no process"
-    server.signal(signal.SIGINT)  # what Ctrl-C sends
-    server.wait(timeout=60)
+    server.signal(sig)  # SIGINT: what Ctrl-C sends
+    code = server.wait(timeout=90)
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, what="every child to exit")
     server.close()
+    assert code == 0, f"the launcher exited {code} after Ctrl-C:\n{server.output()[-3000:]}"
     return server.output()
 
 
@@ -135,7 +137,8 @@ def test_run_command_uses_a_redis_already_answering(tmp_path, redis_proprio):
     try:
         assert http("GET", url + "/ready")[0] == 200
     finally:
-        output = stop_launcher(server)
+        output = stop_launcher(server, sig=signal.SIGTERM)  # as a service manager stops it
+    assert "SIGTERM: stopping every process" in output
     assert f"using the Redis already answering on 127.0.0.1:{redis_port}" in output
     assert procs.redis_answers("127.0.0.1", redis_port), "the launcher must not stop a Redis it did not start"
 
