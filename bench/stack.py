@@ -148,8 +148,12 @@ class Stack:
         senha_hash = Argon2Hasher(2, 19456, 1).hash(SENHA)  # one hash: loading stays fast
         agora = datetime.now(UTC)
         emails = [f"cliente{i:04d}@bench.example" for i in range(n)]
+        # A delivery address: a customer without one cannot check out.
+        endereco = {"rua": "Rua 1", "numero": "1", "bairro": "Centro", "cidade": "Goiânia", "estado": "GO",
+                    "cep": "74000-000"}  # fmt: skip
         docs = [{"_id": ObjectId(), **repo.to_doc({"nome": f"Cliente {i}", "email": e}), "senha_hash": senha_hash,
-                 "criado_em": agora, "atualizado_em": agora, "versao": 1} for i, e in enumerate(emails)]  # fmt: skip
+                 "endereco": endereco, "criado_em": agora, "atualizado_em": agora, "versao": 1}
+                for i, e in enumerate(emails)]  # fmt: skip
         return docs, emails
 
     # -- processes ---------------------------------------------------------------------

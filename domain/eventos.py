@@ -44,6 +44,8 @@ _ID_DO_CANAL = re.compile(r"[0-9]{1,10}")
 # BSON or the task queue. It can only come from a raw one or from a \uD800-\uDFFF escape.
 _SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
 _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_NUL = re.compile("\x00")
+_TALVEZ_NUL = re.compile(r"\\u0000")
 
 
 class EventoInvalido(DomainError):
@@ -105,17 +107,22 @@ def ler_json(payload: str) -> Any:
         raise EventoInvalido(f"JSON inválido: {str(exc)[:200]}", Regra.JSON) from None
     if _TALVEZ_SUBSTITUTO.search(payload) and not _texto_codificavel(dados):
         raise EventoInvalido("texto inválido: caractere substituto UTF-16 isolado (não é UTF-8)", Regra.UTF8)
+    # Only the escape can bring one in (a raw NUL byte is not JSON); C programs, logs and
+    # terminals cut text at it, so no field of Ponte's may hold one (the API refuses it too).
+    if _TALVEZ_NUL.search(payload) and not _texto_codificavel(dados, _NUL):
+        raise EventoInvalido("texto inválido: caractere NUL (\\u0000)", Regra.NUL)
     return dados
 
 
-def _texto_codificavel(dados: Any) -> bool:
-    """Every string of ``dados`` (keys too) can be encoded as UTF-8. Iterative: JSON
-    nested as deep as the parser allows cannot exhaust the stack here."""
+def _texto_codificavel(dados: Any, proibido: re.Pattern = _SUBSTITUTO) -> bool:
+    """No string of ``dados`` (keys too) holds ``proibido`` (by default a lone surrogate:
+    it cannot be encoded as UTF-8). Iterative: JSON nested as deep as the parser allows
+    cannot exhaust the stack here."""
     pilha = [dados]
     while pilha:
         valor = pilha.pop()
         if isinstance(valor, str):
-            if _SUBSTITUTO.search(valor):
+            if proibido.search(valor):
                 return False
         elif isinstance(valor, dict):
             pilha.extend(valor)

@@ -12,6 +12,7 @@ class Regra:
 
     CANAL = "canal-desconhecido"
     UTF8 = "utf8"
+    NUL = "nul"
     TAMANHO = "tamanho"
     JSON = "json"
     ESQUEMA = "esquema"  # the message's JSON Schema in the contract

@@ -25,7 +25,8 @@ class JSONDepthError(ValueError):
 class JSONTextError(ValueError):
     """A string that is not Unicode text: a lone surrogate (``"\\ud800"``, or its raw
     bytes, which the decoder lets through). Valid JSON, but it cannot be encoded as UTF-8,
-    so MongoDB, Redis and the logs could not take it: malformed, like invalid UTF-8."""
+    so MongoDB, Redis and the logs could not take it: malformed, like invalid UTF-8. Or a
+    NUL character, which no text field of Ponte's may hold."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -39,7 +40,7 @@ def loads(data: str | bytes) -> Any:
 
 def check_depth(obj: Any, max_depth: int) -> None:
     """Raise ``JSONDepthError`` if containers nest deeper than ``max_depth``, and
-    ``JSONTextError`` if a string (value or key) holds a lone surrogate."""
+    ``JSONTextError`` if a string (value or key) holds a lone surrogate or a NUL."""
     stack = [(obj, 1)]
     while stack:
         node, depth = stack.pop()
@@ -58,6 +59,10 @@ def check_depth(obj: Any, max_depth: int) -> None:
 
 
 def _check_text(text: str) -> None:
+    # NUL: C programs, logs and terminals cut text at it; no field of Ponte's holds one
+    # (the CRM's events are refused for it too: domain.eventos, rule "nul").
+    if "\x00" in text:
+        raise JSONTextError("JSON string with a NUL character (\\u0000)")
     # ASCII (almost every string) needs no encoding to prove it is text.
     if not text.isascii():
         try:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.conftest import start_gunicorn
-from tests.helpers import http
+from tests.helpers import ENDERECO, http
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,11 @@ def test_no_oversell_under_concurrent_checkouts(web):
     def preparar(n):
         email = f"c{n}@example.com"
         assert (
-            http("POST", web.url + "/clientes", body={"nome": f"C{n}", "email": email, "senha": "senha-123-x"})[0]
+            http(
+                "POST",
+                web.url + "/clientes",
+                body={"nome": f"C{n}", "email": email, "senha": "senha-123-x", "endereco": ENDERECO},
+            )[0]
             == 201
         )
         token = http("POST", web.url + "/auth/login", body={"email": email, "senha": "senha-123-x"})[2]["access_token"]

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import start_gunicorn
-from tests.helpers import http
+from tests.helpers import ENDERECO, http
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,10 @@ def value(got, name: str, **labels) -> float:
 
 def comprar(web, rid: str, produto_id: str) -> dict:
     email = f"obs-{uuid.uuid4().hex[:8]}@example.com"
-    assert http("POST", web.url + "/clientes", {"nome": "Obs", "email": email, "senha": SENHA})[0] == 201
+    assert (
+        http("POST", web.url + "/clientes", {"nome": "Obs", "email": email, "senha": SENHA, "endereco": ENDERECO})[0]
+        == 201
+    )
     token = http("POST", web.url + "/auth/login", {"email": email, "senha": SENHA})[2]["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     item = {"produto_id": produto_id, "quantidade": 1}

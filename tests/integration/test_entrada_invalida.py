@@ -87,6 +87,17 @@ def test_lone_surrogates_are_malformed_json(anon, client, db, nome):
     assert db.clientes.count_documents({}) == 0 and db.produtos.count_documents({}) == 0
 
 
+@pytest.mark.parametrize("texto", [r"a\u0000b", r"\u0000", r"fim\u0000"])
+def test_a_nul_character_in_any_text_is_malformed_json(anon, client, db, texto):
+    # {"nome": "a\u0000b"} used to answer 201 and be stored.
+    corpo = f'{{"nome":"{texto}","email":"a@example.com","senha":"senha-longa-1","endereco":{ENDERECO}}}'
+    assert check_shape(anon.post("/clientes", data=corpo, content_type="application/json"), 400)
+    check_shape(client.post("/produtos", data=f'{{"nome":"{texto}","preco":1,"estoque":1}}',
+                            content_type="application/json"), 400)  # fmt: skip
+    check_shape(client.post("/produtos", data=f'{{"{texto}":1}}', content_type="application/json"), 400)
+    assert db.clientes.count_documents({}) == 0 and db.produtos.count_documents({}) == 0
+
+
 def test_surrogate_pairs_are_text(client):
     resp = client.post("/produtos", data=r'{"nome":"caf\u00e9 \ud83d\ude00","preco":1,"estoque":1}',
                        content_type="application/json")  # fmt: skip

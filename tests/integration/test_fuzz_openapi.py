@@ -87,6 +87,9 @@ def timestamps_iso8601(ctx, response, case):
 
 
 schema = schemathesis.openapi.from_dict(SPEC)
+# Ponte refuses a NUL character in any JSON string (400, like a lone surrogate: docs/api.md),
+# a rule of the transport that OpenAPI 3.0 cannot state without a pattern on every string.
+schema.config.generation.update(allow_x00=False)
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,

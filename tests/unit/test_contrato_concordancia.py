@@ -19,7 +19,7 @@ from domain.eventos import CANAL_CLIENTES, EventoInvalido, Regra, decodificar, l
 from tests.helpers import JAVA_EVENTS
 from tests.unit import test_eventos, test_eventos_entradas_estranhas
 
-TRANSPORTE = {Regra.CANAL, Regra.UTF8, Regra.TAMANHO, Regra.JSON}
+TRANSPORTE = {Regra.CANAL, Regra.UTF8, Regra.NUL, Regra.TAMANHO, Regra.JSON}
 
 
 def pelo_codigo(canal: str, bruto: bytes) -> str | None:

@@ -120,6 +120,26 @@ def test_a_product_with_a_lone_surrogate_is_refused(produto):
     assert "substituto" in triagem("produtos", payload)
 
 
+@pytest.mark.parametrize(
+    ("canal", "payload"),
+    [
+        ("produtos", json.dumps({"acao": "criado", "produto": {"id": 1, "nome": "a\x00b", "preco": 1, "estoque": 1}})),
+        ("produtos", json.dumps({"acao": "criado", "produto": {"id": 1, "nome": "A", "descricao": "\x00", "preco": 1,
+                                                               "estoque": 1}})),
+        ("canal-clientes", java("canal-clientes.json").replace('"rua":"Rua 10"', '"rua":"Rua\\u0000 10"')),
+        ("carrinho:3", json.dumps([{"produto": {"id": 7, "nome": "x"}, "quantidade": 1, "a\x00": 1}])),
+    ],
+)  # fmt: skip
+def test_a_nul_character_anywhere_is_refused_by_its_rule(canal, payload):
+    assert "\\u0000" in payload  # as JSON writes it: the only way a NUL reaches the bridge
+    with pytest.raises(EventoInvalido, match="NUL") as refused:
+        {"produtos": decodificar_produto, "canal-clientes": decodificar_cliente}.get(
+            canal, lambda p: decodificar_carrinho(canal, p)
+        )(payload)
+    assert refused.value.regra == "nul"
+    assert "NUL" in triagem(canal, payload)
+
+
 def test_a_raw_lone_surrogate_is_refused_as_well():
     payload = java("canal-clientes.json").replace("Maria Souza", "Maria " + SUBSTITUTO)
     with pytest.raises(EventoInvalido, match="substituto"):
