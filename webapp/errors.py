@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from pymongo.errors import ConnectionFailure
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
@@ -26,6 +26,23 @@ logger = logging.getLogger(__name__)
 # How long a client should wait before trying again after a 503 (a store that is down).
 RETRY_AFTER_S = 5
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+# A 413 is decided from Content-Length, before the body is read. Left unread, the body made
+# gunicorn drop the kept-alive connection after the answer, and a client that sent its whole
+# body first (python-requests) found it closed on its next request. Reading what was sent,
+# up to this much, keeps the connection usable; beyond it the connection is not worth it.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _drain_body(environ: dict) -> None:
+    stream = environ.get("wsgi.input")
+    remaining = min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_MAX_BYTES)
+    while stream is not None and remaining > 0:
+        chunk = stream.read(min(remaining, 64 * 1024))
+        if not chunk:
+            return
+        remaining -= len(chunk)
 
 
 def error_body(code: int, message: str | None = None, errors: dict | None = None) -> dict:
@@ -62,6 +79,11 @@ def init_app(app: Flask) -> None:
         # requires a 405 to say which methods the resource does allow.
         allow = dict(exc.get_headers()).get("Allow")
         return error_body(405), 405, ({"Allow": allow} if allow else {})
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc: RequestEntityTooLarge):
+        _drain_body(request.environ)
+        return error_body(413), 413
 
     @app.errorhandler(NaoEncontrado)
     def _not_found(exc: NaoEncontrado):
