@@ -37,7 +37,10 @@ DRAIN_MAX_BYTES = 64 * 1024 * 1024
 
 def _drain_body(environ: dict) -> None:
     stream = environ.get("wsgi.input")
-    remaining = min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_MAX_BYTES)
+    try:
+        remaining = min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_MAX_BYTES)
+    except ValueError:
+        return
     while stream is not None and remaining > 0:
         chunk = stream.read(min(remaining, 64 * 1024))
         if not chunk:
