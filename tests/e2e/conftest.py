@@ -31,6 +31,13 @@ def base_env(**extra) -> dict[str, str]:
     return env
 
 
+def _redis_caiu(exc, _pubsub, _thread) -> None:
+    """A drill restarts Redis under the listener: it reconnects and resubscribes by itself."""
+    if not isinstance(exc, redis_lib.ConnectionError):
+        raise exc
+    time.sleep(0.1)  # not a synchronisation: the pace of reconnection attempts
+
+
 class OuvintePedidos:
     """Every message Ponte publishes on ``pedidos`` during the e2e run, from each Redis
     the suite starts, to check against the contract at the end."""
@@ -42,7 +49,7 @@ class OuvintePedidos:
         """Subscribe (confirmed before returning); return what stops listening."""
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(**{publicador.CANAL: lambda m: self.mensagens.append(m["data"])})
-        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True, exception_handler=_redis_caiu)
         wait_for(lambda: client.pubsub_numsub(publicador.CANAL)[0][1] >= 1, what="subscribed to pedidos")
 
         def parar():

@@ -85,6 +85,7 @@ def test_state_read_at_scrape_time(app, app_config, db):
 def test_task_series_and_every_name_the_dashboard_uses(app):
     metrics.record_task("tasks.exemplo", "succeeded")
     metrics.task_runtime().labels(task="tasks.exemplo").observe(0.2)
+    metrics.record_sync_event("obsoleto", 42, time.time())  # a counter that went back: both series
     got = scrape(metrics_client(app))
     assert got["ponte_celery_tasks_total"][frozenset({("task", "tasks.exemplo"), ("outcome", "succeeded")})] >= 1
     exported = {name.removesuffix(s) for name in got for s in ("_bucket", "_count", "_sum", "_total", "_created")}
