@@ -37,6 +37,7 @@ from adapters import logs
 from adapters.passwords import com_senha_hash
 from adapters.sequencia import RESERVAR_LUA, RedisSequencia, chave_sequencia
 from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, sem_senha, triagem
+from settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,10 @@ class BridgeConfig:
     stream: str
     group: str
     prefix: str
-    lock_ttl_ms: int = 5000
-    batch_max: int = 500
-    batch_espera_ms: int = 50
+    # The defaults are the settings' own (settings.DEFAULTS): one value, one place.
+    lock_ttl_ms: int = DEFAULTS["BRIDGE_LOCK_TTL_MS"]
+    batch_max: int = DEFAULTS["BRIDGE_BATCH_MAX"]
+    batch_espera_ms: int = DEFAULTS["BRIDGE_BATCH_ESPERA_MS"]
     # After SIGTERM, how long retries may go on enqueueing what was already received (below
     # the 60 s stop grace of docker-compose and systemd, so the process ends by itself).
     drenagem_max_s: float = 20.0
