@@ -10,7 +10,9 @@ from decimal import Decimal
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
+    """Poll ``predicate`` until it returns a truthy value or the deadline passes. An
+    ``AssertionError`` from it fails at once (a process it watches died); any other error
+    means the thing polled is not up yet."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while time.monotonic() < deadline:
@@ -18,6 +20,8 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, what: str
             value = predicate()
             if value:
                 return value
+        except AssertionError:
+            raise
         except Exception as exc:  # the thing polled may not be up yet
             last_exc = exc
         time.sleep(interval)

@@ -99,17 +99,10 @@ class Server:
                 raise AssertionError(f"process exited with {self.proc.returncode}:\n{self.output()}")
             return http("GET", url)[0] == status
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if ready():
-                    return
-            except AssertionError:
-                raise
-            except Exception:  # not listening yet
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"{url} not ready after {timeout}s:\n{self.output()}")
+        try:
+            wait_for(ready, timeout=timeout, what=url)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.output()}") from None
 
     def signal(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:

@@ -5,7 +5,6 @@ reach the master through ``REDIS_URL=sentinel://...``."""
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 import redis
@@ -18,6 +17,7 @@ from adapters.redis_client import (
     redis_from_url,
 )
 from devstack import procs
+from tests.helpers import wait_for
 
 MASTER = "ponte-master"
 
@@ -48,16 +48,13 @@ def sentinel(tmp_path_factory):
         [procs.redis_binary(), str(conf), "--sentinel"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if redis.Redis(port=sentinel_port).sentinel_get_master_addr_by_name(MASTER):
-                    break
-            except redis.RedisError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("sentinel did not start:\n" + (tmp / "redis.log").read_text())
-            time.sleep(0.05)
+
+        def vigiando():
+            if proc.poll() is not None:
+                raise AssertionError("sentinel exited:\n" + (tmp / "redis.log").read_text())
+            return redis.Redis(port=sentinel_port).sentinel_get_master_addr_by_name(MASTER)
+
+        wait_for(vigiando, timeout=15, what="the sentinel to watch its master")
         yield {"url": f"sentinel://127.0.0.1:{sentinel_port}/0", "master": redis.Redis(port=master_port)}
     finally:
         procs.stop(proc)
