@@ -16,9 +16,8 @@ import time
 import redis
 
 import settings
-from adapters.despachante import FILAS
+from adapters.despachante import FILAS, presence_key
 from adapters.redis_client import redis_from_settings
-from tasks.observability import presence_key
 
 
 def node_name() -> str:

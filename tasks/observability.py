@@ -31,6 +31,7 @@ from celery.signals import (
 )
 
 from adapters import logs, metrics
+from adapters.despachante import presence_key
 from adapters.redis_client import redis_from_settings
 
 logger = logging.getLogger(__name__)
@@ -43,10 +44,6 @@ _runs: dict[str, tuple[float, object]] = {}
 
 def _role() -> str:
     return "beat" if "beat" in sys.argv else "worker"
-
-
-def presence_key(prefix: str, queue: str) -> str:
-    return f"{prefix}:workers:{queue}"
 
 
 def install(app, cfg_loader) -> None:

@@ -43,8 +43,8 @@ from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
 from webapp.leitura_rapida import LeituraRapida
+from webapp.pagamentos.routes import blp as pagamentos_blp
 from webapp.pedidos.routes import blp as pedidos_blp
-from webapp.pedidos.routes import pagamentos_blp
 from webapp.produtos.routes import blp as produtos_blp
 
 logger = logging.getLogger(__name__)

@@ -79,6 +79,12 @@ def identidade() -> Identidade:
     return g.get("identidade", ANONIMO)
 
 
+def dono() -> str | None:
+    """The customer whose data this request may see; None for staff (everything)."""
+    ident = identidade()
+    return ident.id if ident.tipo == "cliente" else None
+
+
 def _credencial() -> str | None:
     auth = request.headers.get("Authorization", "")
     if auth:

@@ -9,8 +9,7 @@ from services import envios
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto
 from webapp.envios.schemas import EnvioSchema, MudancaEnvioSchema, RastreioSchema
-from webapp.pedidos.routes import dono
-from webapp.security import acesso
+from webapp.security import acesso, dono
 
 blp = Blueprint("envios", __name__, url_prefix="/envios", description="Envios e rastreio")
 

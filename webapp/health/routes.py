@@ -13,7 +13,7 @@ from flask.views import MethodView
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters import metrics
-from adapters.despachante import FILAS
+from adapters.despachante import FILAS, presence_key
 from domain.seguranca import PUBLICO, staff
 from webapp.blueprint import Blueprint
 from webapp.errors import RETRY_AFTER_S
@@ -47,7 +47,7 @@ def _filas(client, prefix: str, heartbeat_s: int) -> dict:
     desde = time.time() - 3 * heartbeat_s
     with client.pipeline(transaction=False) as pipe:
         for fila in FILAS:
-            pipe.zcount(f"{prefix}:workers:{fila}", desde, "+inf")
+            pipe.zcount(presence_key(prefix, fila), desde, "+inf")
             pipe.llen(fila)
         valores = pipe.execute()
     return {f: {"workers": valores[2 * i], "pendentes": valores[2 * i + 1]} for i, f in enumerate(FILAS)}

@@ -10,27 +10,21 @@ from services import envios, pagamentos, pedidos
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto, paginar
 from webapp.envios.schemas import EnvioSchema
+from webapp.pagamentos.schemas import PagamentoSchema
 from webapp.pedidos.schemas import (
     CheckoutSchema,
     IdempotencyHeaderSchema,
     ItensDoPedidoSchema,
     MudancaPedidoSchema,
-    PagamentoSchema,
     PedidoQueryArgsSchema,
     PedidoSchema,
     ResumoSchema,
 )
-from webapp.security import acesso, identidade
+from webapp.security import acesso, dono, identidade
 
 blp = Blueprint("pedidos", __name__, url_prefix="/pedidos", description="Pedidos")
 
 LEITURA = cliente_ou_staff("pedidos:read")
-
-
-def dono() -> str | None:
-    """The customer whose data this request may see; None for staff (everything)."""
-    ident = identidade()
-    return ident.id if ident.tipo == "cliente" else None
 
 
 @blp.route("")
@@ -113,15 +107,3 @@ class PagamentoDoPedido(MethodView):
     def get(self, pedido_id):
         """The payment of one order"""
         return pedidos.pagamento_do_pedido(contexto(), pedido_id, dono())
-
-
-pagamentos_blp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos", description="Pagamentos")
-
-
-@pagamentos_blp.route("/<pagamento_id>/confirmacao")
-class ConfirmacaoDePagamento(MethodView):
-    @acesso(staff("pedidos:write"))
-    @pagamentos_blp.response(200, PagamentoSchema)
-    def post(self, pagamento_id):
-        """Confirm a boleto/pix payment: the order becomes confirmado"""
-        return pagamentos.confirmar(contexto(), pagamento_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from domain.pagamentos import STATUS as STATUS_PAGAMENTO
 from domain.pedidos import CANCELADO, METODOS_PAGAMENTO, STATUS
 from webapp.carrinhos.schemas import LinhaCarrinhoSchema
 from webapp.fields import IdObjeto, InstanteUTC, Money
@@ -47,27 +46,6 @@ class CheckoutSchema(ma.Schema):
         load_only=True,
         metadata={"description": "Token do cartão/PayPal emitido pelo gateway (nunca o número do cartão)."},
     )
-
-
-class HistoricoPagamentoSchema(ma.Schema):
-    """One status change of a payment, with when it happened."""
-
-    status = ma.fields.String(metadata={"enum": list(STATUS_PAGAMENTO)})
-    em = ma.fields.DateTime()
-
-
-class PagamentoSchema(ma.Schema):
-    id = ma.fields.String()
-    pedido_id = ma.fields.String()
-    metodo = ma.fields.String()
-    valor = Money()
-    status = ma.fields.String(metadata={"enum": list(STATUS_PAGAMENTO)})
-    referencia = ma.fields.String(allow_none=True)
-    motivo = ma.fields.String(allow_none=True)
-    tentativas = ma.fields.Integer()
-    criado_em = ma.fields.DateTime()
-    atualizado_em = ma.fields.DateTime(allow_none=True)
-    historico = ma.fields.List(ma.fields.Nested(HistoricoPagamentoSchema))
 
 
 class IdempotencyHeaderSchema(ma.Schema):

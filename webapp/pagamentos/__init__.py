@@ -1,0 +1,1 @@
+"""``/pagamentos``: a boleto or pix confirmed by staff (the gateway's callback)."""
