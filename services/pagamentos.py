@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain import envios as regras_envio
 from domain import pagamentos as pg
@@ -278,3 +278,22 @@ def expirar(ctx: Contexto, antes_de: datetime) -> int:
     for pagamento in vencidos:
         _falhar(ctx, pagamento, "não pago no prazo", status=pg.EXPIRADO)
     return len(vencidos)
+
+
+# A payment still "pendente" this long after checkout lost its task: enqueue it again.
+PARADO_APOS = timedelta(minutes=5)
+# A cancellation still pending this long stopped half-way: the beat finishes it.
+CANCELAMENTO_PARADO_APOS = timedelta(minutes=1)
+# Idempotency-Key records are kept this long, then pruned.
+IDEMPOTENCIA_DURA = timedelta(hours=24)
+
+
+def verificar(ctx: Contexto, agora_: datetime, expira_apos: timedelta) -> dict[str, int]:
+    """The beat's round: expire unpaid boletos/pix, enqueue again payments whose task was
+    lost, finish cancellations that stopped half-way, prune old Idempotency-Key records."""
+    return {
+        "expirados": expirar(ctx, agora_ - expira_apos),
+        "reenfileirados": reenfileirar_parados(ctx, agora_ - PARADO_APOS),
+        "cancelamentos_concluidos": concluir_cancelamentos_parados(ctx, agora_ - CANCELAMENTO_PARADO_APOS),
+        "chaves_podadas": ctx.idempotencia.podar(agora_ - IDEMPOTENCIA_DURA),
+    }

@@ -18,13 +18,6 @@ from tasks.sync import TRANSITORIOS, atraso
 
 logger = logging.getLogger(__name__)
 
-# A payment still "pendente" this long after checkout lost its task: enqueue it again.
-PARADO_APOS = timedelta(minutes=5)
-# A cancellation still pending this long stopped half-way: the beat finishes it.
-CANCELAMENTO_PARADO_APOS = timedelta(minutes=1)
-# Idempotency-Key records are kept this long, then pruned.
-IDEMPOTENCIA_DURA = timedelta(hours=24)
-
 
 @app.task(name="tasks.pagamentos.processar", bind=True, max_retries=None)
 def processar(self, pagamento_id: str) -> str:
@@ -45,15 +38,8 @@ def processar(self, pagamento_id: str) -> str:
 def verificar() -> dict:
     """Beat job: expire unpaid boletos/pix, re-enqueue payments whose task was lost, finish
     cancellations that stopped half-way, prune old Idempotency-Key records."""
-    cfg = resources.cfg()
-    ctx = resources.contexto(ator="sistema:beat")
-    agora_ = agora()
-    expirados = pagamentos.expirar(ctx, agora_ - timedelta(seconds=cfg["PAGAMENTO_EXPIRA_S"]))
-    reenfileirados = pagamentos.reenfileirar_parados(ctx, agora_ - PARADO_APOS)
-    cancelamentos = pagamentos.concluir_cancelamentos_parados(ctx, agora_ - CANCELAMENTO_PARADO_APOS)
-    podadas = ctx.idempotencia.podar(agora_ - IDEMPOTENCIA_DURA)
-    feito = {"expirados": expirados, "reenfileirados": reenfileirados, "cancelamentos_concluidos": cancelamentos,
-             "chaves_podadas": podadas}  # fmt: skip
+    expira_apos = timedelta(seconds=resources.cfg()["PAGAMENTO_EXPIRA_S"])
+    feito = pagamentos.verificar(resources.contexto(ator="sistema:beat"), agora(), expira_apos)
     if any(feito.values()):
         logger.info("pagamentos: %s", ", ".join(f"{v} {k}" for k, v in feito.items()))
     return feito

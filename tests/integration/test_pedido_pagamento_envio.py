@@ -203,7 +203,7 @@ def test_pedido_enviado_nao_e_cancelado_e_nada_muda(app, client, db, ctx):
 
 def test_pagamento_parado_e_reenfileirado_uma_vez_por_periodo(app, client, db, ctx):
     """The beat job runs every minute: a payment left pendente gets one more task per
-    period (PARADO_APOS), not one per beat (a worker down for an hour would find thousands)."""
+    period (services.pagamentos.PARADO_APOS), not one per beat (a worker down for an hour would find thousands)."""
     *_, pagamento = _pedido(app, client)
     oid, periodo = ObjectId(pagamento["id"]), timedelta(minutes=5)
     db.pagamentos.update_one({"_id": oid}, {"$set": {"criado_em": datetime.now(UTC) - 2 * periodo}})
