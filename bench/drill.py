@@ -9,7 +9,7 @@ Seeds products through the CRM path, then runs each scenario while a CRM publish
 and writes docs/drill.md. Every loop is bounded in count and time; every process it
 started is stopped by PID at the end.
 
-    .venv/bin/python -m bench.drill [--rate 25] [--only 1,3] [--no-write] [--keep]
+    .venv/bin/python -m bench.drill [--rate 10] [--only 1,3] [--no-write] [--keep]
     .venv/bin/python -m bench.drill --render var/drill-results.json   # the page again, same figures
 """
 
@@ -258,13 +258,14 @@ class Publicador(threading.Thread):
         estoque = self.estoque[crm_id] + 1
         payload = self._payload(crm_id, estoque)
         for _ in range(50):  # bounded: about 10 s of retries
+            t0 = time.monotonic()
             try:
                 if self.entrada == PUBSUB:
                     n = client.publish("produtos", payload)
-                    pub = Publicado(crm_id, estoque, time.monotonic(), entregue=n >= 1)
+                    pub = Publicado(crm_id, estoque, time.monotonic(), entregue=n >= 1, t0=t0)
                 else:
                     entry = client.xadd(STREAM_KEY, {"canal": "produtos", "payload": payload})
-                    pub = Publicado(crm_id, estoque, time.monotonic(), event_id=f"s-{entry.decode()}")
+                    pub = Publicado(crm_id, estoque, time.monotonic(), event_id=f"s-{entry.decode()}", t0=t0)
                 break
             except redis.RedisError:
                 if self.parar.is_set():
@@ -401,8 +402,11 @@ class Drill:
         t_volta = info.get("t_volta")
         if callable(t_volta):
             t_volta = t_volta()
+        pendente = None
         if not self.quieto(timeout=info.get("quieto_s", 60)):
-            say("  still work pending after the wait: counted as it stands")
+            admin = self.stack.admin
+            pendente = f"sync queue {admin.llen('sync')}, unacknowledged tasks {admin.hlen('unacked')}"
+            say(f"  still work pending after the wait ({pendente}): counted as it stands")
         time.sleep(1)  # the last log lines reach their files
         leitor.parar.set()
         leitor.join(timeout=10)
@@ -421,6 +425,8 @@ class Drill:
                 t_perda=info.get("t_perda"),
             )
             li.erros_api = leitor.erros
+            if pendente:
+                li.notas.append(f"at the count: {pendente}")
             if recuperado[e] is not None:
                 li.recuperacao_s = max(recuperado[e], t_volta or 0) - t_falha
             linhas.append(li)
@@ -437,15 +443,16 @@ class Drill:
 def _flushall(drill: Drill, ctx: dict) -> dict:
     t = time.monotonic()
     drill.stack.admin.flushall()
-    return {"t": t, "t_perda": t}
+    return {"t": t, "t_perda": time.monotonic()}  # what was sent until it returned may be gone
 
 
 def _redis_vazio(drill: Drill, ctx: dict) -> dict:
     st = drill.stack
     t = time.monotonic()
     procs.stop(st.redis_proc)
+    perda = time.monotonic()  # what was sent until the old server was gone may be gone with it
     st.redis_proc = st.start_redis()
-    return {"t": t, "t_perda": t}
+    return {"t": t, "t_perda": perda}
 
 
 def _matar(entry: str) -> Callable:
@@ -594,7 +601,7 @@ def pagina(linhas: list[Linha], inicio: datetime, duracao_s: float, rate: float)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Disaster drill against a make run stack")
-    parser.add_argument("--rate", type=float, default=25.0, help="events/s per input (two inputs at once)")
+    parser.add_argument("--rate", type=float, default=10.0, help="events/s per input (two inputs at once)")
     parser.add_argument("--only", default="", help="scenario numbers, comma separated (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/drill.md")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway folder (logs) at the end")

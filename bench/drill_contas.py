@@ -35,10 +35,15 @@ class Publicado:
 
     crm_id: int
     estoque: int
-    t: float  # monotonic, when it was sent
+    t: float  # monotonic, when Redis answered
     # pub/sub: PUBLISH reached at least one subscriber; stream: XADD accepted it.
     entregue: bool = True
     event_id: str | None = None  # stream: "s-<entry id>"
+    t0: float | None = None  # monotonic, when it was sent (default: ``t``)
+
+    @property
+    def enviado(self) -> float:
+        return self.t if self.t0 is None else self.t0
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,8 @@ def contar(
       the same product (last-write-wins: nothing to write).
     - lost: published, never applied. Expected among them: pub/sub messages PUBLISH reached
       no subscriber with (Redis drops them), and, when Redis lost its data at ``t_perda``,
-      stream entries written before it and never applied (the stream itself was wiped).
+      stream entries sent before it ended and never applied (the stream itself was wiped;
+      one sent while Redis was losing its data may have been written before the loss).
     - duplicated: an event written more than once; for pub/sub also more distinct events
       handled than messages delivered (a message turned into two events).
     - ``finais``: product -> stock read through the API at the end; last-write-wins holds
@@ -135,7 +141,7 @@ def contar(
         linha.aplicados = len(aplicados)
         perdidos = [p for p in publicados if p.event_id not in aplicados]
         linha.perdidos = len(perdidos)
-        linha.esperados = sum(1 for p in perdidos if t_perda is not None and p.t < t_perda)
+        linha.esperados = sum(1 for p in perdidos if t_perda is not None and p.enviado < t_perda)
         duplicados += len(set(vezes) - ids)  # applied, yet never published under that id
     else:
         entregues = sum(1 for p in publicados if p.entregue)

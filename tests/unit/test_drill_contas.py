@@ -60,6 +60,9 @@ def test_stream_entries_written_before_redis_lost_its_data_are_the_expected_loss
     assert (li.perdidos, li.esperados) == (2, 2)
     li = contar(Linha("x", ""), STREAM, pubs, procs, {1: 1004}, t_perda=2.5)
     assert (li.perdidos, li.esperados) == (2, 1)  # entry 3 was sent after the loss: a real loss
+    # Sent before the loss ended, answered after: it may have been wiped with the data.
+    pubs[2] = Publicado(1, 1003, 3.0, event_id="s-3-0", t0=2.4)
+    assert contar(Linha("x", ""), STREAM, pubs, procs, {1: 1004}, t_perda=2.5).esperados == 2
 
 
 def test_an_event_applied_under_an_id_never_published_is_a_duplicate():
