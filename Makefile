@@ -1,5 +1,5 @@
 # Thin front door: every target delegates to a script or a Python entry point.
-.PHONY: run test bench lint venv clean
+.PHONY: run test bench drill lint venv clean
 
 run: venv
 	.venv/bin/python -m devstack.run
@@ -9,6 +9,10 @@ test: venv
 
 bench: venv
 	.venv/bin/python -m bench.run
+
+# The disaster scenarios of docs/drill.md against a throwaway make run stack (~10 minutes).
+drill: venv
+	.venv/bin/python -m bench.drill
 
 lint: venv
 	.venv/bin/ruff check .

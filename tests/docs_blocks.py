@@ -93,4 +93,6 @@ NOT_HERE = {
     "the compose file's use of the three files is checked by tests/unit/test_deploy.py",
     ("docs/operations.md", "docker compose exec web"): "no Docker engine here; the files it creates are "
     "checked by tests/unit/test_deploy.py",
+    ("docs/operations.md", "make drill"): "minutes long; not part of make test (its counting is checked by "
+    "tests/unit/test_drill_contas.py)",
 }
