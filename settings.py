@@ -87,7 +87,9 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_RETRY_MAX_S": 60,
     "SYNC_FAULT_DELAY_MS": 0,  # fault injection: each sync task first sleeps up to this long
     "SYNC_FAULT_DELAY_MIN_MS": 0,
-    "BROKER_VISIBILITY_TIMEOUT_S": 600,
+    # A killed worker's reserved tasks come back after this long (make drill, scenario 4);
+    # at least twice the longest retry wait (checked below).
+    "BROKER_VISIBILITY_TIMEOUT_S": 120,
     # -- payments ------------------------------------------------------------------
     "PAGAMENTO_MAX_RETRIES": 5,
     "PAGAMENTO_RETRY_MAX_S": 30,
@@ -340,5 +342,6 @@ def _parse_security(cfg: dict[str, Any]) -> None:
     if bool(cfg["TLS_CERTFILE"]) != bool(cfg["TLS_KEYFILE"]):
         raise ConfigError("TLS_CERTFILE and TLS_KEYFILE go together: set both or neither")
     # A retry waiting longer than the broker's visibility timeout would be delivered twice.
-    if cfg["SYNC_RETRY_MAX_S"] * 2 > cfg["BROKER_VISIBILITY_TIMEOUT_S"]:
-        raise ConfigError("SYNC_RETRY_MAX_S must be at most half of BROKER_VISIBILITY_TIMEOUT_S")
+    for key in ("SYNC_RETRY_MAX_S", "PAGAMENTO_RETRY_MAX_S"):
+        if cfg[key] * 2 > cfg["BROKER_VISIBILITY_TIMEOUT_S"]:
+            raise ConfigError(f"{key} must be at most half of BROKER_VISIBILITY_TIMEOUT_S")

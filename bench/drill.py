@@ -39,6 +39,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import settings  # noqa: E402
 from bench.drill_contas import (  # noqa: E402
     PUBSUB,
     STREAM,
@@ -455,7 +456,7 @@ def _redis_vazio(drill: Drill, ctx: dict) -> dict:
     return {"t": t, "t_perda": perda}
 
 
-def _matar(entry: str) -> Callable:
+def _matar(entry: str, quieto_s: float = 60) -> Callable:
     def falha(drill: Drill, ctx: dict) -> dict:
         st = drill.stack
         antes = st.main()
@@ -469,7 +470,7 @@ def _matar(entry: str) -> Callable:
         volta_em: list[float] = []
         esperar = threading.Thread(target=lambda: volta_em.append(wait_until(volta, 60, 0.1) or 0.0), daemon=True)
         esperar.start()
-        return {"t": t, "t_volta": lambda: volta_em[0] if volta_em else None}
+        return {"t": t, "t_volta": lambda: volta_em[0] if volta_em else None, "quieto_s": quieto_s}
 
     return falha
 
@@ -517,11 +518,19 @@ def _ponte_morta_no_stream(drill: Drill, ctx: dict) -> dict:
     return _matar("bridge")(drill, ctx)
 
 
+VISIBILIDADE_S = settings.DEFAULTS["BROKER_VISIBILITY_TIMEOUT_S"]
+
 CENARIOS = [
     Cenario(1, "Redis FLUSHALL", _flushall),
     Cenario(2, "Redis restarted empty", _redis_vazio),
     Cenario(3, "kill -9 bridge", _matar("bridge")),
-    Cenario(4, "kill -9 worker main process", _matar("worker")),
+    # The tasks the killed worker had reserved come back once the broker's visibility timeout
+    # (BROKER_VISIBILITY_TIMEOUT_S, 120 s by default) has passed: the count waits that long.
+    Cenario(
+        4,
+        "kill -9 worker main process",
+        _matar("worker", quieto_s=settings.DEFAULTS["BROKER_VISIBILITY_TIMEOUT_S"] + 60),
+    ),
     Cenario(5, "kill -9 gunicorn master", _matar("web")),
     Cenario(6, "kill -9 beat", _matar("beat")),
     Cenario(7, "worker pool process killed mid-task", _matar_filho_do_worker),

@@ -13,7 +13,10 @@ from tasks import app, resources
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="tasks.backups.criar")
+# Acknowledged on receipt: a backup can outlast the broker's visibility timeout, and a second
+# copy started beside a running one would double the load; one lost to a killed worker is
+# simply the next interval's.
+@app.task(name="tasks.backups.criar", acks_late=False)
 def criar() -> str | None:
     cfg = resources.cfg()
     if not cfg["BACKUP_DIR"]:

@@ -218,3 +218,11 @@ def test_redis_tls_files_need_a_rediss_url_and_readable_files(tmp_path):
         settings.load({**rediss, "REDIS_TLS_CA_FILE": str(tmp_path / "missing.pem")})
     with pytest.raises(settings.ConfigError, match="go together"):
         settings.load({**rediss, "REDIS_TLS_CERTFILE": str(ca)})
+
+
+def test_a_retry_wait_must_fit_twice_in_the_visibility_timeout():
+    # A retry held longer than the broker's visibility timeout would be delivered twice.
+    assert settings.load({})["BROKER_VISIBILITY_TIMEOUT_S"] == 120
+    for key in ("SYNC_RETRY_MAX_S", "PAGAMENTO_RETRY_MAX_S"):
+        with pytest.raises(settings.ConfigError, match=key):
+            settings.load({key: "61", "BROKER_VISIBILITY_TIMEOUT_S": "120"})
