@@ -36,6 +36,7 @@ from redis.exceptions import ResponseError
 from adapters import logs
 from adapters.passwords import com_senha_hash
 from adapters.sequencia import RESERVAR_LUA, RedisSequencia, chave_sequencia
+from bridge.retry import DrainWait, retry
 from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, sem_senha, triagem
 from settings import DEFAULTS
 
@@ -189,7 +190,7 @@ class Bridge:
         self._sequencia = RedisSequencia(client, cfg.prefix)
         self._numerar_lua = client.register_script(_NUMERAR_LUA)
         self._alive_at = -ALIVE_EVERY_S
-        self._drenar_ate: float | None = None  # set at the first retry after the stop
+        self._may_wait = DrainWait(self.stop, cfg.drenagem_max_s)
         self._fila_ilegivel_ate = 0.0  # after a failed look at the sync queue, do not gather
 
     # -- one message -------------------------------------------------------------
@@ -465,32 +466,17 @@ class Bridge:
             seq = None if primeiro is None else primeiro + n
             self._safe_handle(canal, raw, "pubsub", lote=lote, seq=seq)
 
-    def _antes_de_tentar_de_novo(self, segundos: float) -> bool:
-        """Wait before another try of a Redis write; False: give up. Not ``stop.wait``: after
-        SIGTERM the bridge still enqueues what it has already received, and a retry that
-        does not wait would spend its tries on a broker hiccup in an instant and drop those
-        messages. But the drain is bounded (``drenagem_max_s`` from the first retry after
-        the stop), so that a Redis that stays down cannot keep the process alive past its
-        stop grace, message by message."""
-        if self.stop.is_set():
-            if self._drenar_ate is None:
-                self._drenar_ate = time.monotonic() + self.cfg.drenagem_max_s
-            if time.monotonic() + segundos > self._drenar_ate:
-                return False
-        time.sleep(segundos)
-        return True
-
     def _reservar(self, n: int) -> int | None:
         """The first of ``n`` consecutive sequence numbers (the counter API writes share),
         or None if Redis keeps failing (each message then tries on its own). Pub/sub only:
         stream entries are numbered as they are read (``_NUMERAR_LUA``)."""
-        for tentativa in range(1, 6):
-            try:
-                return self._sequencia.reservar(n)
-            except redis.RedisError:
-                if tentativa < 5 and not self._antes_de_tentar_de_novo(0.1 * 2**tentativa):
-                    break
-        return None
+        try:
+            return retry(
+                lambda: self._sequencia.reservar(n),
+                attempts=5, base_s=0.2, may_wait=self._may_wait, retry_on=(redis.RedisError,),
+            )  # fmt: skip
+        except redis.RedisError:
+            return None
 
     def flush(self, lote: list[dict]) -> bool:
         """Send what ``handle`` grouped: one task for many envelopes, the single-event task
@@ -503,21 +489,21 @@ class Bridge:
     def _flush(self, lote: list[dict]) -> bool:
         if not lote:
             return True
-        for tentativa in range(1, 6):
-            try:
-                if len(lote) == 1:
-                    self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})
-                else:
-                    self.despachante.enviar_lote(lote)
-                lote.clear()
-                return True
-            except Exception:
-                if tentativa == 5 or not self._antes_de_tentar_de_novo(0.2 * 2**tentativa):
-                    break
-        self.stats.add("erros")
-        logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
+        try:
+            retry(lambda: self._enviar(lote), attempts=5, base_s=0.4, may_wait=self._may_wait)
+        except Exception:
+            self.stats.add("erros")
+            logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
+            lote.clear()
+            return False
         lote.clear()
-        return False
+        return True
+
+    def _enviar(self, lote: list[dict]) -> None:
+        if len(lote) == 1:
+            self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})
+        else:
+            self.despachante.enviar_lote(lote)
 
     def _safe_handle(
         self,
@@ -533,19 +519,17 @@ class Bridge:
         A pub/sub message cannot be read again, so a Redis hiccup is retried here for a few
         seconds; a stream entry is simply left pending and claimed again later.
         """
-        tentativas = 5 if origem == "pubsub" else 1
-        for tentativa in range(1, tentativas + 1):
-            try:
-                self.handle(canal, raw, origem, event_id, lote, seq)
-                return True
-            except redis.RedisError:
-                if tentativa == tentativas or not self._antes_de_tentar_de_novo(0.2 * 2**tentativa):
-                    break
-            except Exception:
-                break
-        self.stats.add("erros")
-        logger.exception("bridge failed to enqueue a message from %s (%s)", canal, origem)
-        return False
+        try:
+            retry(
+                lambda: self.handle(canal, raw, origem, event_id, lote, seq),
+                attempts=5 if origem == "pubsub" else 1, base_s=0.4, may_wait=self._may_wait,
+                retry_on=(redis.RedisError,),
+            )  # fmt: skip
+            return True
+        except Exception:
+            self.stats.add("erros")
+            logger.exception("bridge failed to enqueue a message from %s (%s)", canal, origem)
+            return False
 
     # -- stream ------------------------------------------------------------------------
     def _ensure_group(self) -> None:
