@@ -34,10 +34,10 @@ import redis
 from redis.exceptions import ResponseError
 
 from adapters import logs
-from adapters.passwords import com_senha_hash
+from adapters.passwords import com_senha_hash_dos_dados
 from adapters.sequencia import RESERVAR_LUA, RedisSequencia, chave_sequencia
 from bridge.retry import DrainWait, retry
-from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, sem_senha, triagem
+from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, resumo_dos_dados, sem_senha, triar
 from settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
@@ -230,9 +230,15 @@ class Bridge:
                 payload, motivo = raw.decode("utf-8", "replace"), "payload não é UTF-8"
         else:
             payload = raw
-        motivo = motivo or triagem(canal, payload)
+        dados = None
+        if motivo is None:
+            try:
+                dados = triar(canal, payload)  # the payload's one parse: hashing and the log reuse it
+            except EventoInvalido as exc:
+                motivo = exc.message
         if motivo is None and canal == CANAL_CLIENTES:
-            payload, motivo = self._sem_senha_em_claro(payload)
+            # Clear passwords never reach the task queue, the dead-letter store or a log.
+            payload = com_senha_hash_dos_dados(payload, dados, self.hash_senha)
         env = Envelope(
             event_id=event_id,
             canal=canal,
@@ -253,21 +259,13 @@ class Bridge:
             resultado = "enfileirado"
         if motivo is None:
             self.stats.add("enfileirados", lag_ms=(time.monotonic() - inicio) * 1000)
-        info = resumo(canal, payload)
+        info = resumo(canal, payload) if motivo else resumo_dos_dados(canal, dados)
         logger.info(
             "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s origem=%s resultado=%s%s",
             env.event_id, canal, info.get("acao"), info.get("crm_id"), env.seq, origem, resultado,
             f" motivo={motivo!r}" if motivo else "",
         )  # fmt: skip
         return env
-
-    def _sem_senha_em_claro(self, payload: str) -> tuple[str, str | None]:
-        """Replace a customer's clear ``senha`` by its argon2 hash before it is queued:
-        clear passwords never reach the task queue, the dead-letter store or a log."""
-        try:
-            return com_senha_hash(payload, self.hash_senha), None
-        except EventoInvalido as exc:
-            return payload, exc.message
 
     # -- leadership ------------------------------------------------------------------
     def run(self, poll_s: float = 0.5) -> None:
