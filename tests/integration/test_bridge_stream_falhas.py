@@ -137,7 +137,7 @@ def test_an_input_thread_that_ends_is_noticed_and_started_again(ponte, redis_pro
     """Whatever ends an input thread, the bridge does not go on as a leader without it."""
     falhas = Falhas()
     bridge, thread = ponte(falhas, esperar_lider=False)
-    original = bridge._stream_loop
+    original = bridge.stream.loop
     chamadas = []
 
     def morre_na_primeira(lost):
@@ -145,7 +145,7 @@ def test_an_input_thread_that_ends_is_noticed_and_started_again(ponte, redis_pro
         if len(chamadas) > 1:
             original(lost)
 
-    bridge._stream_loop = morre_na_primeira
+    bridge.stream.loop = morre_na_primeira
     thread.start()
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(1, 1.0)})
     esperar(lambda: len(enfileirados(redis_proprio)) == 1, "the entry enqueued by a new stream thread")
@@ -244,7 +244,7 @@ def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
     pubsub.psubscribe("*")
     esperar(lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1, "psubscribed")
     redis_proprio.publish(b"produtos\xff", b"{}")
-    esperar(lambda: bridge._pubsub_ler(pubsub, 0.05, lido) and lido, "the message read")
+    esperar(lambda: bridge.pubsub.read(pubsub, 0.05, lido) and lido, "the message read")
     assert lido == [("produtos\ufffd", b"{}")]
     pubsub.close()
 
