@@ -28,10 +28,10 @@ class BridgeConfig:
     # The defaults are the settings' own (settings.DEFAULTS): one value, one place.
     lock_ttl_ms: int = DEFAULTS["BRIDGE_LOCK_TTL_MS"]
     batch_max: int = DEFAULTS["BRIDGE_BATCH_MAX"]
-    batch_espera_ms: int = DEFAULTS["BRIDGE_BATCH_ESPERA_MS"]
+    batch_wait_ms: int = DEFAULTS["BRIDGE_BATCH_ESPERA_MS"]
     # After SIGTERM, how long retries may go on enqueueing what was already received (below
     # the 60 s stop grace of docker-compose and systemd, so the process ends by itself).
-    drenagem_max_s: float = 20.0
+    drain_max_s: float = 20.0
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property

@@ -37,7 +37,7 @@ class Bridge:
         self.client, self.despachante, self.cfg = client, despachante, cfg
         self.stop = threading.Event()
         self.stats = Stats(client, cfg.stats_key)
-        may_wait = DrainWait(self.stop, cfg.drenagem_max_s)
+        may_wait = DrainWait(self.stop, cfg.drain_max_s)
         sequencia = RedisSequencia(client, cfg.prefix)
         self.mensagens = Mensagens(despachante, self.stats, sequencia, hash_senha, may_wait)
         self.pubsub = PubSubIntake(client, cfg, self.mensagens, despachante, sequencia, may_wait)

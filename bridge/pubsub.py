@@ -103,11 +103,11 @@ class PubSubIntake:
         join the ones still arriving and the workers get fewer, larger tasks, each paying
         a batch's fixed costs once. Without this, a steady stream near the workers' rate
         becomes one small task per message and a backlog that never drains. Bounded by
-        ``batch_espera_ms`` (messages held here are in memory only, as pub/sub's are), and
+        ``batch_wait_ms`` (messages held here are in memory only, as pub/sub's are), and
         cut short when the bridge stops or loses the leader lock (a new leader may be
         listening already: what is held goes out now).
         """
-        limite = time.monotonic() + self.cfg.batch_espera_ms / 1000
+        limite = time.monotonic() + self.cfg.batch_wait_ms / 1000
         while len(lote) < self.cfg.batch_max and time.monotonic() < limite and mandato.ativo() and self._fila_ocupada():
             # Between looks at the queue, take what arrives for a few milliseconds.
             fatia = min(limite, time.monotonic() + 0.01)

@@ -56,7 +56,7 @@ def ponte(redis_proprio):
     def start(falhas: Falhas, canais=(), stream=STREAM, lock_ttl_ms=1000, consumer=None, esperar_lider=True):
         extra = {"consumer": consumer} if consumer else {}
         cfg = BridgeConfig(channels=list(canais), patterns=[], stream=stream, group=GROUP, prefix="t",
-                           lock_ttl_ms=lock_ttl_ms, batch_espera_ms=0, **extra)  # fmt: skip
+                           lock_ttl_ms=lock_ttl_ms, batch_wait_ms=0, **extra)  # fmt: skip
         despachante = CeleryDespachante(celery_produtor(f"redis://127.0.0.1:{port}/0"))
         bridge = Bridge(cliente_com_falhas(port, falhas), despachante, cfg, hash_senha=lambda s, _conta: s)
         thread = threading.Thread(target=bridge.run, kwargs={"poll_s": 0.1}, daemon=True)
@@ -227,7 +227,7 @@ def test_the_drain_after_a_stop_is_bounded(redis_proprio):
     (5 tries, ~6 s each) past its stop grace: the retries end with the drain's bound."""
     broker = _BrokerVoltaEm(3600)
     cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c",
-                       drenagem_max_s=0.3)  # fmt: skip
+                       drain_max_s=0.3)  # fmt: skip
     bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s, _conta: s)
     bridge.stop.set()
     assert not bridge.flush([{"event_id": "e1", "canal": "produtos"}])
