@@ -229,7 +229,7 @@ def test_the_bridge_refuses_a_senha_that_is_not_text(senha):
 
 
 class _Redis:
-    """Just what ``Bridge.handle`` touches when given its ``seq``."""
+    """Just what a ``Bridge`` touches to handle a message given its ``seq``."""
 
     def lock(self, *args, **kwargs):
         return None
