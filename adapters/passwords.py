@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 import simplejson
 from argon2 import PasswordHasher
@@ -51,7 +52,12 @@ def com_senha_hash(payload: str, hash_senha: Callable[[str, str], str]) -> str:
     task queue, the dead-letter store or a log. ``hash_senha(senha, account)`` is given the
     account the event names (its CRM id, or its e-mail for id 0). Raise ``EventoInvalido``
     if not JSON."""
-    dados = ler_json(payload)
+    return com_senha_hash_dos_dados(payload, ler_json(payload), hash_senha)
+
+
+def com_senha_hash_dos_dados(payload: str, dados: Any, hash_senha: Callable[[str, str], str]) -> str:
+    """``com_senha_hash`` of a payload already read with ``ler_json`` (the bridge has it from
+    ``triar``); ``dados`` loses its ``senha``."""
     senha = dados.pop("senha", None) if isinstance(dados, dict) else None
     if not isinstance(senha, str):
         return payload

@@ -32,7 +32,7 @@ def build(cfg: dict) -> Bridge:
             prefix=cfg["REDIS_PREFIX"],
             lock_ttl_ms=cfg["BRIDGE_LOCK_TTL_MS"],
             batch_max=cfg["BRIDGE_BATCH_MAX"],
-            batch_espera_ms=cfg["BRIDGE_BATCH_ESPERA_MS"],
+            batch_wait_ms=cfg["BRIDGE_BATCH_ESPERA_MS"],
         ),
         hasher.hash_for_account,
     )

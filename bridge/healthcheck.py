@@ -14,7 +14,7 @@ import redis
 
 import settings
 from adapters.redis_client import redis_from_settings
-from bridge.core import alive_key
+from bridge.config import alive_key
 
 
 def main() -> int:

@@ -327,6 +327,11 @@ def resumo(canal: str, payload: str) -> dict[str, Any]:
         dados = json.loads(payload)
     except (ValueError, RecursionError):
         return {}
+    return resumo_dos_dados(canal, dados)
+
+
+def resumo_dos_dados(canal: str, dados: Any) -> dict[str, Any]:
+    """``resumo`` of a payload already read (the bridge has it from ``triar``)."""
     if not isinstance(dados, dict):
         return {}
     if canal == CANAL_PRODUTOS and isinstance(dados.get("produto"), dict):
@@ -345,8 +350,9 @@ def triagem(canal: str, payload: str) -> str | None:
     return None
 
 
-def triar(canal: str, payload: str) -> None:
+def triar(canal: str, payload: str) -> Any:
     """The bridge's quick check; raise ``EventoInvalido`` when the message cannot be an event.
+    Returns the payload as ``ler_json`` read it, so the bridge parses it once.
 
     Only the envelope-level shape (known channel, JSON, top-level structure); the field
     rules are the worker's, which dead-letters what fails them.
@@ -361,6 +367,7 @@ def triar(canal: str, payload: str) -> None:
         _triar_cliente(dados)
     elif not isinstance(dados, list):
         raise EventoInvalido("formato desconhecido: esperado uma lista de itens do carrinho")
+    return dados
 
 
 def _triar_cliente(dados: Any) -> None:

@@ -29,7 +29,7 @@ def ponte(redis_proprio):
         url = "redis://{host}:{port}/0".format(**redis_proprio.connection_pool.connection_kwargs)
         despachante = despachante_cls(celery_produtor(url))
         cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t",
-                           batch_espera_ms=espera_ms)  # fmt: skip
+                           batch_wait_ms=espera_ms)  # fmt: skip
         bridge = Bridge(redis_proprio, despachante, cfg, hash_senha=lambda s, _conta: s)
         thread = threading.Thread(target=bridge.run, daemon=True)
         thread.start()

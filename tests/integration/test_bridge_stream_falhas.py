@@ -56,7 +56,7 @@ def ponte(redis_proprio):
     def start(falhas: Falhas, canais=(), stream=STREAM, lock_ttl_ms=1000, consumer=None, esperar_lider=True):
         extra = {"consumer": consumer} if consumer else {}
         cfg = BridgeConfig(channels=list(canais), patterns=[], stream=stream, group=GROUP, prefix="t",
-                           lock_ttl_ms=lock_ttl_ms, batch_espera_ms=0, **extra)  # fmt: skip
+                           lock_ttl_ms=lock_ttl_ms, batch_wait_ms=0, **extra)  # fmt: skip
         despachante = CeleryDespachante(celery_produtor(f"redis://127.0.0.1:{port}/0"))
         bridge = Bridge(cliente_com_falhas(port, falhas), despachante, cfg, hash_senha=lambda s, _conta: s)
         thread = threading.Thread(target=bridge.run, kwargs={"poll_s": 0.1}, daemon=True)
@@ -137,7 +137,7 @@ def test_an_input_thread_that_ends_is_noticed_and_started_again(ponte, redis_pro
     """Whatever ends an input thread, the bridge does not go on as a leader without it."""
     falhas = Falhas()
     bridge, thread = ponte(falhas, esperar_lider=False)
-    original = bridge._stream_loop
+    original = bridge.stream.loop
     chamadas = []
 
     def morre_na_primeira(lost):
@@ -145,7 +145,7 @@ def test_an_input_thread_that_ends_is_noticed_and_started_again(ponte, redis_pro
         if len(chamadas) > 1:
             original(lost)
 
-    bridge._stream_loop = morre_na_primeira
+    bridge.stream.loop = morre_na_primeira
     thread.start()
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(1, 1.0)})
     esperar(lambda: len(enfileirados(redis_proprio)) == 1, "the entry enqueued by a new stream thread")
@@ -227,7 +227,7 @@ def test_the_drain_after_a_stop_is_bounded(redis_proprio):
     (5 tries, ~6 s each) past its stop grace: the retries end with the drain's bound."""
     broker = _BrokerVoltaEm(3600)
     cfg = BridgeConfig(channels=["produtos"], patterns=[], stream="", group="g", prefix="t", consumer="c",
-                       drenagem_max_s=0.3)  # fmt: skip
+                       drain_max_s=0.3)  # fmt: skip
     bridge = Bridge(redis_proprio, broker, cfg, hash_senha=lambda s, _conta: s)
     bridge.stop.set()
     assert not bridge.flush([{"event_id": "e1", "canal": "produtos"}])
@@ -244,7 +244,7 @@ def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
     pubsub.psubscribe("*")
     esperar(lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1, "psubscribed")
     redis_proprio.publish(b"produtos\xff", b"{}")
-    esperar(lambda: bridge._pubsub_ler(pubsub, 0.05, lido) and lido, "the message read")
+    esperar(lambda: bridge.pubsub.read(pubsub, 0.05, lido) and lido, "the message read")
     assert lido == [("produtos\ufffd", b"{}")]
     pubsub.close()
 

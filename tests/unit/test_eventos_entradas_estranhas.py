@@ -229,7 +229,7 @@ def test_the_bridge_refuses_a_senha_that_is_not_text(senha):
 
 
 class _Redis:
-    """Just what ``Bridge.handle`` touches when given its ``seq``."""
+    """Just what a ``Bridge`` touches to handle a message given its ``seq``."""
 
     def lock(self, *args, **kwargs):
         return None
@@ -270,7 +270,7 @@ def ponte():
 
 def _receber(bridge: Bridge, dados: dict) -> bool:
     raw = json.dumps(dados).encode("utf-8")  # what Redis delivers: ASCII, \\ud800 escaped
-    return bridge._safe_handle("canal-clientes", raw, "pubsub", seq=1)
+    return bridge.mensagens.safe_handle("canal-clientes", raw, "pubsub", seq=1)
 
 
 def test_the_bridge_dead_letters_a_senha_with_a_lone_surrogate(ponte):
