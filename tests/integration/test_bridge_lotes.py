@@ -18,6 +18,10 @@ import pytest
 
 from adapters.despachante import FILA_SYNC, TASK_APLICAR, TASK_APLICAR_LOTE, CeleryDespachante, celery_produtor
 from bridge.core import Bridge, BridgeConfig
+from tests.helpers import wait_for
+
+# The bridge answers within milliseconds here: poll often, give up after 5 s.
+RAPIDO = {"timeout": 5, "interval": 0.005}
 
 
 @pytest.fixture
@@ -34,22 +38,18 @@ def ponte(redis_proprio):
         thread = threading.Thread(target=bridge.run, daemon=True)
         thread.start()
         started.append((bridge, thread))
-        esperar(lambda: redis_proprio.pubsub_numsub("produtos")[0][1] == 1, "bridge subscribed")
+        wait_for(
+            lambda: redis_proprio.pubsub_numsub("produtos")[0][1] == 1,
+            timeout=5,
+            interval=0.005,
+            what="bridge subscribed",
+        )
         return bridge
 
     yield start
     for bridge, thread in started:
         bridge.stop.set()
         thread.join(10)
-
-
-def esperar(cond, what: str, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def tarefas(client) -> list[tuple[str, list]]:
@@ -70,7 +70,7 @@ def test_a_lone_message_goes_at_once_when_the_queue_is_empty(ponte, redis_propri
     ponte(espera_ms=5_000)
     for n in range(3):
         redis_proprio.publish("produtos", evento(n))
-        esperar(lambda: len(tarefas(redis_proprio)) == 1, f"message {n} enqueued")
+        wait_for(lambda: len(tarefas(redis_proprio)) == 1, **RAPIDO, what=f"message {n} enqueued")
         [(nome, envelopes)] = tarefas(redis_proprio)
         assert nome == TASK_APLICAR and json.loads(envelopes[0]["payload"])["produto"]["id"] == n
         redis_proprio.rpop(FILA_SYNC)  # a worker takes it
@@ -79,13 +79,13 @@ def test_a_lone_message_goes_at_once_when_the_queue_is_empty(ponte, redis_propri
 def test_while_a_task_waits_in_the_queue_messages_are_gathered_into_one(ponte, redis_proprio):
     bridge = ponte(espera_ms=5_000)
     bridge.despachante.enviar({"event_id": "ainda-na-fila"})  # no worker took it yet
-    for n in range(5):
+    for n in range(5):  # a steady stream: each message arrives alone, read before the next
         redis_proprio.publish("produtos", evento(100 + n))
-        time.sleep(0.03)  # a steady stream: each message arrives alone
+        wait_for(lambda n=n: bridge.stats.values["recebidos"] == n + 1, **RAPIDO, what="read")
     assert len(tarefas(redis_proprio)) == 1  # held back: the queue is still busy
     redis_proprio.rpop(FILA_SYNC)  # a worker takes the waiting task
 
-    esperar(lambda: len(tarefas(redis_proprio)) == 1, "the gathered batch")
+    wait_for(lambda: len(tarefas(redis_proprio)) == 1, **RAPIDO, what="the gathered batch")
     [(nome, envelopes)] = tarefas(redis_proprio)
     assert nome == TASK_APLICAR_LOTE
     assert [json.loads(e["payload"])["produto"]["id"] for e in envelopes] == [100, 101, 102, 103, 104]
@@ -98,7 +98,7 @@ def test_gathering_is_bounded_when_the_queue_never_drains(ponte, redis_proprio):
     inicio = time.monotonic()
     redis_proprio.publish("produtos", evento(200))
 
-    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the held message, after the bound")
+    wait_for(lambda: len(tarefas(redis_proprio)) == 2, **RAPIDO, what="the held message, after the bound")
     assert time.monotonic() - inicio >= 0.3  # held for the bound, never dropped
     assert tarefas(redis_proprio)[1][0] == TASK_APLICAR
 
@@ -118,7 +118,12 @@ def test_a_burst_is_numbered_in_arrival_order_and_counted(ponte, redis_proprio):
             pipe.publish("produtos", evento(1000 + n))
         pipe.publish("produtos", "{nope")  # dead-lettered, numbered all the same
         pipe.execute()
-    esperar(lambda: int(redis_proprio.hget("t:bridge:stats", "recebidos") or 0) == 301, "every message counted")
+    wait_for(
+        lambda: int(redis_proprio.hget("t:bridge:stats", "recebidos") or 0) == 301,
+        timeout=5,
+        interval=0.005,
+        what="every message counted",
+    )
 
     envelopes = [e for nome, envs in tarefas(redis_proprio) if nome != "tasks.sync.rejeitar_evento" for e in envs]
     assert [json.loads(e["payload"])["produto"]["id"] for e in envelopes] == list(range(1000, 1300))
@@ -144,7 +149,7 @@ def test_when_the_queue_cannot_be_read_messages_go_at_once(ponte, redis_proprio)
     bridge.despachante.enviar({"event_id": "ainda-na-fila"})
     redis_proprio.publish("produtos", evento(300))
 
-    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the message, not held")
+    wait_for(lambda: len(tarefas(redis_proprio)) == 2, **RAPIDO, what="the message, not held")
 
 
 def test_stopping_sends_what_is_held_at_once(ponte, redis_proprio):
@@ -153,8 +158,8 @@ def test_stopping_sends_what_is_held_at_once(ponte, redis_proprio):
     bridge = ponte(espera_ms=600_000)
     bridge.despachante.enviar({"event_id": "ainda-na-fila"})
     redis_proprio.publish("produtos", evento(400))
-    esperar(lambda: bridge.stats.values["recebidos"] == 1, "the message read and held")
+    wait_for(lambda: bridge.stats.values["recebidos"] == 1, **RAPIDO, what="the message read and held")
     assert len(tarefas(redis_proprio)) == 1
 
     bridge.stop.set()
-    esperar(lambda: len(tarefas(redis_proprio)) == 2, "the held message, sent on stop")
+    wait_for(lambda: len(tarefas(redis_proprio)) == 2, **RAPIDO, what="the held message, sent on stop")
