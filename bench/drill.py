@@ -52,21 +52,14 @@ from bench.drill_contas import (  # noqa: E402
     visivel,
 )
 from deploy import redis_acl  # noqa: E402
-from devstack import procs, redis_users  # noqa: E402
+from devstack import procs, redis_users, supervise  # noqa: E402
+from devstack.procs import descendants, process_info  # noqa: E402
 
 DOC = ROOT / "docs" / "drill.md"
 NOTES = Path(__file__).with_name("drill_notes.md")  # the analysis, kept by hand, appended
 PRODUTOS = 5  # per scenario and input
 BASE_ID = 770_000
 STREAM_KEY = "ponte:eventos"
-# Procfile entry -> a piece of its main process's command line.
-ENTRIES = {
-    "web": "gunicorn -c gunicorn.conf.py",
-    "worker": "-A tasks worker",
-    "bridge": "-m bridge",
-    "beat": "-A tasks beat",
-    "flower": "-A tasks flower",
-}
 
 
 def say(msg: str) -> None:
@@ -74,52 +67,18 @@ def say(msg: str) -> None:
 
 
 # -- processes, from /proc ------------------------------------------------------------
-def _stat(pid: int) -> tuple[int, str]:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return ppid, f.read().replace(b"\0", b" ").decode(errors="replace")
-    except (OSError, IndexError, ValueError):
-        return 0, ""
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            ppid, _ = _stat(int(entry))
-            children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def descendants(pid: int) -> set[int]:
-    children, found, todo = _children_map(), set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 def main_processes(launcher_pid: int) -> dict[str, int]:
     """Procfile entry -> PID of its main process (a child of supervisord); plus ``mongo``."""
-    family = descendants(launcher_pid)
-    found = {}
-    sup = [pid for pid in family if "supervisor.supervisord" in _stat(pid)[1]]
-    for pid in family:
-        ppid, cmd = _stat(pid)
+    found = supervise.main_processes(launcher_pid)
+    for pid in descendants(launcher_pid):
+        ppid, cmd = process_info(pid)
         if ppid == launcher_pid and "devstack.mongo_server" in cmd:
             found["mongo"] = pid
-        for entry, piece in ENTRIES.items():
-            if sup and ppid == sup[0] and piece in cmd:
-                found[entry] = pid
     return found
 
 
 def pool_children(pid: int) -> list[int]:
-    return sorted(_children_map().get(pid, []))
+    return sorted(child for child in descendants(pid) if process_info(child)[0] == pid)
 
 
 # -- HTTP -----------------------------------------------------------------------------
@@ -189,7 +148,7 @@ class Stack:
         self.extra: list[subprocess.Popen] = []
         if not wait_until(lambda: get(self.url + "/ready")[0] == 200, timeout=120, every=0.5):
             raise RuntimeError(f"make run's stack not ready; see {tmp / 'run.log'}")
-        wait_until(lambda: len(self.main()) == len(ENTRIES) + 1, timeout=60)
+        wait_until(lambda: len(self.main()) == len(supervise.ENTRIES) + 1, timeout=60)
 
     def start_redis(self) -> subprocess.Popen:
         """Without persistence: stopped, it comes back empty (the drill's scenario 2)."""

@@ -119,3 +119,30 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> int | None:
         except ProcessLookupError:
             pass
     return proc.wait()
+
+
+# -- the process tree, from /proc (tests, make drill: what make run started) -------------
+def process_info(pid: int) -> tuple[int, str]:
+    """(parent PID, command line) of ``pid``; (0, "") once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return ppid, f.read().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, IndexError, ValueError):
+        return 0, ""
+
+
+def descendants(pid: int) -> set[int]:
+    """PIDs of every live descendant of ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            children.setdefault(process_info(int(entry))[0], []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

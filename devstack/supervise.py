@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from devstack import procs
+
 # Like the systemd units (deploy/systemd): Restart=always, KillMode=mixed (SIGTERM to the
 # main process, which stops its own children; SIGKILL to the whole group only at the end).
 # A process that dies within STARTSECS is retried after 1 s, 2 s, ... and left FATAL after
@@ -133,3 +135,28 @@ def run(config: Path, env: dict[str, str], say) -> int:
         return 0 if code == 0 else code
     say(f"supervisord exited by itself (status {code})")
     return code or 1
+
+
+# Procfile entry -> a piece of its main process's command line (after sh exec'd it).
+ENTRIES = {
+    "web": "gunicorn -c gunicorn.conf.py",
+    "worker": "-A tasks worker",
+    "bridge": "-m bridge",
+    "beat": "-A tasks beat",
+    "flower": "-A tasks flower",
+}
+
+
+def main_processes(launcher_pid: int) -> dict[str, int]:
+    """Procfile entry -> PID of its main process under a running launcher: the children of
+    supervisord (a gunicorn worker or a Celery pool process has the same command line, but
+    another parent). For the tests and ``make drill``, which kill them."""
+    family = procs.descendants(launcher_pid)
+    supervisord = [pid for pid in family if "supervisor.supervisord" in procs.process_info(pid)[1]]
+    found = {}
+    for pid in family:
+        ppid, cmd = procs.process_info(pid)
+        for entry, piece in ENTRIES.items():
+            if supervisord and ppid == supervisord[0] and piece in cmd:
+                found[entry] = pid
+    return found

@@ -56,25 +56,9 @@ JAVA_EVENTS = ROOT / "contracts" / "examples"
 
 def descendants(pid: int) -> set[int]:
     """PIDs of every live descendant of ``pid`` (from /proc), to check nothing leaks."""
-    import os
+    from devstack.procs import descendants as family
 
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, stack = set(), [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
+    return family(pid)
 
 
 def alive(pid: int) -> bool:

@@ -15,48 +15,15 @@ import pytest
 import redis
 
 from devstack import procs
+from devstack.supervise import ENTRIES, main_processes
 from tests.e2e.test_launcher import start_launcher, stop_launcher
 from tests.helpers import descendants, http, wait_for
 from tests.secrets_audit import register
 
 pytestmark = pytest.mark.e2e
 
-# Procfile entry -> a piece of its main process's command line (after sh exec'd it).
-ENTRIES = {
-    "web": "gunicorn -c gunicorn.conf.py",
-    "worker": "-A tasks worker",
-    "bridge": "-m bridge",
-    "beat": "-A tasks beat",
-    "flower": "-A tasks flower",
-}
 # The order of the issue: the bridge, a worker's main process, a gunicorn master, beat.
 KILLED = ("bridge", "worker", "web", "beat")
-
-
-def _stat(pid: int) -> tuple[int, str]:
-    """(parent PID, command line) of ``pid``; (0, "") once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return ppid, f.read().replace(b"\0", b" ").decode(errors="replace")
-    except (OSError, IndexError, ValueError):
-        return 0, ""
-
-
-def main_processes(launcher_pid: int) -> dict[str, int]:
-    """Procfile entry -> PID of its main process: the children of supervisord (a gunicorn
-    worker or a Celery pool process has the same command line, but another parent)."""
-    family = descendants(launcher_pid)
-    supervisord = [pid for pid in family if "supervisor.supervisord" in _stat(pid)[1]]
-    assert len(supervisord) == 1, f"one supervisord under the launcher, found {supervisord}"
-    found = {}
-    for pid in family:
-        ppid, cmd = _stat(pid)
-        for entry, piece in ENTRIES.items():
-            if ppid == supervisord[0] and piece in cmd:
-                found[entry] = pid
-    return found
 
 
 def _crm_event_applies(crm, url: str, n: int, entry: str) -> None:

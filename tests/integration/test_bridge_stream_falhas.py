@@ -20,7 +20,8 @@ import redis
 
 from adapters.despachante import TASK_REJEITAR, CeleryDespachante, celery_produtor
 from bridge.core import Bridge, BridgeConfig
-from tests.integration.test_bridge_lotes import esperar, tarefas
+from tests.helpers import wait_for
+from tests.integration.test_bridge_lotes import RAPIDO, tarefas
 
 STREAM, GROUP = "s", "g"
 
@@ -63,7 +64,7 @@ def ponte(redis_proprio):
         started.append((bridge, thread))
         if esperar_lider:
             thread.start()
-            esperar(bridge.leading.is_set, "bridge is the leader")
+            wait_for(bridge.leading.is_set, **RAPIDO, what="bridge is the leader")
         return bridge, thread
 
     yield start
@@ -101,35 +102,43 @@ def test_a_failed_xack_does_not_stop_the_stream_intake(ponte, redis_proprio):
     bridge, _ = ponte(falhas)
     falhas.comandos.add(b"XACK")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(1, 1.0)})
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1 and falhas.vezes > 0, "E1 enqueued, its XACK failed")
+    wait_for(
+        lambda: len(enfileirados(redis_proprio)) == 1 and falhas.vezes > 0,
+        **RAPIDO,
+        what="E1 enqueued, its XACK failed",
+    )
     falhas.comandos.clear()
 
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(2, 2.0)})
-    esperar(lambda: any(preco(e) == 2.0 for e in enfileirados(redis_proprio)), "E2 enqueued after the failure")
+    wait_for(
+        lambda: any(preco(e) == 2.0 for e in enfileirados(redis_proprio)),
+        **RAPIDO,
+        what="E2 enqueued after the failure",
+    )
     assert bridge.leading.is_set()
     # E1, left pending by the failed XACK, is claimed again and acknowledged this time.
-    esperar(lambda: pendentes(redis_proprio) == 0, "every entry acknowledged", timeout=10)
+    wait_for(lambda: pendentes(redis_proprio) == 0, **{**RAPIDO, "timeout": 10}, what="every entry acknowledged")
 
 
 def test_a_consumer_group_that_cannot_be_created_at_first_is_retried(ponte, redis_proprio):
     falhas = Falhas()
     falhas.comandos.add(b"XGROUP")
     ponte(falhas)
-    esperar(lambda: falhas.vezes > 0, "XGROUP CREATE failed")
+    wait_for(lambda: falhas.vezes > 0, **RAPIDO, what="XGROUP CREATE failed")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(1, 1.0)})
     falhas.comandos.clear()
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1, "the entry enqueued once the group exists")
+    wait_for(lambda: len(enfileirados(redis_proprio)) == 1, **RAPIDO, what="the entry enqueued once the group exists")
 
 
 def test_a_subscribe_that_fails_at_first_is_retried(ponte, redis_proprio):
     falhas = Falhas()
     falhas.comandos.add(b"SUBSCRIBE")
     bridge, _ = ponte(falhas, canais=["produtos"], stream="")
-    esperar(lambda: falhas.vezes > 0, "SUBSCRIBE failed")
+    wait_for(lambda: falhas.vezes > 0, **RAPIDO, what="SUBSCRIBE failed")
     falhas.comandos.clear()
-    esperar(lambda: redis_proprio.pubsub_numsub("produtos")[0][1] == 1, "bridge subscribed")
+    wait_for(lambda: redis_proprio.pubsub_numsub("produtos")[0][1] == 1, **RAPIDO, what="bridge subscribed")
     redis_proprio.publish("produtos", evento(1, 1.0))
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1, "the message enqueued")
+    wait_for(lambda: len(enfileirados(redis_proprio)) == 1, **RAPIDO, what="the message enqueued")
     assert bridge.leading.is_set()
 
 
@@ -148,7 +157,7 @@ def test_an_input_thread_that_ends_is_noticed_and_started_again(ponte, redis_pro
     bridge.stream.loop = morre_na_primeira
     thread.start()
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(1, 1.0)})
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1, "the entry enqueued by a new stream thread")
+    wait_for(lambda: len(enfileirados(redis_proprio)) == 1, **RAPIDO, what="the entry enqueued by a new stream thread")
     assert len(chamadas) == 2 and bridge.leading.is_set()
 
 
@@ -160,7 +169,9 @@ def test_an_entry_claimed_from_a_dead_bridge_keeps_its_seq(ponte, redis_proprio)
     a, thread_a = ponte(falhas_a, lock_ttl_ms=5000, consumer="a")  # A never reclaims during the test
     falhas_a.comandos.add(b"XACK")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(7, 1.0)})
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1 and falhas_a.vezes > 0, "A enqueued E1, no XACK")
+    wait_for(
+        lambda: len(enfileirados(redis_proprio)) == 1 and falhas_a.vezes > 0, **RAPIDO, what="A enqueued E1, no XACK"
+    )
     a.stop.set()  # A goes away: E1 is left pending, with A
     thread_a.join(10)
     assert redis_proprio.xpending(STREAM, GROUP)["consumers"] == [{"name": b"a", "pending": 1}]
@@ -169,7 +180,11 @@ def test_an_entry_claimed_from_a_dead_bridge_keeps_its_seq(ponte, redis_proprio)
     # reads E2 before it claims E1 (a wide margin: a loaded CI machine stalls).
     ponte(Falhas(), lock_ttl_ms=3000, consumer="b")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(7, 2.0)})
-    esperar(lambda: pendentes(redis_proprio) == 0 and len(enfileirados(redis_proprio)) == 3, "B took E2, then E1")
+    wait_for(
+        lambda: pendentes(redis_proprio) == 0 and len(enfileirados(redis_proprio)) == 3,
+        **RAPIDO,
+        what="B took E2, then E1",
+    )
 
     e1_a, e2, e1_b = enfileirados(redis_proprio)
     assert [preco(e1_a), preco(e2), preco(e1_b)] == [1.0, 2.0, 1.0]
@@ -183,10 +198,18 @@ def test_an_entry_read_again_after_a_failed_xack_keeps_its_seq(ponte, redis_prop
     ponte(falhas)
     falhas.comandos.add(b"XACK")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(8, 1.0)})
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1 and falhas.vezes > 0, "E1 enqueued, its XACK failed")
+    wait_for(
+        lambda: len(enfileirados(redis_proprio)) == 1 and falhas.vezes > 0,
+        **RAPIDO,
+        what="E1 enqueued, its XACK failed",
+    )
     falhas.comandos.clear()
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(8, 2.0)})
-    esperar(lambda: pendentes(redis_proprio) == 0 and len(enfileirados(redis_proprio)) == 3, "E2, then E1 again")
+    wait_for(
+        lambda: pendentes(redis_proprio) == 0 and len(enfileirados(redis_proprio)) == 3,
+        **RAPIDO,
+        what="E2, then E1 again",
+    )
 
     e1, e2, e1_outra_vez = enfileirados(redis_proprio)
     assert e1_outra_vez["event_id"] == e1["event_id"] and e1_outra_vez["seq"] == e1["seq"] < e2["seq"]
@@ -242,9 +265,13 @@ def test_a_channel_name_that_is_not_utf8_does_not_lose_the_batch(redis_proprio):
     bridge = Bridge(redis_proprio, _BrokerVoltaEm(0), cfg, hash_senha=lambda s, _conta: s)
     pubsub = redis_proprio.pubsub(ignore_subscribe_messages=True)
     pubsub.psubscribe("*")
-    esperar(lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1, "psubscribed")
+    wait_for(
+        lambda: pubsub.get_message(timeout=0.05) is None and redis_proprio.pubsub_numpat() == 1,
+        **RAPIDO,
+        what="psubscribed",
+    )
     redis_proprio.publish(b"produtos\xff", b"{}")
-    esperar(lambda: bridge.pubsub.read(pubsub, 0.05, lido) and lido, "the message read")
+    wait_for(lambda: bridge.pubsub.read(pubsub, 0.05, lido) and lido, **RAPIDO, what="the message read")
     assert lido == [("produtos\ufffd", b"{}")]
     pubsub.close()
 
@@ -255,11 +282,15 @@ def test_a_group_that_disappears_is_created_again_without_replaying_old_entries(
     that was written before any bridge ran."""
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 1.0)})  # before any bridge
     ponte(Falhas())
-    esperar(lambda: len(enfileirados(redis_proprio)) == 1 and pendentes(redis_proprio) == 0, "E1 read at first start")
+    wait_for(
+        lambda: len(enfileirados(redis_proprio)) == 1 and pendentes(redis_proprio) == 0,
+        **RAPIDO,
+        what="E1 read at first start",
+    )
     redis_proprio.xgroup_destroy(STREAM, GROUP)
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 3.0)})  # written while it was gone
-    esperar(lambda: redis_proprio.xinfo_groups(STREAM), "the group created again")
+    wait_for(lambda: redis_proprio.xinfo_groups(STREAM), **RAPIDO, what="the group created again")
     redis_proprio.xadd(STREAM, {"canal": "produtos", "payload": evento(9, 2.0)})
     # The group reads in stream order: a replay of E1 would be enqueued before E3 is.
-    esperar(lambda: 2.0 in [preco(e) for e in enfileirados(redis_proprio)], "E3 read")
+    wait_for(lambda: 2.0 in [preco(e) for e in enfileirados(redis_proprio)], **RAPIDO, what="E3 read")
     assert [preco(e) for e in enfileirados(redis_proprio)] in ([1.0, 2.0], [1.0, 3.0, 2.0])
