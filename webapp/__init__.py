@@ -128,14 +128,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = cfg["PONTE_ENV"] == "test"
     app.json = PonteJSONProvider(app)
     app.url_map.strict_slashes = False
-
     app.extensions["ponte"] = Resources(
         cfg=cfg,
         mongo=MongoConnector(cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"]),
         redis=RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"], tls=tls_options(cfg)),
         hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
     )
+    _register_api(app)
+    _register_layers(app, cfg)
+    for command in (keys, dead_letters, events, backup):
+        app.cli.add_command(command)
+    return app
 
+
+def _register_api(app: Flask) -> None:
+    """The blueprints, their OpenAPI document and the docs pages."""
     app.url_map.converters["id"] = IdConverter
     api = Api()
     api.init_app(app)
@@ -150,6 +157,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.viewer_bp)
     app.register_blueprint(docs.bp)
 
+
+def _register_layers(app: Flask, cfg: dict[str, Any]) -> None:
+    """Everything around the views, in the order a request meets it."""
     observability.init_app(app)
     # Order matters: rate limits (by address) run before authentication, so that
     # guessing credentials is throttled like anything else.
@@ -172,8 +182,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if cfg["PROXY_COUNT"]:  # outermost: every layer inside sees the client's address
         n = cfg["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-    app.cli.add_command(keys)
-    app.cli.add_command(dead_letters)
-    app.cli.add_command(events)
-    app.cli.add_command(backup)
-    return app

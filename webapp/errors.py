@@ -70,12 +70,12 @@ def _require_json_body():
 
 def init_app(app: Flask) -> None:
     app.before_request(_require_json_body)
+    _http_handlers(app)
+    _domain_handlers(app)
+    _store_handlers(app)
 
-    @app.errorhandler(DadosInvalidos)
-    def _invalid(exc: DadosInvalidos):
-        location = "json" if request.method in _BODY_METHODS else "query"
-        return error_body(422, exc.message, {location: exc.errors}), 422
 
+def _http_handlers(app: Flask) -> None:
     @app.errorhandler(MethodNotAllowed)
     def _method_not_allowed(exc: MethodNotAllowed):
         # flask-smorest renders HTTPExceptions without their own headers, and RFC 9110
@@ -87,6 +87,13 @@ def init_app(app: Flask) -> None:
     def _too_large(_exc: RequestEntityTooLarge):
         _drain_body(request.environ)
         return error_body(413), 413
+
+
+def _domain_handlers(app: Flask) -> None:
+    @app.errorhandler(DadosInvalidos)
+    def _invalid(exc: DadosInvalidos):
+        location = "json" if request.method in _BODY_METHODS else "query"
+        return error_body(422, exc.message, {location: exc.errors}), 422
 
     @app.errorhandler(NaoEncontrado)
     def _not_found(exc: NaoEncontrado):
@@ -112,6 +119,8 @@ def init_app(app: Flask) -> None:
     def _locked(exc: Bloqueado):
         return error_body(429, exc.message), 429, {"Retry-After": str(exc.retry_after)}
 
+
+def _store_handlers(app: Flask) -> None:
     @app.errorhandler(ConnectionFailure)
     def _db_down(exc: ConnectionFailure):
         logger.error("MongoDB unavailable: %s", exc)
