@@ -65,7 +65,8 @@ class Linha:
     publicados: int = 0
     aplicados: int = 0
     perdidos: int = 0
-    esperados: int = 0  # of the lost: pub/sub with no subscriber, or wiped with Redis's data
+    esperados: int = 0  # of the lost: pub/sub with no subscriber
+    reenviados: int = 0  # stream entries the CRM sent again (a new epoch)
     duplicados: int = 0
     reentregues: int = 0  # handled again and found already applied: harmless
     rejeitados: int = 0
@@ -112,16 +113,14 @@ def contar(
     publicados: list[Publicado],
     processados: list[Processado],
     finais: dict[int, int | None],
-    t_perda: float | None = None,
 ) -> Linha:
     """Fill ``linha`` from what was published and what the workers logged.
 
     - applied: events handled by a worker, written or found superseded by a newer event of
       the same product (last-write-wins: nothing to write).
     - lost: published, never applied. Expected among them: pub/sub messages PUBLISH reached
-      no subscriber with (Redis drops them), and, when Redis lost its data at ``t_perda``,
-      stream entries sent before it ended and never applied (the stream itself was wiped;
-      one sent while Redis was losing its data may have been written before the loss).
+      no subscriber with (Redis drops them). A stream entry is never an expected loss: one
+      Redis lost with its data is sent again by the CRM (``reenvio_de``) under its event id.
     - duplicated: an event written more than once; for pub/sub also more distinct events
       handled than messages delivered (a message turned into two events).
     - ``finais``: product -> stock read through the API at the end; last-write-wins holds
@@ -141,7 +140,6 @@ def contar(
         linha.aplicados = len(aplicados)
         perdidos = [p for p in publicados if p.event_id not in aplicados]
         linha.perdidos = len(perdidos)
-        linha.esperados = sum(1 for p in perdidos if t_perda is not None and p.enviado < t_perda)
         duplicados += len(set(vezes) - ids)  # applied, yet never published under that id
     else:
         entregues = sum(1 for p in publicados if p.entregue)

@@ -47,9 +47,10 @@ class BridgeConfig:
         return alive_key(self.prefix, self.consumer)
 
     @property
-    def stream_seq_key(self) -> str:
-        """Hash: the ``seq`` of each stream entry read and not yet acknowledged."""
-        return f"{self.prefix}:bridge:stream_seq:{self.stream}:{self.group}"
+    def epoch_key(self) -> str:
+        """Changes when Redis lost the stream; the CRM reads it (``GET``) to know when to
+        send its recent entries again (``deploy/redis_acl.py`` lets it)."""
+        return f"{self.stream}:epoca"
 
     @property
     def group_created_key(self) -> str:

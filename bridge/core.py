@@ -2,9 +2,9 @@
 (``pubsub``, ``stream``), which turn each message into an envelope and a task
 (``envelope``).
 
-Two inputs, one order: only the leader takes input, and only the leader numbers events
-(one Redis counter), so the sequence is the order the bridge received them. Any number
-of bridges may run; the others wait on the leader lock.
+Two inputs, one order: only the leader takes input. It numbers pub/sub messages with the
+Redis clock as it reads them, and a stream entry is numbered by its id's time
+(``adapters/sequencia.py``). Any number of bridges may run; the others wait on the lock.
 """
 
 from __future__ import annotations

@@ -44,27 +44,32 @@ class Mensagens:
         event_id: str | None = None,
         lote: list | None = None,
         seq: int | None = None,
+        recusa: str | None = None,
     ) -> Envelope:
         """Wrap one message in an envelope and enqueue it (or its dead letter); with ``lote``,
         a valid envelope is added to it instead, for ``flush`` to send with the others.
-        ``seq``: its number when reserved with others, else taken here."""
+        ``seq``: its number when it has one (a stream entry), else taken here. ``recusa``:
+        why the message is refused whatever it holds (its stream entry is)."""
         event_id = event_id or uuid.uuid4().hex
         # The event id is this message's request id: the task it becomes (and any order,
         # payment or shipment task that follows) logs it, so one grep follows the event.
         token = logs.bind(request_id=event_id, event_id=event_id)
         try:
-            return self._handle(canal, raw, origem, event_id, lote, seq)
+            return self._handle(canal, raw, origem, event_id, lote, seq, recusa)
         finally:
             logs.reset(token)
             if lote is None:
                 self.stats.espelhar()
 
     def _handle(
-        self, canal: str, raw: bytes | str, origem: str, event_id: str, lote: list | None, seq: int | None
-    ) -> Envelope:
+        self, canal: str, raw: bytes | str, origem: str, event_id: str, lote: list | None, seq: int | None,
+        recusa: str | None,
+    ) -> Envelope:  # fmt: skip
         inicio = time.monotonic()
         self.stats.add("recebidos")
         payload, dados, motivo = self._ler(canal, raw)
+        if recusa:
+            dados, motivo = None, recusa
         env = Envelope(
             event_id=event_id,
             canal=canal,
@@ -122,6 +127,7 @@ class Mensagens:
         event_id: str | None = None,
         lote: list | None = None,
         seq: int | None = None,
+        recusa: str | None = None,
     ) -> bool:
         """Handle one message; a failure is logged and counted, never fatal to the bridge.
 
@@ -130,7 +136,7 @@ class Mensagens:
         """
         try:
             retry(
-                lambda: self.handle(canal, raw, origem, event_id, lote, seq),
+                lambda: self.handle(canal, raw, origem, event_id, lote, seq, recusa),
                 attempts=5 if origem == "pubsub" else 1, base_s=0.4, may_wait=self._may_wait,
                 retry_on=(redis.RedisError,),
             )  # fmt: skip

@@ -1,17 +1,21 @@
 """The stream, durable: the CRM ``XADD``s ``canal``/``payload`` entries; the bridge reads
 them through a consumer group and acknowledges an entry only once its task is enqueued.
-Entries a crashed bridge left pending are claimed again, with the number (``seq``) they
-were given when first read, kept in Redis until they are acknowledged."""
+
+An entry's number (``seq``) is its id's time (``seq_da_entrada``): read again, claimed from
+a crashed bridge, or sent again by the CRM after Redis lost its data (field ``reenvio_de``:
+the id it had), it keeps its place and is written at most once. The key ``<stream>:epoca``
+tells the CRM when to send again: a new value means Redis lost the stream."""
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import redis
 from redis.exceptions import ResponseError
 
-from adapters.sequencia import RESERVAR_LUA, chave_sequencia
+from adapters.sequencia import seq_da_entrada
 from bridge.config import BridgeConfig
 from bridge.envelope import Mensagens
 from bridge.lideranca import Mandato
@@ -20,41 +24,21 @@ logger = logging.getLogger(__name__)
 
 ENTRIES_PER_READ = 100
 
-# Number stream entries atomically with reading them: an entry gets its ``seq`` the moment
-# it is delivered, and keeps it (hash ``entry id -> seq``) until it is acknowledged, so an
-# entry read again (claimed from a dead bridge, or after a failed flush or XACK) keeps the
-# place it took when first received instead of overtaking newer entries. One round trip.
-# KEYS: the stream, the sequence counter (shared with pub/sub and API writes), that hash.
-# ARGV: "ler", group, consumer, count -> {entries, their seqs, the stream's last entry id}
-#       "ids", id, ...              -> {{}, the seqs of these (claimed) entries, ""}
-_NUMERAR_LUA = """
-local entradas, ids = {}, {}
-if ARGV[1] == 'ler' then
-  local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
-  if not r then
-    local ultima = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-    return {{}, {}, ultima and ultima[1] or '0-0'}
-  end
-  entradas = r[1][2]
-  for i, e in ipairs(entradas) do ids[i] = e[1] end
-else
-  for i = 2, #ARGV do ids[i - 1] = ARGV[i] end
-end
-local seqs, novas = {}, {}
-for i, id in ipairs(ids) do
-  local s = redis.call('HGET', KEYS[3], id)
-  if s then seqs[i] = tonumber(s) else novas[#novas + 1] = i end
-end
-if #novas > 0 then
-  local primeiro = reservar(KEYS[2], #novas) - 1
-  for n, i in ipairs(novas) do
-    seqs[i] = primeiro + n
-    redis.call('HSET', KEYS[3], ids[i], seqs[i])
-  end
-end
-return {entradas, seqs, ''}
-"""
-_NUMERAR_LUA = RESERVAR_LUA + _NUMERAR_LUA
+
+def _texto(valor) -> str:
+    return valor.decode("utf-8", "replace") if isinstance(valor, bytes) else valor
+
+
+def entrada_original(entry_id: str, reenvio_de) -> tuple[str, str | None]:
+    """The id an entry speaks for: its own, or the earlier one it is sent again for; and
+    why it is refused when ``reenvio_de`` is not an earlier entry's id."""
+    if reenvio_de is None:
+        return entry_id, None
+    original = _texto(reenvio_de)
+    seq = seq_da_entrada(original)
+    if seq is None or seq > seq_da_entrada(entry_id):
+        return entry_id, f"reenvio_de inválido: {original[:40]!r} não é o id de uma entrada anterior"
+    return original, None
 
 
 class StreamIntake:
@@ -62,8 +46,6 @@ class StreamIntake:
 
     def __init__(self, client: redis.Redis, cfg: BridgeConfig, mensagens: Mensagens):
         self.client, self.cfg, self.mensagens = client, cfg, mensagens
-        self._keys = [cfg.stream, chave_sequencia(cfg.prefix), cfg.stream_seq_key]
-        self._numerar_lua = client.register_script(_NUMERAR_LUA)
 
     def _ensure_group(self) -> None:
         """Create the consumer group if it is missing. The first time, from the stream's
@@ -86,6 +68,13 @@ class StreamIntake:
                     "written meanwhile are not read (XRANGE them and replay by hand)", self.cfg.group, self.cfg.stream
                 )  # fmt: skip
         self.client.set(marca, 1)
+        self._marcar_epoca()
+
+    def _marcar_epoca(self) -> None:
+        """Give the stream an epoch if it has none (Redis lost it with the stream): the CRM
+        reads it, and on a new value sends again what it sent in its window."""
+        if self.client.set(self.cfg.epoch_key, uuid.uuid4().hex, nx=True):
+            logger.warning("stream %s has a new epoch: the CRM is to send its recent entries again", self.cfg.stream)
 
     def loop(self, mandato: Mandato) -> None:
         """Until stopped or the lead is lost: claim what dead consumers left, read, enqueue,
@@ -100,6 +89,7 @@ class StreamIntake:
                     self._ensure_group()
                     grupo_ok = True
                 if time.monotonic() >= next_claim:
+                    self._marcar_epoca()
                     self._reclaim()
                     self._lag()
                     next_claim = time.monotonic() + self.cfg.lock_ttl_ms / 1000
@@ -123,25 +113,15 @@ class StreamIntake:
                     mapping={"stream_lag": group.get("lag") or 0, "stream_pendentes": group.get("pending") or 0},
                 )
 
-    def _numerar(self, *args) -> list:
-        return self._numerar_lua(keys=self._keys, args=list(args))
-
     def read(self) -> list[tuple]:
-        """New entries for this consumer as ``(id, fields, seq)``, numbered as they are
-        read; when there are none, wait up to 0.2 s for one and return []."""
-        entradas, seqs, ultima = self._numerar("ler", self.cfg.group, self.cfg.consumer, ENTRIES_PER_READ)
-        if not entradas:
-            # A script cannot block: wait here for an entry newer than the stream's last one.
-            self.client.xread({self.cfg.stream: ultima}, count=1, block=200)
-            return []
-        return [
-            (entry_id, dict(zip(plano[::2], plano[1::2], strict=True)), seq)
-            for (entry_id, plano), seq in zip(entradas, seqs, strict=True)
-        ]
+        """New entries for this consumer as ``(id, fields)``; [] after 0.2 s without one."""
+        resposta = self.client.xreadgroup(
+            self.cfg.group, self.cfg.consumer, {self.cfg.stream: ">"}, count=ENTRIES_PER_READ, block=200
+        )
+        return resposta[0][1] if resposta else []
 
     def _reclaim(self) -> None:
-        """Take over entries another (dead) consumer read but never acknowledged; each keeps
-        the ``seq`` it was given when first read."""
+        """Take over entries another (dead) consumer read but never acknowledged."""
         start = "0-0"
         while True:
             result = self.client.xautoclaim(
@@ -149,33 +129,29 @@ class StreamIntake:
                 min_idle_time=self.cfg.lock_ttl_ms, start_id=start, count=ENTRIES_PER_READ,
             )  # fmt: skip
             start, entries = result[0], result[1]
-            if len(result) > 2 and result[2]:  # deleted while pending: gone from the PEL, forget their seq
-                self.client.hdel(self.cfg.stream_seq_key, *result[2])
             if entries:
                 logger.warning("bridge reclaimed %d pending stream entries", len(entries))
-                vivas = [entry_id for entry_id, fields in entries if fields is not None]
-                seqs = dict(zip(vivas, self._numerar("ids", *vivas)[1], strict=True)) if vivas else {}
-                self._process_entries([(entry_id, fields, seqs.get(entry_id)) for entry_id, fields in entries])
+                self._process_entries(entries)
             if start in (b"0-0", "0-0"):
                 return
 
     def _process_entries(self, entries: list[tuple]) -> None:
-        """Handle entries read together (``(id, fields, seq)``) as one batch; acknowledge
-        them once it is queued (an entry not acknowledged is claimed again later, with the
-        same ``seq`` and event id: nothing is lost and nothing overtakes a newer entry)."""
+        """Handle entries read together (``(id, fields)``) as one batch; acknowledge them once
+        it is queued (an entry not acknowledged is claimed again later, with the same number
+        and event id: nothing is lost and nothing overtakes a newer entry)."""
         lote: list[dict] = []
         feitos = []
-        for entry_id, fields, seq in entries:
+        for entry_id, fields in entries:
             if fields is None:  # deleted entry still referenced by the PEL
                 feitos.append(entry_id)
                 continue
-            eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-            campos = {(k.decode() if isinstance(k, bytes) else k): v for k, v in fields.items()}
-            canal = campos.get("canal", b"")
-            canal = canal.decode("utf-8", "replace") if isinstance(canal, bytes) else canal
-            payload = campos.get("payload", b"")
-            # A deterministic id: an entry handled twice (crash before XACK) keeps its id.
-            if self.mensagens.safe_handle(canal or "?", payload, "stream", event_id=f"s-{eid}", lote=lote, seq=seq):
+            campos = {_texto(k): v for k, v in fields.items()}
+            original, recusa = entrada_original(_texto(entry_id), campos.get("reenvio_de"))
+            ok = self.mensagens.safe_handle(
+                _texto(campos.get("canal", b"")) or "?", campos.get("payload", b""), "stream",
+                event_id=f"s-{original}", lote=lote, seq=seq_da_entrada(original), recusa=recusa,
+            )  # fmt: skip
+            if ok:
                 feitos.append(entry_id)
             if len(lote) >= self.cfg.batch_max and not self._flush_ack(lote, feitos):
                 return
@@ -184,11 +160,6 @@ class StreamIntake:
     def _flush_ack(self, lote: list[dict], feitos: list) -> bool:
         ok = self.mensagens.flush(lote)
         if ok and feitos:
-            # Acknowledged and their numbers forgotten together (MULTI): an entry still
-            # pending always has its number.
-            with self.client.pipeline(transaction=True) as pipe:
-                pipe.xack(self.cfg.stream, self.cfg.group, *feitos)
-                pipe.hdel(self.cfg.stream_seq_key, *feitos)
-                pipe.execute()
+            self.client.xack(self.cfg.stream, self.cfg.group, *feitos)
             feitos.clear()
         return ok

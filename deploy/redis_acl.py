@@ -5,8 +5,9 @@ Principals (docs/security.md has the whole table):
 - ``ponte``: every Ponte process (web, worker, bridge, beat, Flower). It needs the broker,
   the cache, the counters and the bridge's channels and stream, so every key and channel,
   but no administrative or dangerous command (CONFIG, ACL, FLUSHALL, KEYS, MONITOR, ...).
-- ``crm``: the Java CRM's publisher. PUBLISH on its three channels and XADD on the durable
-  stream, nothing else: it cannot subscribe, read a key, or publish on ``pedidos``.
+- ``crm``: the Java CRM's publisher. PUBLISH on its three channels, XADD on the durable
+  stream and GET of the stream's epoch (when to send again), nothing else: it cannot
+  subscribe, read another key, or publish on ``pedidos``.
 - ``crm-pedidos``: the CRM's reader of order changes: SUBSCRIBE on ``pedidos`` only.
 - ``default``: off, so a client without credentials gets nothing.
 
@@ -27,6 +28,7 @@ PONTE, CRM, CRM_PEDIDOS = "ponte", "crm", "crm-pedidos"
 CRM_CHANNELS = ("produtos", "canal-clientes", "carrinho:*")
 ORDER_CHANNEL = "pedidos"
 STREAM = "ponte:eventos"
+STREAM_EPOCH = f"{STREAM}:epoca"  # read-only: the CRM sends again when it changes
 PASSWORD_VARIABLES = {
     PONTE: "REDIS_PONTE_PASSWORD",
     CRM: "REDIS_CRM_PASSWORD",
@@ -38,7 +40,12 @@ _RULES = {
     PONTE: "~* &* +@all -@admin -@dangerous",
     # resetchannels/resetkeys first: nothing is inherited from acl-pubsub-default.
     CRM: " ".join(
-        ["resetchannels", *(f"&{c}" for c in CRM_CHANNELS), f"resetkeys ~{STREAM}", "-@all +publish +xadd +ping"]
+        [
+            "resetchannels",
+            *(f"&{c}" for c in CRM_CHANNELS),
+            f"resetkeys ~{STREAM} %R~{STREAM_EPOCH}",
+            "-@all +publish +xadd +get +ping",
+        ]
     ),
     CRM_PEDIDOS: f"resetchannels &{ORDER_CHANNEL} resetkeys -@all +subscribe +unsubscribe +ping",
 }

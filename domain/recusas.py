@@ -24,6 +24,7 @@ class Regra:
     SENHA = "senha"
     CARRINHO_CANAL = "carrinho-canal"
     CARRINHO_QUANTIDADE = "carrinho-quantidade"
+    REENVIO = "reenvio"  # a stream entry's reenvio_de
     # Rules on Ponte's state, not on the message alone: only the worker can apply them.
     CLIENTE_DESCONHECIDO = "cliente-desconhecido"
     PRODUTO_DESCONHECIDO = "produto-desconhecido"

@@ -2,8 +2,8 @@
 
 A Redis error must never end an input thread while the bridge still calls itself the
 leader, and a stream entry read again (claimed from a dead bridge, or after its XACK
-failed) keeps the ``seq`` it was given the first time it was read: "last received wins"
-must not let an older update overwrite a newer one.
+failed) keeps its ``seq`` (its id's time): "last write wins" must not let an older update
+overwrite a newer one.
 
 Failures are injected in the bridge's own connections (``ConnectionError`` on the
 commands named in ``falhas``), so they hit a command whether sent alone or in a pipeline.
@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from adapters.despachante import TASK_REJEITAR, CeleryDespachante, celery_produtor
+from adapters.sequencia import seq_da_entrada
 from bridge.core import Bridge, BridgeConfig
 from tests.helpers import wait_for
 from tests.integration.test_bridge_lotes import RAPIDO, tarefas
@@ -190,7 +191,7 @@ def test_an_entry_claimed_from_a_dead_bridge_keeps_its_seq(ponte, redis_proprio)
     assert [preco(e1_a), preco(e2), preco(e1_b)] == [1.0, 2.0, 1.0]
     assert e1_b["event_id"] == e1_a["event_id"] and e1_b["seq"] == e1_a["seq"] < e2["seq"]
     assert preco(vence(enfileirados(redis_proprio), 7)) == 2.0
-    assert not redis_proprio.keys("t:bridge:stream_seq:*")  # forgotten once acknowledged
+    assert e1_b["seq"] == seq_da_entrada(e1_a["event_id"].removeprefix("s-"))  # the entry's own time
 
 
 def test_an_entry_read_again_after_a_failed_xack_keeps_its_seq(ponte, redis_proprio):

@@ -49,6 +49,15 @@ def test_the_crm_publishes_on_its_channels_and_adds_to_the_stream(crm, ponte):
     ponte.xdel("ponte:eventos", entry)
 
 
+def test_the_crm_reads_the_stream_epoch_and_cannot_write_it(crm, ponte):
+    ponte.set("ponte:eventos:epoca", "e1")
+    assert crm.get("ponte:eventos:epoca") == b"e1"
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        crm.set("ponte:eventos:epoca", "outra")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        crm.delete("ponte:eventos:epoca")
+
+
 REFUSED_TO_THE_CRM = {
     "SUBSCRIBE produtos": lambda r: r.execute_command("SUBSCRIBE", "produtos"),
     "GET a key of Ponte's": lambda r: r.get("ponte:bridge:seq"),

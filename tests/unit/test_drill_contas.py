@@ -53,16 +53,11 @@ def test_a_stream_entry_written_twice_is_a_duplicate_and_one_never_handled_is_lo
     assert li.ultimo_ok == 0  # its last event (1003) never landed
 
 
-def test_stream_entries_written_before_redis_lost_its_data_are_the_expected_losses():
-    pubs = _stream(4)  # sent at t = 1, 2, 3, 4
-    procs = [Processado("s-1-0", 1, "aplicado"), Processado("s-4-0", 1, "aplicado")]
-    li = contar(Linha("x", ""), STREAM, pubs, procs, {1: 1004}, t_perda=3.5)
-    assert (li.perdidos, li.esperados) == (2, 2)
-    li = contar(Linha("x", ""), STREAM, pubs, procs, {1: 1004}, t_perda=2.5)
-    assert (li.perdidos, li.esperados) == (2, 1)  # entry 3 was sent after the loss: a real loss
-    # Sent before the loss ended, answered after: it may have been wiped with the data.
-    pubs[2] = Publicado(1, 1003, 3.0, event_id="s-3-0", t0=2.4)
-    assert contar(Linha("x", ""), STREAM, pubs, procs, {1: 1004}, t_perda=2.5).esperados == 2
+def test_a_stream_entry_is_never_an_expected_loss_and_its_resend_counts_as_a_redelivery():
+    pubs = _stream(3)  # the CRM sends lost entries again under their ids (reenvio_de)
+    procs = [Processado("s-1-0", 1, "aplicado"), Processado("s-1-0", 1, "obsoleto"), Processado("s-3-0", 1, "aplicado")]
+    li = contar(Linha("x", ""), STREAM, pubs, procs, {1: 1003})
+    assert (li.perdidos, li.esperados, li.duplicados, li.reentregues) == (1, 0, 0, 1)
 
 
 def test_an_event_applied_under_an_id_never_published_is_a_duplicate():

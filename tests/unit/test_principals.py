@@ -33,9 +33,10 @@ def test_every_redis_user_of_the_table_is_in_the_acl_and_the_other_way_round():
 def test_the_crm_rows_say_exactly_what_the_acl_grants():
     table = principals()
     publisher = codes(table["CRM (publisher)"]["Redis rights"])
-    assert publisher == {"PUBLISH", "XADD", *redis_acl.CRM_CHANNELS, redis_acl.STREAM}
+    assert publisher == {"PUBLISH", "XADD", "GET", *redis_acl.CRM_CHANNELS, redis_acl.STREAM, redis_acl.STREAM_EPOCH}
     assert f"&{redis_acl.CRM_CHANNELS[0]}" in redis_acl._RULES[redis_acl.CRM]
-    assert "-@all +publish +xadd" in redis_acl._RULES[redis_acl.CRM]
+    assert "-@all +publish +xadd +get +ping" in redis_acl._RULES[redis_acl.CRM]
+    assert f"%R~{redis_acl.STREAM_EPOCH}" in redis_acl._RULES[redis_acl.CRM]  # read only
     assert codes(table["CRM (order feed)"]["Redis rights"]) == {"SUBSCRIBE", redis_acl.ORDER_CHANNEL}
     assert "-@all +subscribe" in redis_acl._RULES[redis_acl.CRM_PEDIDOS]
     assert "-@admin -@dangerous" in redis_acl._RULES[redis_acl.PONTE]
