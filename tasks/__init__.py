@@ -31,7 +31,7 @@ from adapters.passwords import Argon2Hasher
 from adapters.publicador import RedisPublicador
 from adapters.redis_client import RedisConnector, tls_options
 from adapters.tokens import JwtTokens
-from tasks import observability
+from tasks import faults, observability
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class _Resources:
 
 resources = _Resources()
 observability.install(app, resources.cfg)
+faults.install(resources.cfg())
 
 
 @worker_process_init.connect

@@ -53,10 +53,6 @@ def aplicar_evento(self, envelope: dict) -> str:
     """Apply one envelope; idempotent, so redelivery and retries are safe."""
     env = Envelope.from_dict(envelope)
     cfg = resources.cfg()
-    if cfg["SYNC_FAULT_DELAY_MS"]:
-        # Fault injection for tests and drills: random delays reorder parallel work.
-        low = min(cfg["SYNC_FAULT_DELAY_MIN_MS"], cfg["SYNC_FAULT_DELAY_MS"])
-        time.sleep(random.uniform(low, cfg["SYNC_FAULT_DELAY_MS"]) / 1000)  # noqa: S311
     tentativa = self.request.retries + 1
     try:
         ctx = resources.contexto(ator="sistema:java", request_id=env.event_id)
