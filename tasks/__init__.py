@@ -1,8 +1,8 @@
 """Ponte's Celery application: ``celery -A tasks worker``.
 
-Tasks are thin: they decode their arguments, call a service from ``services`` and
-decide whether to retry. Each worker process gets its own MongoDB client after the
-prefork pool forks (``worker_process_init``).
+Tasks are thin: they decode their arguments and call a service from ``services``; their
+base class (``tasks.base.PonteTask``) retries transient failures. Each worker process gets
+its own MongoDB client after the prefork pool forks (``worker_process_init``).
 """
 
 from __future__ import annotations
