@@ -1,8 +1,8 @@
 """Ponte's Celery application: ``celery -A tasks worker``.
 
-Tasks are thin: they decode their arguments, call a service from ``services`` and
-decide whether to retry. Each worker process gets its own MongoDB client after the
-prefork pool forks (``worker_process_init``).
+Tasks are thin: they decode their arguments and call a service from ``services``; their
+base class (``tasks.base.PonteTask``) retries transient failures. Each worker process gets
+its own MongoDB client after the prefork pool forks (``worker_process_init``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from adapters.passwords import Argon2Hasher
 from adapters.publicador import RedisPublicador
 from adapters.redis_client import RedisConnector, tls_options
 from adapters.tokens import JwtTokens
-from tasks import observability
+from tasks import faults, observability
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class _Resources:
 
 resources = _Resources()
 observability.install(app, resources.cfg)
+faults.install(resources.cfg())
 
 
 @worker_process_init.connect

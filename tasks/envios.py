@@ -6,16 +6,14 @@ import logging
 
 from services import envios
 from tasks import app, resources
-from tasks.sync import TRANSITORIOS, atraso
+from tasks.base import PonteTask
 
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="tasks.envios.criar", bind=True, max_retries=None)
-def criar(self, pedido_id: str) -> str:
-    try:
-        envio = envios.criar(resources.contexto(ator="sistema:envios"), pedido_id)
-    except TRANSITORIOS as exc:
-        raise self.retry(exc=exc, countdown=atraso(self.request.retries, resources.cfg()["SYNC_RETRY_MAX_S"])) from None
+@app.task(name="tasks.envios.criar", base=PonteTask, subject="envio do pedido {0}")
+def criar(pedido_id: str) -> str:
+    """Create the order's shipment; idempotent (one per order)."""
+    envio = envios.criar(resources.contexto(ator="sistema:envios"), pedido_id)
     logger.info("envio %s do pedido %s: %s", envio.id, pedido_id, envio.codigo_rastreio)
     return envio.id

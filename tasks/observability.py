@@ -48,53 +48,53 @@ def _role() -> str:
 
 def install(app, cfg_loader) -> None:
     """Connect the signal receivers for ``app`` (settings read lazily via ``cfg_loader``)."""
-
-    @setup_logging.connect(weak=False)
-    def _logging(**_):
-        logs.configure(cfg_loader(), _role())
-
-    @task_prerun.connect(weak=False)
-    def _prerun(task_id=None, task=None, **_):
-        req = task.request
-        headers = req.headers or {}
-        token = logs.bind(
-            request_id=getattr(req, "request_id", None) or headers.get("request_id"),
-            event_id=getattr(req, "event_id", None) or headers.get("event_id"),
-            task_id=task_id,
-            task_name=task.name,
-        )
-        _runs[task_id] = (time.monotonic(), token)
-
-    @task_postrun.connect(weak=False)
-    def _postrun(task_id=None, task=None, retval=None, state=None, **_):
-        started, token = _runs.pop(task_id, (None, None))
-        if started is not None:
-            metrics.task_runtime().labels(task=task.name).observe(time.monotonic() - started)
-        if state == "SUCCESS":
-            metrics.record_task(task.name, "dead_lettered" if retval == DEAD_LETTERED else "succeeded")
-        if token is not None:
-            logs.reset(token)
-
-    @task_retry.connect(weak=False)
-    def _retry(request=None, reason=None, **_):
-        metrics.record_task(request.task, "retried")
-
-    @task_failure.connect(weak=False)
-    def _failure(sender=None, **_):
-        metrics.record_task(sender.name, "failed")
-
-    @worker_init.connect(weak=False)
-    def _serve_metrics(**_):
-        cfg = cfg_loader()
-        if cfg["WORKER_METRICS_PORT"] > 0:
-            from prometheus_client import start_http_server
-
-            start_http_server(cfg["WORKER_METRICS_PORT"], registry=metrics.registry(cfg["METRICS_DIR"]))
-            logger.info("worker metrics on port %d", cfg["WORKER_METRICS_PORT"])
-
+    setup_logging.connect(lambda **_: logs.configure(cfg_loader(), _role()), weak=False)
+    task_prerun.connect(_prerun, weak=False)
+    task_postrun.connect(_postrun, weak=False)
+    task_retry.connect(_retry, weak=False)
+    task_failure.connect(_failure, weak=False)
+    worker_init.connect(lambda **_: _serve_metrics(cfg_loader()), weak=False)
     heart = _Heartbeat(cfg_loader)
     worker_ready.connect(heart.start, weak=False)
     worker_shutdown.connect(heart.stop, weak=False)
+
+
+def _prerun(task_id=None, task=None, **_) -> None:
+    req = task.request
+    headers = req.headers or {}
+    token = logs.bind(
+        request_id=getattr(req, "request_id", None) or headers.get("request_id"),
+        event_id=getattr(req, "event_id", None) or headers.get("event_id"),
+        task_id=task_id,
+        task_name=task.name,
+    )
+    _runs[task_id] = (time.monotonic(), token)
+
+
+def _postrun(task_id=None, task=None, retval=None, state=None, **_) -> None:
+    started, token = _runs.pop(task_id, (None, None))
+    if started is not None:
+        metrics.task_runtime().labels(task=task.name).observe(time.monotonic() - started)
+    if state == "SUCCESS":
+        metrics.record_task(task.name, "dead_lettered" if retval == DEAD_LETTERED else "succeeded")
+    if token is not None:
+        logs.reset(token)
+
+
+def _retry(request=None, reason=None, **_) -> None:
+    metrics.record_task(request.task, "retried")
+
+
+def _failure(sender=None, **_) -> None:
+    metrics.record_task(sender.name, "failed")
+
+
+def _serve_metrics(cfg: dict) -> None:
+    if cfg["WORKER_METRICS_PORT"] > 0:
+        from prometheus_client import start_http_server
+
+        start_http_server(cfg["WORKER_METRICS_PORT"], registry=metrics.registry(cfg["METRICS_DIR"]))
+        logger.info("worker metrics on port %d", cfg["WORKER_METRICS_PORT"])
 
 
 class _Heartbeat:

@@ -1,8 +1,8 @@
 """Payment tasks (queue ``pagamentos``): charge an order; expire and recover payments.
 
-Thin: the service decides; the task retries gateway and infrastructure hiccups with
-capped, jittered backoff, and on its last try lets the service fail the payment (which
-cancels the order and releases its stock).
+Thin: the service decides. ``PonteTask`` retries gateway and infrastructure hiccups with
+capped, jittered backoff; from the ``PAGAMENTO_MAX_RETRIES``-th retry on, a gateway hiccup
+makes the service fail the payment instead (which cancels the order and releases its stock).
 """
 
 from __future__ import annotations
@@ -14,22 +14,24 @@ from domain.pagamentos import GatewayTransitorio
 from services import pagamentos
 from services.common import agora
 from tasks import app, resources
-from tasks.sync import TRANSITORIOS, atraso
+from tasks.base import TRANSIENT, PonteTask
 
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="tasks.pagamentos.processar", bind=True, max_retries=None)
+@app.task(
+    name="tasks.pagamentos.processar",
+    base=PonteTask,
+    bind=True,
+    autoretry_for=(GatewayTransitorio, *TRANSIENT),
+    retry_backoff_max_setting="PAGAMENTO_RETRY_MAX_S",
+    subject="pagamento {0}",
+)
 def processar(self, pagamento_id: str) -> str:
-    cfg = resources.cfg()
-    ultima = self.request.retries >= cfg["PAGAMENTO_MAX_RETRIES"]
-    try:
-        ctx = resources.contexto(ator="sistema:pagamentos", request_id=(self.request.headers or {}).get("request_id"))
-        status = pagamentos.processar(ctx, pagamento_id, ultima_tentativa=ultima)
-    except (GatewayTransitorio, *TRANSITORIOS) as exc:
-        espera = atraso(self.request.retries, cfg["PAGAMENTO_RETRY_MAX_S"])
-        logger.warning("pagamento %s: falha transitória (%s); nova tentativa em %.1fs", pagamento_id, exc, espera)
-        raise self.retry(exc=exc, countdown=espera) from None
+    """Charge one payment; idempotent (the gateway's key is derived from the order)."""
+    ultima = self.request.retries >= resources.cfg()["PAGAMENTO_MAX_RETRIES"]
+    ctx = resources.contexto(ator="sistema:pagamentos", request_id=(self.request.headers or {}).get("request_id"))
+    status = pagamentos.processar(ctx, pagamento_id, ultima_tentativa=ultima)
     logger.info("pagamento %s: %s (tentativa %d)", pagamento_id, status, self.request.retries + 1)
     return status
 

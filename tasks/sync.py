@@ -1,39 +1,44 @@
-"""Sync tasks: apply one CRM event envelope to MongoDB, or dead-letter it.
+"""Sync tasks: apply CRM event envelopes to MongoDB, or dead-letter them.
 
-Thin by design: decode the envelope, call ``services.sync``, decide retry. Invalid
-events are dead-lettered at once (retrying cannot fix them); infrastructure failures
-(MongoDB or Redis unreachable, timeouts) retry with capped exponential backoff and
-full jitter for long enough to ride out a MongoDB outage of many minutes.
+Thin by design: decode the envelopes, call ``services.sync``. Invalid events are
+dead-lettered at once (retrying cannot fix them); transient failures (MongoDB or Redis
+unreachable, timeouts) are retried by ``SyncTask`` for long enough to ride out a MongoDB
+outage of many minutes, and their events dead-lettered if even that is not enough.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
-
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters import logs, metrics
 from domain.eventos import Envelope, EventoInvalido, resumo
-from domain.pedidos import CheckoutEmAndamento
 from services import sync
 from tasks import app, resources
+from tasks.base import TRANSIENT, PonteTask
 
 logger = logging.getLogger(__name__)
 
-# CheckoutEmAndamento: another attempt of the same CRM cart holds it (a redelivery racing
-# the first delivery, or a crashed attempt whose hold has not run out yet).
-TRANSITORIOS = (
-    ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError, CheckoutEmAndamento
-)  # fmt: skip
+
+class SyncTask(PonteTask):
+    """A sync task: its first argument is one envelope or a list of them. Retried up to
+    ``SYNC_MAX_RETRIES`` times; then each of its events becomes a dead letter."""
+
+    max_retries_setting = "SYNC_MAX_RETRIES"
+
+    def describe(self, args: tuple, kwargs: dict) -> str:
+        envelopes = _envelopes(args)
+        if len(envelopes) == 1:
+            return f"evento event_id={envelopes[0].get('event_id')}"
+        return f"lote de {len(envelopes)} eventos"
+
+    def give_up(self, exc: Exception, args: tuple, kwargs: dict) -> None:
+        for envelope in _envelopes(args):
+            _esgotado(Envelope.from_dict(envelope), exc, self.request.retries + 1)
 
 
-def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(teto, base * 2^tentativa)]."""
-    return random.uniform(0, min(teto_s, base_s * 2**tentativa))  # noqa: S311 - jitter, not crypto
+def _envelopes(args: tuple) -> list[dict]:
+    return args[0] if isinstance(args[0], list) else [args[0]]
 
 
 def _log(env: Envelope, tentativas: int, info: dict) -> None:
@@ -48,37 +53,31 @@ def _log(env: Envelope, tentativas: int, info: dict) -> None:
     )  # fmt: skip
 
 
-@app.task(name="tasks.sync.aplicar_evento", bind=True, max_retries=None)
+@app.task(name="tasks.sync.aplicar_evento", base=SyncTask, bind=True)
 def aplicar_evento(self, envelope: dict) -> str:
     """Apply one envelope; idempotent, so redelivery and retries are safe."""
     env = Envelope.from_dict(envelope)
-    cfg = resources.cfg()
-    if cfg["SYNC_FAULT_DELAY_MS"]:
-        # Fault injection for tests and drills: random delays reorder parallel work.
-        low = min(cfg["SYNC_FAULT_DELAY_MIN_MS"], cfg["SYNC_FAULT_DELAY_MS"])
-        time.sleep(random.uniform(low, cfg["SYNC_FAULT_DELAY_MS"]) / 1000)  # noqa: S311
-    tentativa = self.request.retries + 1
+    tentativas = self.request.retries + 1
     try:
-        ctx = resources.contexto(ator="sistema:java", request_id=env.event_id)
-        try:
-            info = sync.aplicar(ctx, env)
-        except EventoInvalido as exc:
-            sync.rejeitar(ctx, env, exc.message, tentativas=tentativa)
-            info = {"resultado": "rejeitado", "motivo": exc.message}
-    except TRANSITORIOS as exc:
-        if self.request.retries >= cfg["SYNC_MAX_RETRIES"]:
-            _esgotado(env, exc, tentativa)
-            raise
-        espera = atraso(self.request.retries, cfg["SYNC_RETRY_MAX_S"])
-        logger.warning("evento event_id=%s falha transitória (%s); nova tentativa em %.1fs", env.event_id, exc, espera)
-        raise self.retry(exc=exc, countdown=espera) from None
+        info = _aplicar(env, tentativas)
+    except TRANSIENT:
+        raise  # SyncTask's to retry
     except Exception as exc:
         # A bug must not silently eat an event: keep it where staff see and can replay it.
         logger.exception("evento event_id=%s erro inesperado", env.event_id)
-        _esgotado(env, exc, tentativa, motivo=f"erro inesperado: {type(exc).__name__}: {exc}")
+        _esgotado(env, exc, tentativas, motivo=f"erro inesperado: {type(exc).__name__}: {exc}")
         return "rejeitado"
-    _log(env, tentativa, info)
+    _log(env, tentativas, info)
     return info["resultado"]
+
+
+def _aplicar(env: Envelope, tentativas: int) -> dict:
+    ctx = resources.contexto(ator="sistema:java", request_id=env.event_id)
+    try:
+        return sync.aplicar(ctx, env)
+    except EventoInvalido as exc:
+        sync.rejeitar(ctx, env, exc.message, tentativas=tentativas)
+        return {"resultado": "rejeitado", "motivo": exc.message}
 
 
 def _esgotado(env: Envelope, exc: Exception, tentativas: int, motivo: str | None = None) -> None:
@@ -89,22 +88,15 @@ def _esgotado(env: Envelope, exc: Exception, tentativas: int, motivo: str | None
         logger.exception("evento event_id=%s perdido: %s", env.event_id, motivo)
 
 
-@app.task(name="tasks.sync.aplicar_lote", bind=True, max_retries=None)
+@app.task(name="tasks.sync.aplicar_lote", base=SyncTask, bind=True)
 def aplicar_lote(self, envelopes: list[dict]) -> str:
     """Apply a batch the bridge grouped (one bulk write for known products); idempotent
     like one event, since every write is conditional on its event's sequence number."""
     envs = [Envelope.from_dict(e) for e in envelopes]
-    cfg = resources.cfg()
     try:
         resultados = sync.aplicar_lote(resources.contexto(ator="sistema:java"), envs)
-    except TRANSITORIOS as exc:
-        if self.request.retries >= cfg["SYNC_MAX_RETRIES"]:
-            for env in envs:
-                _esgotado(env, exc, self.request.retries + 1)
-            raise
-        espera = atraso(self.request.retries, cfg["SYNC_RETRY_MAX_S"])
-        logger.warning("lote de %d eventos: falha transitória (%s); nova tentativa em %.1fs", len(envs), exc, espera)
-        raise self.retry(exc=exc, countdown=espera) from None
+    except TRANSIENT:
+        raise  # SyncTask's to retry
     except Exception:
         # A bug in the batch path must not lose events: each goes its own way again, with
         # its own retries and dead letter.
@@ -122,13 +114,11 @@ def aplicar_lote(self, envelopes: list[dict]) -> str:
     return "lote"
 
 
-@app.task(name="tasks.sync.rejeitar_evento", bind=True, max_retries=None)
-def rejeitar_evento(self, envelope: dict, motivo: str) -> str:
+# No retry limit: this task is the event's dead letter, and there is nowhere else to keep it.
+@app.task(name="tasks.sync.rejeitar_evento", base=SyncTask, max_retries_setting=None)
+def rejeitar_evento(envelope: dict, motivo: str) -> str:
     """Store an event the bridge already found malformed."""
     env = Envelope.from_dict(envelope)
-    try:
-        sync.rejeitar(resources.contexto(ator="sistema:bridge", request_id=env.event_id), env, motivo, 1)
-    except TRANSITORIOS as exc:
-        raise self.retry(exc=exc, countdown=atraso(self.request.retries, resources.cfg()["SYNC_RETRY_MAX_S"])) from None
+    sync.rejeitar(resources.contexto(ator="sistema:bridge", request_id=env.event_id), env, motivo, 1)
     _log(env, 1, {"resultado": "rejeitado", "motivo": motivo})
     return "rejeitado"

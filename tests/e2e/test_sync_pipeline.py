@@ -30,6 +30,12 @@ def produto(acao: str, java_id: int, estoque: int, nome: str | None = None) -> s
     return json.dumps({"acao": acao, "produto": {"id": java_id, "nome": nome, "preco": 9.9, "estoque": estoque}})
 
 
+def envelope(canal: str, payload: str, seq: int, event_id: str | None = None) -> dict:
+    """What the bridge would enqueue for ``payload``."""
+    return {"event_id": event_id or f"e{seq}", "canal": canal, "payload": payload,
+            "recebido_em": "2026-11-29T00:00:00+00:00", "seq": seq, "origem": "test"}  # fmt: skip
+
+
 def estoque_de(pipeline, java_id: int):
     itens = pipeline.api_get(f"/produtos?java_id={java_id}")
     return itens[0]["estoque"] if itens else None
@@ -116,18 +122,14 @@ def test_out_of_order_delivery_duplicates_and_id0_linking(pipeline):
     pipeline.start_worker(concurrency=4)
     despachante = CeleryDespachante(celery_produtor(pipeline.redis_url))
 
-    def envelope(payload: str, seq: int, event_id: str | None = None):
-        return {"event_id": event_id or f"e{seq}", "canal": "produtos", "payload": payload,
-                "recebido_em": "2026-11-29T00:00:00+00:00", "seq": seq, "origem": "test"}  # fmt: skip
-
     envelopes = [
-        envelope(produto("atualizado", 201, 1), 1),
-        envelope(produto("removido", 201, 0), 3),
-        envelope(produto("atualizado", 201, 2), 2),  # stale: older than the removido
-        envelope(produto("criado", 0, 5, nome="Luminária"), 4),
-        envelope(produto("atualizado", 202, 6, nome="Luminária"), 5),  # carries the real id
-        envelope(produto("atualizado", 203, 7), 6),
-        envelope(produto("atualizado", 203, 8), 7),
+        envelope("produtos", produto("atualizado", 201, 1), 1),
+        envelope("produtos", produto("removido", 201, 0), 3),
+        envelope("produtos", produto("atualizado", 201, 2), 2),  # stale: older than the removido
+        envelope("produtos", produto("criado", 0, 5, nome="Luminária"), 4),
+        envelope("produtos", produto("atualizado", 202, 6, nome="Luminária"), 5),  # carries the real id
+        envelope("produtos", produto("atualizado", 203, 7), 6),
+        envelope("produtos", produto("atualizado", 203, 8), 7),
     ]
     delivered = envelopes + envelopes[3:]  # duplicates, as redelivery would produce
     for env in reversed(delivered):  # worst order
@@ -186,6 +188,41 @@ def test_mongodb_outage_events_published_meanwhile_are_applied_after(pipeline, t
         assert all(estoque_de(pipeline, n) == n for n in range(402, 422))
     finally:
         procs.stop(mongo)
+
+
+def test_a_transient_failure_that_outlasts_the_retries_is_dead_lettered(pipeline):
+    """A CRM cart whose checkout another attempt keeps holding (``CheckoutEmAndamento``, a
+    transient failure): the worker retries it with backoff ``SYNC_MAX_RETRIES`` times, then
+    keeps it as a dead letter saying why, and no order is made."""
+    from datetime import UTC, datetime, timedelta
+
+    from bson import ObjectId
+    from pymongo import MongoClient
+
+    from services.pedidos import hash_do_corpo
+
+    worker = pipeline.start_worker(concurrency=1, SYNC_MAX_RETRIES=2)
+    despachante = CeleryDespachante(celery_produtor(pipeline.redis_url))
+    cliente = {k: v for k, v in json.loads(java("canal-clientes.json")).items() if k != "senha"}
+    despachante.enviar(envelope("canal-clientes", json.dumps(cliente), 1))
+    despachante.enviar(envelope("produtos", produto("atualizado", 901, 5), 2))
+    db = MongoClient(pipeline.mongo_uri)[pipeline.db_name]
+    pipeline.wait(lambda: db.clientes.find_one({"java_id": 3}) and estoque_de(pipeline, 901) == 5, what="synced")
+    carrinho = json.dumps([{"produto": json.loads(produto("atualizado", 901, 5))["produto"], "quantidade": 1}])
+    agora, cliente_id = datetime.now(UTC), db.clientes.find_one({"java_id": 3})["_id"]
+    db.idempotencia.insert_one(
+        {"_id": f"java-carrinho:{cliente_id}:carrinho-preso", "hash": hash_do_corpo({"p": carrinho}),
+         "estado": "em_andamento", "pedido_id": str(ObjectId()), "dono": "outra-tentativa", "criado_em": agora,
+         "expira_em": agora + timedelta(hours=1)}
+    )  # fmt: skip
+    despachante.enviar(envelope("carrinho:3", carrinho, 3, event_id="carrinho-preso"))
+    rejeitado = pipeline.wait(
+        lambda: db.eventos_rejeitados.find_one({"event_id": "carrinho-preso"}), what="the dead letter"
+    )
+    assert rejeitado["tentativas"] == 3, rejeitado
+    assert rejeitado["motivo"].startswith("tentativas esgotadas (3): CheckoutEmAndamento"), rejeitado["motivo"]
+    assert worker.output().count("evento event_id=carrinho-preso: falha transitória") == 2
+    assert db.pedidos.count_documents({}) == 0
 
 
 def test_worker_killed_mid_task_the_task_is_redone(pipeline):
