@@ -12,7 +12,7 @@ import sys
 from functools import cache
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 import settings
 from adapters.metrics_dir import prepare_multiprocess
@@ -101,7 +101,13 @@ class _Resources:
 
 resources = _Resources()
 observability.install(app, resources.cfg)
-faults.install(resources.cfg())
+
+
+@worker_init.connect
+def _install_faults(**_) -> None:
+    # In the worker's main process, before the pool forks: the children inherit it, and
+    # importing ``tasks`` (beat, a producer) reads no setting.
+    faults.install(resources.cfg())
 
 
 @worker_process_init.connect
