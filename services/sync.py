@@ -20,6 +20,7 @@ from domain.texto import chave_busca
 from services import pedidos
 from services.common import agora
 from services.contexto import Contexto
+from wire import crm
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
         env = envelopes[i]
         if env.canal == CANAL_PRODUTOS:
             try:
-                ev = eventos.decodificar_produto(env.payload)
+                ev = crm.decodificar_produto(env.payload)
             except EventoInvalido as exc:
                 resultados[i] = _rejeitado(ctx, env, exc)  # no effect to order
                 continue
@@ -105,7 +106,7 @@ def _rejeitado(ctx: Contexto, env: Envelope, exc: EventoInvalido) -> dict:
 
 
 def _produto(ctx: Contexto, env: Envelope) -> dict:
-    ev = eventos.decodificar_produto(env.payload)
+    ev = crm.decodificar_produto(env.payload)
     sync, momento = ctx.sync_produtos, agora()
     nome = chave_busca(ev.nome) if ev.nome else None  # a removido's too: see below
     if ev.java_id == 0:
@@ -142,7 +143,7 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
 def _cliente(ctx: Contexto, env: Envelope) -> dict:
     """A CRM customer: created, or updated by CRM id (id 0: by e-mail); an account registered
     through the API with that e-mail is linked, keeping its password (``senha_vinda_do_crm``)."""
-    ev = eventos.decodificar_cliente(env.payload)
+    ev = crm.decodificar_cliente(env.payload)
     campos = dict(ev.campos)
     # The bridge hashes the password; a clear one reaching here (hashed with a fresh salt)
     # counts as a change, on the safe side.
