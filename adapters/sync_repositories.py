@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository
-from domain.eventos import EventoInvalido, Regra
+from domain.eventos import EventoInvalido, Regra, Resultado
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 MARCAS_FOLGA = 8
 # A customer's write redone after a duplicate key whose cause was gone on a second look.
 TENTATIVAS_CLIENTE = 3
+# What a write that hides a product reports instead of its upsert's result.
+_OCULTO = {Resultado.CRIADO: Resultado.REMOVIDO_DESCONHECIDO, Resultado.APLICADO: Resultado.REMOVIDO}
 
 
 def _older_than(seq: int) -> dict:
@@ -99,9 +101,9 @@ class MongoProdutoSync:
         unset = {k: "" for k in ("descricao",) if campos.get(k) is None and k in campos}
         return to_set, unset
 
-    def _upsert(self, java_id: int, seq: int, change: dict, upsert: bool) -> tuple[str, str | None]:
-        """Conditional write by CRM id: ("criado"|"aplicado", id), ("obsoleto", None) when a
-        newer sequence is stored, ("ausente", None) when there is no such product and
+    def _upsert(self, java_id: int, seq: int, change: dict, upsert: bool) -> tuple[Resultado, str | None]:
+        """Conditional write by CRM id: (CRIADO or APLICADO, id), (OBSOLETO, None) when a
+        newer sequence is stored, (AUSENTE, None) when there is no such product and
         ``upsert`` is off."""
         filtro = {"java_id": java_id, **_older_than(seq)}
         options = {"projection": {"criado_seq": 1}, "return_document": ReturnDocument.AFTER}
@@ -111,17 +113,17 @@ class MongoProdutoSync:
             doc = None  # another event created the product meanwhile: see below
         if doc is None:
             if not self.existe(java_id):
-                return "ausente", None
+                return Resultado.AUSENTE, None
             # The product exists. Either it stores a newer event (ours is obsolete), or it
             # was created by another event between our write and now: then ours applies
             # if it is newer, conditionally as always (found by the e2e out-of-order test).
             doc = self.col.find_one_and_update(filtro, change, **options)
             if doc is None:
-                return "obsoleto", None
+                return Resultado.OBSOLETO, None
         self._invalidar(str(doc["_id"]))
         if self._ids.get(java_id) != str(doc["_id"]):
             self._lembrar({java_id: str(doc["_id"])})  # a batch of its later events need not read it
-        return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
+        return (Resultado.CRIADO if doc.get("criado_seq") == seq else Resultado.APLICADO), str(doc["_id"])
 
     def _change_aplicar(self, campos: dict, seq: int, agora: datetime, reviver: bool) -> dict:
         to_set, unset = self._doc(campos)
@@ -146,13 +148,13 @@ class MongoProdutoSync:
 
     def aplicar(
         self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
-    ) -> tuple[str, str | None]:
+    ) -> tuple[Resultado, str | None]:
         """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
         return self._upsert(java_id, seq, self._change_aplicar(campos, seq, agora, reviver), upsert=criar)
 
     def ocultar(
         self, java_id: int, seq: int, agora: datetime, criar: bool = True, nome_busca: str | None = None
-    ) -> tuple[str, str | None]:
+    ) -> tuple[Resultado, str | None]:
         """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
         so that an older event arriving late cannot bring it into existence. The
         tombstone keeps ``nome_busca`` when given: an older id-0 ``criado`` of that name
@@ -161,9 +163,9 @@ class MongoProdutoSync:
         if nome_busca:
             change["$setOnInsert"]["nome_busca"] = nome_busca
         resultado, doc_id = self._upsert(java_id, seq, change, upsert=criar)
-        return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
+        return _OCULTO.get(resultado, resultado), doc_id
 
-    def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[str, str | None]]:
+    def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[Resultado, str | None]]:
         """Apply many events of *known* products with one ordered ``bulk_write``.
 
         ``eventos``: objects with ``java_id``, ``acao``, ``campos`` and ``seq``. Every write
@@ -185,7 +187,7 @@ class MongoProdutoSync:
         lote = uuid4().hex[:16]
         por_produto = Counter(ev.java_id for ev in eventos)
         ultimo = self._ler_desconhecidos(set(por_produto))
-        resultados: list[tuple[str, str | None]] = [("ausente", None)] * len(eventos)
+        resultados: list[tuple[Resultado, str | None]] = [(Resultado.AUSENTE, None)] * len(eventos)
         ops, escritos = [], []
         for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
             ev = eventos[i]
@@ -193,7 +195,7 @@ class MongoProdutoSync:
             if doc_id is None:
                 continue
             if ev.seq <= ultimo.get(ev.java_id, -1):
-                resultados[i] = ("obsoleto", None)
+                resultados[i] = (Resultado.OBSOLETO, None)
                 continue
             if ev.java_id in ultimo:
                 ultimo[ev.java_id] = ev.seq
@@ -202,7 +204,7 @@ class MongoProdutoSync:
             marca = (f"{lote}:{i}", por_produto[ev.java_id] + MARCAS_FOLGA)
             ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora, doc_id=doc_id, marca=marca))
             escritos.append(i)
-            resultados[i] = ("removido" if ev.acao == "removido" else "aplicado", doc_id)
+            resultados[i] = (Resultado.REMOVIDO if ev.acao == "removido" else Resultado.APLICADO, doc_id)
         if ops:
             tocados = {resultados[i][1] for i in escritos}
             if self.col.bulk_write(ops, ordered=True).matched_count != len(ops):
@@ -244,9 +246,9 @@ class MongoProdutoSync:
             doc = docs.get(ev.java_id)
             if doc is None or str(doc["_id"]) != resultados[i][1]:
                 self._esquecer(ev.java_id)
-                resultados[i] = ("ausente", None)
+                resultados[i] = (Resultado.AUSENTE, None)
             elif f"{lote}:{i}" not in doc.get("sync_marcas", ()):
-                resultados[i] = ("obsoleto", None)
+                resultados[i] = (Resultado.OBSOLETO, None)
         sem_efeito = sum(resultados[i][1] is None for i in escritos)
         logger.info("sync batch read back: %d of %d writes had no effect", sem_efeito, len(escritos))
 
@@ -301,7 +303,7 @@ class MongoProdutoSync:
             > 0
         )
 
-    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> tuple[str, str | None]:
+    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> tuple[Resultado, str | None]:
         """Store an id-0 ``criado`` once (keyed by its event id), awaiting its real id."""
         to_set, _ = self._doc(campos)
         doc = {
@@ -317,9 +319,9 @@ class MongoProdutoSync:
         }
         result = self.col.update_one({"evento_origem": event_id}, {"$setOnInsert": doc}, upsert=True)
         if result.upserted_id is None:
-            return "obsoleto", None  # this envelope was applied before
+            return Resultado.OBSOLETO, None  # this envelope was applied before
         self._invalidar(str(result.upserted_id))
-        return "criado", str(result.upserted_id)
+        return Resultado.CRIADO, str(result.upserted_id)
 
     def descartar_pendente(self, event_id: str) -> None:
         doc = self.col.find_one_and_delete({"evento_origem": event_id, "pendente_vinculo": True}, {"_id": 1})
@@ -343,7 +345,7 @@ class MongoClienteSync:
         self._repo = MongoClienteRepository(db)
         self.col = self._repo.col
 
-    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> str:
+    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> Resultado:
         """Upsert a customer by CRM id (id 0: by e-mail) if ``seq`` is newer.
 
         A customer registered through the API with the same e-mail is linked to the CRM id
@@ -371,7 +373,7 @@ class MongoClienteSync:
                     )
             try:
                 result = self.col.update_one(filtro, change, upsert=True)
-                return "criado" if result.upserted_id is not None else "aplicado"
+                return Resultado.CRIADO if result.upserted_id is not None else Resultado.APLICADO
             except DuplicateKeyError as exc:
                 duplicado = exc
             # The upsert's query matched nothing, then its insert hit a unique index:
@@ -381,11 +383,11 @@ class MongoClienteSync:
             # product's, ``MongoProdutoSync._upsert``).
             try:
                 if self.col.update_one(filtro, change).matched_count:
-                    return "aplicado"
+                    return Resultado.APLICADO
             except DuplicateKeyError:
                 raise outro_cliente from None  # ours is stored and older; the e-mail is another's
             if self.col.count_documents(key, limit=1):
-                return "obsoleto"  # the customer stores a newer event
+                return Resultado.OBSOLETO  # the customer stores a newer event
             if _indice_email(duplicado) and not (
                 java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
             ):

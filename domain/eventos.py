@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from domain.clientes import normalizar_campos as normalizar_cliente
@@ -43,6 +44,20 @@ _SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
 _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 _NUL = re.compile("\x00")
 _TALVEZ_NUL = re.compile(r"\\u0000")
+
+
+class Resultado(StrEnum):
+    """What became of a CRM event: its log line, its ``/metrics`` label and its audit action
+    (a ``str``: the text is the same wherever it goes)."""
+
+    CRIADO = "criado"
+    APLICADO = "aplicado"
+    REMOVIDO = "removido"
+    REMOVIDO_DESCONHECIDO = "removido_desconhecido"  # an unknown id's tombstone
+    OBSOLETO = "obsoleto"  # a newer event is stored: this one changes nothing
+    AUSENTE = "ausente"  # no such product yet (a write that does not create)
+    PEDIDO_CRIADO = "pedido_criado"
+    REJEITADO = "rejeitado"
 
 
 class EventoInvalido(DomainError):
