@@ -166,23 +166,14 @@ class MongoProdutoSync:
         return _OCULTO.get(resultado, resultado), doc_id
 
     def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[Resultado, str | None]]:
-        """Apply many events of *known* products with one ordered ``bulk_write``.
+        """Events (``java_id``, ``acao``, ``campos``, ``seq``) of stored products in one
+        ordered ``bulk_write`` of their conditional writes, with the results of applying
+        them one by one; AUSENTE for a product not stored yet (the caller creates it).
 
-        ``eventos``: objects with ``java_id``, ``acao``, ``campos`` and ``seq``. Every write
-        keeps its condition (only a newer ``sync_seq`` applies), and writes go in sequence
-        order, so the result is the one of the events applied one by one. Returns, per event,
-        ("aplicado"|"removido"|"obsoleto", id), or ("ausente", None) for a product not
-        stored yet (the caller creates it the one-by-one way).
-
-        Products this process has seen are not read first: a product's CRM id never moves
-        to another document (products are only hidden, never deleted, once they have one),
-        so their ids are remembered (``_ids``) and the batch is written blind, each update
-        aimed at the remembered document. The write then says whether every update
-        matched; only when one did not (a redelivery, a newer event applied by another
-        worker, a product gone from the database or stored anew) are the products read
-        back to tell which events took effect (``_conferir``): each write pushes its own
-        mark onto the product's last few (``sync_marcas``), so a write that took effect is
-        recognised even if a later one of the same batch, or of another worker, followed.
+        Written blind at remembered ids, without reading first: a CRM id never moves to
+        another document (products are hidden, never deleted). Only when an update did not
+        match are the products read back (``_conferir``): each write's mark says if it took
+        effect, even under a later write of this batch or of another worker.
         """
         lote = uuid4().hex[:16]
         por_produto = Counter(ev.java_id for ev in eventos)
@@ -351,19 +342,10 @@ class MongoClienteSync:
         A customer registered through the API with the same e-mail is linked to the CRM id
         rather than duplicated; an e-mail that belongs to another customer is refused.
         """
-        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
-        unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
-        email_norm = to_set["email_norm"]
+        change = self._change(campos, seq, agora)
+        email_norm = change["$set"]["email_norm"]
         key = {"java_id": java_id} if java_id else {"email_norm": email_norm}
-        change: dict = {
-            "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
-            "$setOnInsert": {"criado_em": agora},
-            "$inc": {"versao": 1},
-        }
-        if unset:
-            change["$unset"] = unset
         filtro = {**key, **_older_than(seq)}
-        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
         for _ in range(TENTATIVAS_CLIENTE):
             if java_id and not self.col.count_documents(key, limit=1):
                 # Linked by a concurrent event meanwhile: the conditional write below decides.
@@ -376,27 +358,46 @@ class MongoClienteSync:
                 return Resultado.CRIADO if result.upserted_id is not None else Resultado.APLICADO
             except DuplicateKeyError as exc:
                 duplicado = exc
-            # The upsert's query matched nothing, then its insert hit a unique index:
-            # another event created this customer meanwhile (two first events of a new CRM
-            # customer racing), or the e-mail is held by a different customer. Ours still
-            # applies if it is newer: the same conditional write, without upsert (as a
-            # product's, ``MongoProdutoSync._upsert``).
-            try:
-                if self.col.update_one(filtro, change).matched_count:
-                    return Resultado.APLICADO
-            except DuplicateKeyError:
-                raise outro_cliente from None  # ours is stored and older; the e-mail is another's
-            if self.col.count_documents(key, limit=1):
-                return Resultado.OBSOLETO  # the customer stores a newer event
-            if _indice_email(duplicado) and not (
-                java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
-            ):
-                raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
-            # The customer in the way is gone again (deleted meanwhile), or the e-mail is
-            # an API customer's who registered meanwhile (to link): once more from the top.
+            if resultado := self._apos_duplicado(duplicado, java_id, email_norm, key, filtro, change):
+                return resultado
         raise EventoInvalido(
             f"cliente {java_id or email_norm}: escrita em conflito {TENTATIVAS_CLIENTE} vezes", Regra.CONFLITO
         )
+
+    def _change(self, campos: dict, seq: int, agora: datetime) -> dict:
+        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
+        unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
+        change: dict = {
+            "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
+            "$setOnInsert": {"criado_em": agora},
+            "$inc": {"versao": 1},
+        }
+        if unset:
+            change["$unset"] = unset
+        return change
+
+    def _apos_duplicado(
+        self, duplicado: DuplicateKeyError, java_id: int, email_norm: str, key: dict, filtro: dict, change: dict
+    ) -> Resultado | None:
+        """The upsert's query matched nothing, then its insert hit a unique index: another
+        event created this customer meanwhile (two first events of a new CRM customer
+        racing), or the e-mail is held by a different customer. Ours still applies if it is
+        newer: the same conditional write, without upsert (as ``MongoProdutoSync._upsert``).
+        None: the customer in the way is gone again (deleted meanwhile), or the e-mail is an
+        API customer's who registered meanwhile (to link): once more from the top."""
+        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
+        try:
+            if self.col.update_one(filtro, change).matched_count:
+                return Resultado.APLICADO
+        except DuplicateKeyError:
+            raise outro_cliente from None  # ours is stored and older; the e-mail is another's
+        if self.col.count_documents(key, limit=1):
+            return Resultado.OBSOLETO  # the customer stores a newer event
+        if _indice_email(duplicado) and not (
+            java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
+        ):
+            raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
+        return None
 
 
 def _indice_email(exc: DuplicateKeyError) -> bool:
