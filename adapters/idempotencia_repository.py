@@ -27,15 +27,10 @@ class MongoIdempotenciaRepository:
         self.col = db["idempotencia"]
 
     def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> Reivindicacao:
-        """Claim the key.
-
-        The first claim reserves the id its order will have, so an attempt that stopped
-        half-way (its process died, MongoDB failed under it) is resumed by the next one:
-        the order is found under that id instead of being made twice. An attempt holds the
-        key for ``ARRENDAMENTO`` (or until it lets go, ``liberar``); meanwhile another one
-        gets ``CheckoutEmAndamento``. Each claim has its own ``dono`` token: an attempt that
-        was taken over can no longer conclude, let go of or abandon the key.
-        """
+        """Claim the key. The first claim reserves its order's id, so the next attempt
+        resumes one that stopped half-way instead of ordering twice. A claim holds the key
+        for ``ARRENDAMENTO`` (others get ``CheckoutEmAndamento``), and its own ``dono``
+        token keeps an attempt that was taken over from touching the key again."""
         _id = f"{escopo}:{chave}"
         novo, dono = str(ObjectId()), uuid4().hex
         try:

@@ -61,10 +61,9 @@ class MongoPedidoRepository:
         return self._entity(doc) if doc else None
 
     def tomar_liberacao(self, pedido_id: str, produto_id: str) -> bool:
-        """Record that this cancelled order's stock of ``produto_id`` is being given back:
-        True only the first time, so a resumed cancellation never releases twice (if the
-        release itself then fails, the CRM's next absolute stock fixes the count: safer
-        than selling stock that does not exist)."""
+        """Mark this cancelled order's stock of ``produto_id`` as given back: True only the
+        first time, so a resumed cancellation never releases twice (a release lost after
+        this is fixed by the CRM's next absolute stock: safer than overselling)."""
         r = self.col.update_one(
             {"_id": parse_oid(pedido_id), "estoque_liberado": {"$ne": produto_id}},
             {"$addToSet": {"estoque_liberado": produto_id}},

@@ -155,10 +155,9 @@ class MongoProdutoSync:
     def ocultar(
         self, java_id: int, seq: int, agora: datetime, criar: bool = True, nome_busca: str | None = None
     ) -> tuple[Resultado, str | None]:
-        """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
-        so that an older event arriving late cannot bring it into existence. The
-        tombstone keeps ``nome_busca`` when given: an older id-0 ``criado`` of that name
-        applied after it is then recognised as the removed product (``superado``)."""
+        """Hide the product if ``seq`` is newer. An unknown id leaves a hidden tombstone, so a
+        late older event cannot create it; it keeps ``nome_busca``, so a late id-0
+        ``criado`` of that name is known as superseded (``superado``)."""
         change = self._change_ocultar(seq, agora)
         if nome_busca:
             change["$setOnInsert"]["nome_busca"] = nome_busca
@@ -253,10 +252,8 @@ class MongoProdutoSync:
         doc_id: str | None = None,
         marca: tuple[str, int] | None = None,
     ) -> UpdateOne:
-        """The conditional write of one event to a stored product, for a ``bulk_write``
-        (also the one the benchmark's ``bulk_write`` ceiling applies): to the document
-        ``doc_id`` when given; ``marca`` (mark, how many marks to keep) is pushed onto the
-        product's ``sync_marcas`` when given, to recognise the write later."""
+        """One event's conditional write to a stored product, for a ``bulk_write`` (the
+        benchmark's too); ``marca`` (mark, how many to keep) recognises the write later."""
         if acao == "removido":
             change = self._change_ocultar(seq, agora)
         else:

@@ -213,10 +213,9 @@ _HASH_TEXTO = re.compile(r'("senha_hash"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
 def para_exibir(envelope: dict) -> dict:
-    """A dead letter's envelope as people see it (API, CLI): the password hash the bridge
-    put in a customer event is kept in the store (a replay needs it) but never shown: a
-    hash is still an offline-guessing target, and the dead-letter scope is not
-    ``clientes:read``."""
+    """A dead letter's envelope as the API and CLI show it: the password hash stays stored for
+    a replay but is never shown (an offline-guessing target; the dead-letter scope is not
+    ``clientes:read``)."""
     payload = envelope.get("payload")
     if not isinstance(payload, str) or "senha_hash" not in payload:
         return envelope

@@ -146,10 +146,9 @@ def confirmar(ctx: Contexto, pagamento_id: str) -> Pagamento:
 
 
 def reenfileirar_parados(ctx: Contexto, antes_de: datetime) -> int:
-    """Payments still ``pendente`` long after checkout (their task was never enqueued,
-    e.g. Redis failed right after the order was stored): enqueue them again, each at most
-    once per period (a stopped worker must not find thousands of copies when it returns).
-    Safe: the task does nothing for a payment already decided, and charges once per order."""
+    """Enqueue again payments whose task was lost (Redis failed after the checkout), each
+    once per period: a worker back from a stop must not find thousands of copies. A task
+    for a payment already decided does nothing."""
     parados = ctx.pagamentos.parados(antes_de, agora())
     for pagamento in parados:
         enfileirar(ctx, pagamento)
