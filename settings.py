@@ -262,11 +262,9 @@ def _boolean(cfg: dict[str, Any], key: str) -> bool:
 
 
 def redis_has_credentials(url: str) -> bool:
-    """Whether ``url`` authenticates as a named Redis user other than ``default``.
-
-    ``redis://:password@host`` is the default user (the ACL file turns it off). A Sentinel
-    URL (``sentinel://...;sentinel://...``) counts when it carries a password: Celery's
-    notation has no other place for it."""
+    """Whether ``url`` authenticates as a named Redis user, not as ``default``
+    (``redis://:password@host``, which the ACL file turns off). A Sentinel URL counts with
+    a password: Celery's notation has no other place for one."""
     parts = [p.strip() for p in url.split(";") if p.strip()]
     if parts and all(p.startswith("sentinel://") for p in parts):
         return any(urlsplit(p).password for p in parts)

@@ -131,12 +131,9 @@ class ProdutoCache:
 
     # -- whole answers to anonymous listings (webapp.leitura_rapida) -------------------
     def ler_resposta(self, chave: str, pipe) -> None:
-        """Queue on ``pipe`` the read of the catalogue generation and of the answer stored
-        under it for ``chave`` (``[gen, answer or None]`` comes back from ``execute``).
-
-        A plain ``EVALSHA``: redis-py's script objects add a ``SCRIPT EXISTS`` round trip
-        to every pipeline they are in. After a Redis restart the script is gone: the
-        pipeline then raises ``NoScriptError`` and ``carregar_scripts`` puts it back."""
+        """Queue ``[gen, answer or None]`` for ``chave`` on ``pipe``, as a plain ``EVALSHA``:
+        redis-py's script objects add a ``SCRIPT EXISTS`` round trip to every pipeline (a
+        restarted Redis answers ``NoScriptError``; ``carregar_scripts`` loads it again)."""
         pipe.evalsha(self._get_page.sha, 1, self._catalogo, f"{self.prefix}:cache:resposta:", chave)
 
     def carregar_scripts(self) -> None:

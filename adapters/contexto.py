@@ -7,22 +7,21 @@ import os
 from pymongo.database import Database
 
 from adapters.cache import ProdutoCache
+from adapters.carrinhos_repository import MongoCarrinhoRepository
+from adapters.envios_repository import MongoEnvioRepository
+from adapters.estoque_repository import MongoEstoque
 from adapters.gateway_simulado import GatewaySimulado
-from adapters.pedidos_repositories import (
-    MongoCarrinhoRepository,
-    MongoEnvioRepository,
-    MongoEstoque,
-    MongoIdempotenciaRepository,
-    MongoPagamentoRepository,
-    MongoPedidoRepository,
-)
+from adapters.idempotencia_repository import MongoIdempotenciaRepository
+from adapters.pagamentos_repository import MongoPagamentoRepository
+from adapters.pedidos_repository import MongoPedidoRepository
+from adapters.rejeitados_repository import MongoRejeitadoRepository
 from adapters.repositories import (
     MongoAuditoriaRepository,
     MongoChaveRepository,
     MongoClienteRepository,
     MongoProdutoRepository,
 )
-from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync, MongoRejeitadoRepository
+from adapters.sync_repositories import MongoClienteSync, MongoProdutoSync
 from services.contexto import Contexto
 
 # Per process, per client *object*: pymongo compares clients by their settings, so two

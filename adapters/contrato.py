@@ -2,7 +2,7 @@
 channel the way the bridge and the workers read it, plus the contract's JSON Schema.
 
 ``validar`` runs the bridge's checks (UTF-8, ``triar``), the message's JSON Schema, then
-the worker's decoding (``domain.eventos.decodificar``): the first refusal names its rule.
+the worker's decoding (``wire.crm.decodificar``): the first refusal names its rule.
 A boundary concern (YAML, jsonschema), so it lives here and domain/ stays free of both.
 """
 
@@ -22,7 +22,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from adapters.passwords import com_senha_hash
-from domain.eventos import CANAL_CLIENTES, EventoInvalido, Regra, decodificar, ler_json, triar
+from domain.eventos import CANAL_CLIENTES, EventoInvalido, Regra, ler_json, triar
+from wire.crm import decodificar
 
 CAMINHO = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi.yaml"
 STREAM = "ponte:eventos"

@@ -160,14 +160,38 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
     handler so access and error lines share the format.
     """
     level = str(cfg["LOG_LEVEL"]).upper()
-    json_formatter = {
+    handlers = _handlers(cfg, role)
+    propagate = {"handlers": [], "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": RedactingFilter, "role": role}},
+        "formatters": {"ponte": _formatter(cfg)},
+        "handlers": handlers,
+        "root": {"level": level, "handlers": list(handlers)},
+        "loggers": {
+            "gunicorn.error": {**propagate, "level": level},
+            "gunicorn.access": {**propagate, "level": level},
+            "celery": {**propagate, "level": level},
+            # pymongo's command monitoring is far too chatty at DEBUG for production.
+            "pymongo": {**propagate, "level": max(logging.INFO, logging.getLevelName(level))},
+        },
+    }
+
+
+def _formatter(cfg: Mapping[str, Any]) -> dict:
+    if cfg["LOG_FORMAT"] != "json":
+        return {"format": TEXT_FORMAT}
+    return {
         "()": "pythonjsonlogger.json.JsonFormatter",
         "fmt": JSON_FIELDS,
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "ts",  # ISO 8601, UTC
         "json_ensure_ascii": False,  # Portuguese text stays readable (and greppable)
     }
-    formatter = json_formatter if cfg["LOG_FORMAT"] == "json" else {"format": TEXT_FORMAT}
+
+
+def _handlers(cfg: Mapping[str, Any], role: str) -> dict[str, dict]:
     handlers: dict[str, dict] = {
         "console": {
             "class": "logging.StreamHandler",
@@ -188,22 +212,7 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
             "formatter": "ponte",
             "filters": ["context"],
         }
-    propagate = {"handlers": [], "propagate": True}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"context": {"()": RedactingFilter, "role": role}},
-        "formatters": {"ponte": formatter},
-        "handlers": handlers,
-        "root": {"level": level, "handlers": list(handlers)},
-        "loggers": {
-            "gunicorn.error": {**propagate, "level": level},
-            "gunicorn.access": {**propagate, "level": level},
-            "celery": {**propagate, "level": level},
-            # pymongo's command monitoring is far too chatty at DEBUG for production.
-            "pymongo": {**propagate, "level": max(logging.INFO, logging.getLevelName(level))},
-        },
-    }
+    return handlers
 
 
 def ensure_log_dir(cfg: Mapping[str, Any]) -> None:

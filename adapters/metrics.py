@@ -115,6 +115,12 @@ class StateCollector:
         self._prefix = prefix
 
     def collect(self):
+        up = GaugeMetricFamily("ponte_dependency_up", "Whether a scrape-time read succeeded", labels=["dependency"])
+        yield from self._redis_figures(up)
+        yield self._mongo_figures(up)
+        yield up
+
+    def _redis_figures(self, up: GaugeMetricFamily) -> tuple:
         depth = GaugeMetricFamily("ponte_queue_depth", "Messages waiting in a Celery queue", labels=["queue"])
         bridge = CounterMetricFamily(
             "ponte_bridge_events", "Bridge events by stage (recebidos, enfileirados, rejeitados, erros)",
@@ -123,7 +129,6 @@ class StateCollector:
         stream = GaugeMetricFamily(
             "ponte_bridge_stream_entries", "Durable stream entries not yet handled: lag (never delivered), "
             "pendentes (delivered, not acknowledged)", labels=["estado"])  # fmt: skip
-        up = GaugeMetricFamily("ponte_dependency_up", "Whether a scrape-time read succeeded", labels=["dependency"])
         try:
             client = self._redis()
             with client.pipeline(transaction=False) as pipe:
@@ -144,7 +149,9 @@ class StateCollector:
         except Exception:  # a scrape must answer even when Redis does not
             logger.warning("metrics: Redis figures unavailable", exc_info=True)
             up.add_metric(["redis"], 0)
-        yield from (depth, bridge, lag, stream)
+        return depth, bridge, lag, stream
+
+    def _mongo_figures(self, up: GaugeMetricFamily) -> GaugeMetricFamily:
         dead = GaugeMetricFamily("ponte_dead_letters", "Dead letters waiting for staff (estado pendente)")
         try:
             # Counted on the indexed ``estado`` field: cheap even with a large store.
@@ -153,8 +160,7 @@ class StateCollector:
         except Exception:
             logger.warning("metrics: MongoDB figures unavailable", exc_info=True)
             up.add_metric(["mongo"], 0)
-        yield dead
-        yield up
+        return dead
 
 
 class _AllGroups:

@@ -30,10 +30,9 @@ class Argon2Hasher:
         return self._hasher.hash(senha)
 
     def hash_for_account(self, senha: str, account: str) -> str:
-        """The CRM's passwords: the same password of the same account hashes to the same
-        text, so a worker tells a password change from a resend without seeing either. The
-        salt is derived from the account with a server secret (``SECRET_KEY``): unique per
-        account and unknown without the secret, as a random one would be."""
+        """The same password of the same account hashes the same, so a worker tells a CRM
+        password change from a resend; the salt, derived from the account with
+        ``SECRET_KEY``, is as unique and unknown as a random one."""
         if not self._salt_key:
             return self.hash(senha)
         salt = hmac.new(self._salt_key, b"ponte:crm-senha:" + account.encode(), hashlib.sha256).digest()[:16]
@@ -47,11 +46,9 @@ class Argon2Hasher:
 
 
 def com_senha_hash(payload: str, hash_senha: Callable[[str, str], str]) -> str:
-    """A CRM customer event with its clear text ``senha`` replaced by ``senha_hash``: what
-    the bridge queues (and ``eventos validar`` checks), so no clear password reaches the
-    task queue, the dead-letter store or a log. ``hash_senha(senha, account)`` is given the
-    account the event names (its CRM id, or its e-mail for id 0). Raise ``EventoInvalido``
-    if not JSON."""
+    """The customer event with ``senha`` hashed into ``senha_hash``, as the bridge queues it:
+    no clear password reaches the queue, the dead letters or a log. ``hash_senha(senha,
+    account)``, account being the CRM id or, for id 0, the e-mail."""
     return com_senha_hash_dos_dados(payload, ler_json(payload), hash_senha)
 
 

@@ -22,9 +22,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
-from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
-from domain.eventos import EventoInvalido, Regra
-from domain.rejeitados import PENDENTE, REJEITADO, EventoRejeitado, RejeitadoFiltro
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository
+from domain.eventos import EventoInvalido, Regra, Resultado
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +32,8 @@ logger = logging.getLogger(__name__)
 MARCAS_FOLGA = 8
 # A customer's write redone after a duplicate key whose cause was gone on a second look.
 TENTATIVAS_CLIENTE = 3
+# What a write that hides a product reports instead of its upsert's result.
+_OCULTO = {Resultado.CRIADO: Resultado.REMOVIDO_DESCONHECIDO, Resultado.APLICADO: Resultado.REMOVIDO}
 
 
 def _older_than(seq: int) -> dict:
@@ -100,9 +101,9 @@ class MongoProdutoSync:
         unset = {k: "" for k in ("descricao",) if campos.get(k) is None and k in campos}
         return to_set, unset
 
-    def _upsert(self, java_id: int, seq: int, change: dict, upsert: bool) -> tuple[str, str | None]:
-        """Conditional write by CRM id: ("criado"|"aplicado", id), ("obsoleto", None) when a
-        newer sequence is stored, ("ausente", None) when there is no such product and
+    def _upsert(self, java_id: int, seq: int, change: dict, upsert: bool) -> tuple[Resultado, str | None]:
+        """Conditional write by CRM id: (CRIADO or APLICADO, id), (OBSOLETO, None) when a
+        newer sequence is stored, (AUSENTE, None) when there is no such product and
         ``upsert`` is off."""
         filtro = {"java_id": java_id, **_older_than(seq)}
         options = {"projection": {"criado_seq": 1}, "return_document": ReturnDocument.AFTER}
@@ -112,17 +113,17 @@ class MongoProdutoSync:
             doc = None  # another event created the product meanwhile: see below
         if doc is None:
             if not self.existe(java_id):
-                return "ausente", None
+                return Resultado.AUSENTE, None
             # The product exists. Either it stores a newer event (ours is obsolete), or it
             # was created by another event between our write and now: then ours applies
             # if it is newer, conditionally as always (found by the e2e out-of-order test).
             doc = self.col.find_one_and_update(filtro, change, **options)
             if doc is None:
-                return "obsoleto", None
+                return Resultado.OBSOLETO, None
         self._invalidar(str(doc["_id"]))
         if self._ids.get(java_id) != str(doc["_id"]):
             self._lembrar({java_id: str(doc["_id"])})  # a batch of its later events need not read it
-        return ("criado" if doc.get("criado_seq") == seq else "aplicado"), str(doc["_id"])
+        return (Resultado.CRIADO if doc.get("criado_seq") == seq else Resultado.APLICADO), str(doc["_id"])
 
     def _change_aplicar(self, campos: dict, seq: int, agora: datetime, reviver: bool) -> dict:
         to_set, unset = self._doc(campos)
@@ -147,46 +148,36 @@ class MongoProdutoSync:
 
     def aplicar(
         self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
-    ) -> tuple[str, str | None]:
+    ) -> tuple[Resultado, str | None]:
         """Write the product's CRM fields if ``seq`` is newer (creating it when ``criar``)."""
         return self._upsert(java_id, seq, self._change_aplicar(campos, seq, agora, reviver), upsert=criar)
 
     def ocultar(
         self, java_id: int, seq: int, agora: datetime, criar: bool = True, nome_busca: str | None = None
-    ) -> tuple[str, str | None]:
-        """Hide the product if ``seq`` is newer; for an unknown id keep a hidden tombstone
-        so that an older event arriving late cannot bring it into existence. The
-        tombstone keeps ``nome_busca`` when given: an older id-0 ``criado`` of that name
-        applied after it is then recognised as the removed product (``superado``)."""
+    ) -> tuple[Resultado, str | None]:
+        """Hide the product if ``seq`` is newer. An unknown id leaves a hidden tombstone, so a
+        late older event cannot create it; it keeps ``nome_busca``, so a late id-0
+        ``criado`` of that name is known as superseded (``superado``)."""
         change = self._change_ocultar(seq, agora)
         if nome_busca:
             change["$setOnInsert"]["nome_busca"] = nome_busca
         resultado, doc_id = self._upsert(java_id, seq, change, upsert=criar)
-        return {"criado": "removido_desconhecido", "aplicado": "removido"}.get(resultado, resultado), doc_id
+        return _OCULTO.get(resultado, resultado), doc_id
 
-    def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[str, str | None]]:
-        """Apply many events of *known* products with one ordered ``bulk_write``.
+    def aplicar_varios(self, eventos: list, agora: datetime) -> list[tuple[Resultado, str | None]]:
+        """Events (``java_id``, ``acao``, ``campos``, ``seq``) of stored products in one
+        ordered ``bulk_write`` of their conditional writes, with the results of applying
+        them one by one; AUSENTE for a product not stored yet (the caller creates it).
 
-        ``eventos``: objects with ``java_id``, ``acao``, ``campos`` and ``seq``. Every write
-        keeps its condition (only a newer ``sync_seq`` applies), and writes go in sequence
-        order, so the result is the one of the events applied one by one. Returns, per event,
-        ("aplicado"|"removido"|"obsoleto", id), or ("ausente", None) for a product not
-        stored yet (the caller creates it the one-by-one way).
-
-        Products this process has seen are not read first: a product's CRM id never moves
-        to another document (products are only hidden, never deleted, once they have one),
-        so their ids are remembered (``_ids``) and the batch is written blind, each update
-        aimed at the remembered document. The write then says whether every update
-        matched; only when one did not (a redelivery, a newer event applied by another
-        worker, a product gone from the database or stored anew) are the products read
-        back to tell which events took effect (``_conferir``): each write pushes its own
-        mark onto the product's last few (``sync_marcas``), so a write that took effect is
-        recognised even if a later one of the same batch, or of another worker, followed.
+        Written blind at remembered ids, without reading first: a CRM id never moves to
+        another document (products are hidden, never deleted). Only when an update did not
+        match are the products read back (``_conferir``): each write's mark says if it took
+        effect, even under a later write of this batch or of another worker.
         """
         lote = uuid4().hex[:16]
         por_produto = Counter(ev.java_id for ev in eventos)
         ultimo = self._ler_desconhecidos(set(por_produto))
-        resultados: list[tuple[str, str | None]] = [("ausente", None)] * len(eventos)
+        resultados: list[tuple[Resultado, str | None]] = [(Resultado.AUSENTE, None)] * len(eventos)
         ops, escritos = [], []
         for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
             ev = eventos[i]
@@ -194,7 +185,7 @@ class MongoProdutoSync:
             if doc_id is None:
                 continue
             if ev.seq <= ultimo.get(ev.java_id, -1):
-                resultados[i] = ("obsoleto", None)
+                resultados[i] = (Resultado.OBSOLETO, None)
                 continue
             if ev.java_id in ultimo:
                 ultimo[ev.java_id] = ev.seq
@@ -203,7 +194,7 @@ class MongoProdutoSync:
             marca = (f"{lote}:{i}", por_produto[ev.java_id] + MARCAS_FOLGA)
             ops.append(self.operacao(ev.java_id, ev.acao, ev.campos, ev.seq, agora, doc_id=doc_id, marca=marca))
             escritos.append(i)
-            resultados[i] = ("removido" if ev.acao == "removido" else "aplicado", doc_id)
+            resultados[i] = (Resultado.REMOVIDO if ev.acao == "removido" else Resultado.APLICADO, doc_id)
         if ops:
             tocados = {resultados[i][1] for i in escritos}
             if self.col.bulk_write(ops, ordered=True).matched_count != len(ops):
@@ -245,9 +236,9 @@ class MongoProdutoSync:
             doc = docs.get(ev.java_id)
             if doc is None or str(doc["_id"]) != resultados[i][1]:
                 self._esquecer(ev.java_id)
-                resultados[i] = ("ausente", None)
+                resultados[i] = (Resultado.AUSENTE, None)
             elif f"{lote}:{i}" not in doc.get("sync_marcas", ()):
-                resultados[i] = ("obsoleto", None)
+                resultados[i] = (Resultado.OBSOLETO, None)
         sem_efeito = sum(resultados[i][1] is None for i in escritos)
         logger.info("sync batch read back: %d of %d writes had no effect", sem_efeito, len(escritos))
 
@@ -261,10 +252,8 @@ class MongoProdutoSync:
         doc_id: str | None = None,
         marca: tuple[str, int] | None = None,
     ) -> UpdateOne:
-        """The conditional write of one event to a stored product, for a ``bulk_write``
-        (also the one the benchmark's ``bulk_write`` ceiling applies): to the document
-        ``doc_id`` when given; ``marca`` (mark, how many marks to keep) is pushed onto the
-        product's ``sync_marcas`` when given, to recognise the write later."""
+        """One event's conditional write to a stored product, for a ``bulk_write`` (the
+        benchmark's too); ``marca`` (mark, how many to keep) recognises the write later."""
         if acao == "removido":
             change = self._change_ocultar(seq, agora)
         else:
@@ -302,7 +291,7 @@ class MongoProdutoSync:
             > 0
         )
 
-    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> tuple[str, str | None]:
+    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> tuple[Resultado, str | None]:
         """Store an id-0 ``criado`` once (keyed by its event id), awaiting its real id."""
         to_set, _ = self._doc(campos)
         doc = {
@@ -318,9 +307,9 @@ class MongoProdutoSync:
         }
         result = self.col.update_one({"evento_origem": event_id}, {"$setOnInsert": doc}, upsert=True)
         if result.upserted_id is None:
-            return "obsoleto", None  # this envelope was applied before
+            return Resultado.OBSOLETO, None  # this envelope was applied before
         self._invalidar(str(result.upserted_id))
-        return "criado", str(result.upserted_id)
+        return Resultado.CRIADO, str(result.upserted_id)
 
     def descartar_pendente(self, event_id: str) -> None:
         doc = self.col.find_one_and_delete({"evento_origem": event_id, "pendente_vinculo": True}, {"_id": 1})
@@ -344,25 +333,16 @@ class MongoClienteSync:
         self._repo = MongoClienteRepository(db)
         self.col = self._repo.col
 
-    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> str:
+    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> Resultado:
         """Upsert a customer by CRM id (id 0: by e-mail) if ``seq`` is newer.
 
         A customer registered through the API with the same e-mail is linked to the CRM id
         rather than duplicated; an e-mail that belongs to another customer is refused.
         """
-        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
-        unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
-        email_norm = to_set["email_norm"]
+        change = self._change(campos, seq, agora)
+        email_norm = change["$set"]["email_norm"]
         key = {"java_id": java_id} if java_id else {"email_norm": email_norm}
-        change: dict = {
-            "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
-            "$setOnInsert": {"criado_em": agora},
-            "$inc": {"versao": 1},
-        }
-        if unset:
-            change["$unset"] = unset
         filtro = {**key, **_older_than(seq)}
-        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
         for _ in range(TENTATIVAS_CLIENTE):
             if java_id and not self.col.count_documents(key, limit=1):
                 # Linked by a concurrent event meanwhile: the conditional write below decides.
@@ -372,99 +352,52 @@ class MongoClienteSync:
                     )
             try:
                 result = self.col.update_one(filtro, change, upsert=True)
-                return "criado" if result.upserted_id is not None else "aplicado"
+                return Resultado.CRIADO if result.upserted_id is not None else Resultado.APLICADO
             except DuplicateKeyError as exc:
                 duplicado = exc
-            # The upsert's query matched nothing, then its insert hit a unique index:
-            # another event created this customer meanwhile (two first events of a new CRM
-            # customer racing), or the e-mail is held by a different customer. Ours still
-            # applies if it is newer: the same conditional write, without upsert (as a
-            # product's, ``MongoProdutoSync._upsert``).
-            try:
-                if self.col.update_one(filtro, change).matched_count:
-                    return "aplicado"
-            except DuplicateKeyError:
-                raise outro_cliente from None  # ours is stored and older; the e-mail is another's
-            if self.col.count_documents(key, limit=1):
-                return "obsoleto"  # the customer stores a newer event
-            if _indice_email(duplicado) and not (
-                java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
-            ):
-                raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
-            # The customer in the way is gone again (deleted meanwhile), or the e-mail is
-            # an API customer's who registered meanwhile (to link): once more from the top.
+            if resultado := self._apos_duplicado(duplicado, java_id, email_norm, key, filtro, change):
+                return resultado
         raise EventoInvalido(
             f"cliente {java_id or email_norm}: escrita em conflito {TENTATIVAS_CLIENTE} vezes", Regra.CONFLITO
         )
+
+    def _change(self, campos: dict, seq: int, agora: datetime) -> dict:
+        to_set = self._repo.to_doc({k: v for k, v in campos.items() if v is not None})
+        unset = {k: "" for k in ("endereco", "telefone") if campos.get(k) is None}
+        change: dict = {
+            "$set": {**to_set, "atualizado_em": agora, "sync_seq": seq},
+            "$setOnInsert": {"criado_em": agora},
+            "$inc": {"versao": 1},
+        }
+        if unset:
+            change["$unset"] = unset
+        return change
+
+    def _apos_duplicado(
+        self, duplicado: DuplicateKeyError, java_id: int, email_norm: str, key: dict, filtro: dict, change: dict
+    ) -> Resultado | None:
+        """The upsert's query matched nothing, then its insert hit a unique index: another
+        event created this customer meanwhile (two first events of a new CRM customer
+        racing), or the e-mail is held by a different customer. Ours still applies if it is
+        newer: the same conditional write, without upsert (as ``MongoProdutoSync._upsert``).
+        None: the customer in the way is gone again (deleted meanwhile), or the e-mail is an
+        API customer's who registered meanwhile (to link): once more from the top."""
+        outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
+        try:
+            if self.col.update_one(filtro, change).matched_count:
+                return Resultado.APLICADO
+        except DuplicateKeyError:
+            raise outro_cliente from None  # ours is stored and older; the e-mail is another's
+        if self.col.count_documents(key, limit=1):
+            return Resultado.OBSOLETO  # the customer stores a newer event
+        if _indice_email(duplicado) and not (
+            java_id and self.col.count_documents({"email_norm": email_norm, "java_id": {"$exists": False}}, limit=1)
+        ):
+            raise outro_cliente from None  # ours is not stored: the e-mail is a different customer's
+        return None
 
 
 def _indice_email(exc: DuplicateKeyError) -> bool:
     """The duplicate is on the customers' e-mail index (else on ``java_id``)."""
     index = (exc.details or {}).get("keyPattern", {})
     return "email_norm" in index or "email_norm" in str(exc)
-
-
-class MongoRejeitadoRepository:
-    """The ``eventos_rejeitados`` collection: one document per event id."""
-
-    def __init__(self, db: Database):
-        self.col = db["eventos_rejeitados"]
-        self._oid = parse_oid
-
-    @staticmethod
-    def _entity(doc: dict) -> EventoRejeitado:
-        names = set(EventoRejeitado.__dataclass_fields__)
-        return EventoRejeitado(id=str(doc["_id"]), **{k: v for k, v in doc.items() if k in names and k != "id"})
-
-    def add(self, envelope: dict, motivo: str, tentativas: int, agora: datetime) -> EventoRejeitado:
-        """Record (or re-record) a dead letter; idempotent per event id."""
-        doc = self.col.find_one_and_update(
-            {"event_id": envelope["event_id"]},
-            {
-                "$set": {
-                    "envelope": envelope,
-                    "canal": envelope.get("canal", "?"),
-                    "motivo": motivo,
-                    "tentativas": tentativas,
-                    "estado": PENDENTE,
-                    "atualizado_em": agora,
-                },
-                "$setOnInsert": {"em": agora},
-                "$inc": {"vezes": 1},
-                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo}},
-            },
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return self._entity(doc)
-
-    def get(self, rejeitado_id: str) -> EventoRejeitado | None:
-        oid = self._oid(rejeitado_id)
-        doc = self.col.find_one({"_id": oid}) if oid else None
-        return self._entity(doc) if doc else None
-
-    def list(self, filtro: RejeitadoFiltro, offset: int, limit: int) -> tuple[list[EventoRejeitado], int]:
-        query = {k: v for k, v in (("estado", filtro.estado), ("canal", filtro.canal)) if v}
-        total = self.col.count_documents(query)
-        if offset >= total:
-            return [], total
-        cursor = self.col.find(query).sort([("em", -1), ("_id", 1)]).skip(offset).limit(limit)
-        return [self._entity(d) for d in cursor], total
-
-    def marcar(self, rejeitado_id: str, de: str, para: str, agora: datetime, ator: str) -> EventoRejeitado | None:
-        """Move a dead letter from state ``de`` to ``para`` (atomic: replay/discard once)."""
-        oid = self._oid(rejeitado_id)
-        if oid is None:
-            return None
-        doc = self.col.find_one_and_update(
-            {"_id": oid, "estado": de},
-            {
-                "$set": {"estado": para, "atualizado_em": agora},
-                "$push": {"historico": {"em": agora, "acao": para, "por": ator}},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        return self._entity(doc) if doc else None
-
-    def pendentes(self) -> int:
-        return self.col.count_documents({"estado": PENDENTE})

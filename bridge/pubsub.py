@@ -97,16 +97,11 @@ class PubSubIntake:
         return got
 
     def _juntar_enquanto_ocupado(self, pubsub, lote: list[dict], mandato: Mandato) -> None:
-        """Keep gathering while the sync queue still holds a task no worker has taken.
-
-        A task sent now would only wait behind it; held here for a moment, its events
-        join the ones still arriving and the workers get fewer, larger tasks, each paying
-        a batch's fixed costs once. Without this, a steady stream near the workers' rate
-        becomes one small task per message and a backlog that never drains. Bounded by
-        ``batch_wait_ms`` (messages held here are in memory only, as pub/sub's are), and
-        cut short when the bridge stops or loses the leader lock (a new leader may be
-        listening already: what is held goes out now).
-        """
+        """Keep gathering while the sync queue holds a task no worker has taken: a task sent
+        now would only wait behind it, and a steady stream near the workers' rate would
+        become one small task per message, a backlog never drained. Bounded by
+        ``batch_wait_ms`` (held in memory, as pub/sub is); cut short by a stop or a lost
+        leader lock, since a new leader may be listening already."""
         limite = time.monotonic() + self.cfg.batch_wait_ms / 1000
         while len(lote) < self.cfg.batch_max and time.monotonic() < limite and mandato.ativo() and self._fila_ocupada():
             # Between looks at the queue, take what arrives for a few milliseconds.

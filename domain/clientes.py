@@ -70,15 +70,10 @@ class ClienteFiltro:
 
 
 def senha_vinda_do_crm(atual: Cliente | None, senha_hash: str | None) -> tuple[str | None, bool]:
-    """The password hash a CRM customer event may store, and whether storing it must end the
-    customer's API sessions.
-
-    Anyone who can publish on the CRM's channel could otherwise take over an account that
-    registered through the API by naming its e-mail: such an account is linked to the CRM
-    id and takes the CRM's profile, but keeps the password its customer chose. A password
-    the CRM set is the CRM's to change; a change (not a resend: the bridge hashes the same
-    password of the same account to the same hash) ends every session of the customer.
-    """
+    """The password hash a CRM customer event may store, and whether it ends the customer's
+    API sessions. An API account linked by its e-mail keeps its own password: else anyone
+    who can publish on the CRM's channel could take it over. A password the CRM set is the
+    CRM's; its change (a resend hashes the same) ends every session."""
     if senha_hash is None:
         return None, False
     if atual is None:

@@ -1,9 +1,9 @@
-"""Events of the Java CRM: the bridge's envelope, decoding, and what each event means.
+"""Events of the Java CRM: the bridge's envelope, and the rules that make a message an event.
 
 The CRM publishes Gson-serialized objects (see contracts/examples/): prices are Java
 doubles, null fields are omitted, a new product arrives as ``criado`` with ``"id": 0``.
-Decoding turns a raw payload into a typed event or raises ``EventoInvalido`` with a
-reason for the dead-letter store; nothing is guessed.
+Once its shape is checked (``wire.crm``), a message becomes a typed event here or raises
+``EventoInvalido`` with a reason for the dead-letter store; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
-
-import marshmallow as ma
-from marshmallow import EXCLUDE, validate
 
 from domain.clientes import normalizar_campos as normalizar_cliente
 from domain.errors import DadosInvalidos, DomainError
@@ -46,6 +44,20 @@ _SUBSTITUTO = re.compile(r"[\ud800-\udfff]")
 _TALVEZ_SUBSTITUTO = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 _NUL = re.compile("\x00")
 _TALVEZ_NUL = re.compile(r"\\u0000")
+
+
+class Resultado(StrEnum):
+    """What became of a CRM event: its log line, its ``/metrics`` label and its audit action
+    (a ``str``: the text is the same wherever it goes)."""
+
+    CRIADO = "criado"
+    APLICADO = "aplicado"
+    REMOVIDO = "removido"
+    REMOVIDO_DESCONHECIDO = "removido_desconhecido"  # an unknown id's tombstone
+    OBSOLETO = "obsoleto"  # a newer event is stored: this one changes nothing
+    AUSENTE = "ausente"  # no such product yet (a write that does not create)
+    PEDIDO_CRIADO = "pedido_criado"
+    REJEITADO = "rejeitado"
 
 
 class EventoInvalido(DomainError):
@@ -132,71 +144,6 @@ def _texto_codificavel(dados: Any, proibido: re.Pattern = _SUBSTITUTO) -> bool:
     return True
 
 
-class _JavaInt(ma.fields.Integer):
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, validate=validate.Range(min=0, max=JAVA_INT_MAX), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class ProdutoJavaSchema(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE  # the CRM may add fields; they are ignored, not fatal
-
-    id = _JavaInt(required=True)
-    nome = ma.fields.Raw()
-    descricao = ma.fields.Raw(allow_none=True)
-    preco = ma.fields.Raw()
-    estoque = ma.fields.Raw()
-
-
-class EventoProdutoSchema(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    acao = ma.fields.String(required=True, validate=validate.OneOf(list(ACOES)))
-    produto = ma.fields.Nested(ProdutoJavaSchema, required=True)
-
-
-class EnderecoJavaSchema(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    # Text (Java Strings): anything else is refused here, not met by the rules' strip().
-    rua = ma.fields.String(allow_none=True)
-    numero = ma.fields.String(allow_none=True)
-    bairro = ma.fields.String(allow_none=True)
-    cidade = ma.fields.String(allow_none=True)
-    estado = ma.fields.String(allow_none=True)
-    cep = ma.fields.String(allow_none=True)
-    complemento = ma.fields.String(allow_none=True)
-
-
-class ClienteJavaSchema(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = _JavaInt(required=True)
-    nome = ma.fields.String(required=True)
-    email = ma.fields.String(required=True)
-    senha = ma.fields.String()
-    senha_hash = ma.fields.String(validate=validate.Regexp(r"^\$argon2id\$"))
-    endereco = ma.fields.Nested(EnderecoJavaSchema, allow_none=True)
-    numeroTelefone = ma.fields.String(allow_none=True)
-
-
-def _validar(schema: ma.Schema, data: Any) -> dict:
-    if not isinstance(data, dict):
-        raise EventoInvalido("formato desconhecido: esperado um objeto JSON")
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        raise EventoInvalido(f"formato desconhecido: {exc.messages}") from None
-
-
 def _regras(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -204,9 +151,9 @@ def _regras(fn, *args, **kwargs):
         raise EventoInvalido(f"valores inválidos: {exc.errors}", regra_dos_campos(exc.errors)) from None
 
 
-def decodificar_produto(payload: str) -> EventoProduto:
-    """A product event: ``{"acao": ..., "produto": {"id", "nome", "descricao"?, "preco", "estoque"}}``."""
-    dados = _validar(EventoProdutoSchema(), ler_json(payload))
+def evento_produto(dados: dict) -> EventoProduto:
+    """A product event from its checked shape (``wire.crm.decodificar_produto``):
+    ``{"acao": ..., "produto": {"id", "nome", "descricao"?, "preco", "estoque"}}``."""
     acao, p = ACOES[dados["acao"]], dados["produto"]
     if acao == "removido":
         campos = {}  # only the id matters to the write...
@@ -237,9 +184,9 @@ def _nome_de_removido(valor: Any) -> str | None:
         return None
 
 
-def decodificar_cliente(payload: str) -> EventoCliente:
-    """A customer event: ``{"id", "nome", "email", "senha", "endereco"{...}, "numeroTelefone"}``."""
-    dados = _validar(ClienteJavaSchema(), ler_json(payload))
+def evento_cliente(dados: dict) -> EventoCliente:
+    """A customer event from its checked shape (``wire.crm.decodificar_cliente``):
+    ``{"id", "nome", "email", "senha", "endereco"{...}, "numeroTelefone"}``."""
     bruto = {"nome": dados["nome"], "email": dados["email"]}
     if dados.get("endereco") is not None:
         bruto["endereco"] = {k: v for k, v in dados["endereco"].items() if v is not None}
@@ -266,10 +213,9 @@ _HASH_TEXTO = re.compile(r'("senha_hash"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
 def para_exibir(envelope: dict) -> dict:
-    """A dead letter's envelope as people see it (API, CLI): the password hash the bridge
-    put in a customer event is kept in the store (a replay needs it) but never shown: a
-    hash is still an offline-guessing target, and the dead-letter scope is not
-    ``clientes:read``."""
+    """A dead letter's envelope as the API and CLI show it: the password hash stays stored for
+    a replay but is never shown (an offline-guessing target; the dead-letter scope is not
+    ``clientes:read``)."""
     payload = envelope.get("payload")
     if not isinstance(payload, str) or "senha_hash" not in payload:
         return envelope
@@ -304,17 +250,6 @@ def _senhas_em_claro(dados: Any) -> bool:
         elif isinstance(valor, list):
             pilha.extend(valor)
     return achou
-
-
-def decodificar(canal: str, payload: str) -> EventoProduto | EventoCliente | CarrinhoJava:
-    """The event a message of ``canal`` is (as the worker reads it), or ``EventoInvalido``."""
-    if canal == CANAL_PRODUTOS:
-        return decodificar_produto(payload)
-    if canal == CANAL_CLIENTES:
-        return decodificar_cliente(payload)
-    if canal.startswith(PREFIXO_CARRINHO):
-        return decodificar_carrinho(canal, payload)
-    raise EventoInvalido(f"canal sem consumidor: {canal[:100]}", Regra.CANAL)
 
 
 def canal_conhecido(canal: str) -> bool:

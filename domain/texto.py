@@ -46,10 +46,8 @@ def texto_opcional(valor: str | None, campo: str, maximo: int) -> str | None:
 
 
 def expressao_ordem(permitidos: tuple[str, ...]) -> str:
-    """The regular expression of a sort specification, valid in Python and ECMA-262 alike
-    (the OpenAPI document publishes it as the ``sort`` pattern): fields of ``permitidos``,
-    each at most once, separated by commas, each with an optional ``+`` or ``-``. Empty
-    means the default order."""
+    """The pattern of a sort specification (``permitidos``, each once, optional ``+``/``-``):
+    valid in Python and ECMA-262 alike, as the OpenAPI document publishes it."""
     campos = "|".join(re.escape(campo) for campo in permitidos)
     campo = f"[+-]?(?:{campos})"
     sem_repeticao = rf"(?!.*\b({campos})\b.*\b\1\b)"
@@ -61,11 +59,8 @@ def mensagem_ordem(permitidos: tuple[str, ...]) -> str:
 
 
 def parse_ordem(spec: str | None, permitidos: tuple[str, ...], padrao: str) -> list[tuple[str, int]]:
-    """Parse ``"-preco,nome"`` into ``[("preco", -1), ("nome", 1)]``.
-
-    Only fields in ``permitidos`` are accepted, each at most once, so a client can never
-    sort on an unindexed or private field.
-    """
+    """``"-preco,nome"`` as ``[("preco", -1), ("nome", 1)]``; only ``permitidos``, so a
+    client can never sort on an unindexed or private field."""
     spec = spec or padrao
     # fullmatch: Python's ``$`` would also match before a final newline, ECMA's does not.
     if not re.fullmatch(expressao_ordem(permitidos), spec):

@@ -6,7 +6,7 @@ from domain import envios as regras
 from domain import pedidos as regras_pedido
 from domain.envios import Envio
 from domain.errors import Conflito, NaoEncontrado
-from services import pagamentos
+from services import status_pedido
 from services.common import agora
 from services.contexto import Contexto
 
@@ -61,7 +61,7 @@ def mudar(ctx: Contexto, envio_id: str, para: str) -> Envio:
     envio = obter(ctx, envio_id)
     regras.validar_transicao(envio.status, para)
     if para == regras.CANCELADO:
-        pagamentos.cancelar_pedido(ctx, envio.pedido_id)
+        status_pedido.cancelar(ctx, envio.pedido_id)
         return obter(ctx, envio_id)
     if para in regras.STATUS_DO_PEDIDO:
         # The order's move is checked before anything is written: a 409 leaves both as they were.
@@ -71,6 +71,6 @@ def mudar(ctx: Contexto, envio_id: str, para: str) -> Envio:
     if novo is None:
         raise Conflito("O envio mudou ao mesmo tempo; releia e tente de novo.")
     if para in regras.STATUS_DO_PEDIDO:
-        pagamentos.mudar_status_pedido(ctx, envio.pedido_id, regras.STATUS_DO_PEDIDO[para])
+        status_pedido.mudar(ctx, envio.pedido_id, regras.STATUS_DO_PEDIDO[para])
     ctx.auditar("envio", envio_id, para, ["status"])
     return novo

@@ -1,5 +1,6 @@
-"""Checkout and orders. ``fazer_pedido`` is the one way an order comes to exist: from the
-API's cart and (next) from a cart the Java CRM hands over, with the same reservation rules.
+"""Checkout and reading orders. ``fazer_pedido`` is the one way an order comes to exist,
+from the API's cart or a cart the Java CRM hands over (``services.sync``); its status
+changes afterwards are ``services.status_pedido``'s.
 """
 
 from __future__ import annotations
@@ -33,18 +34,11 @@ def fazer_pedido(
     pedido_id: str = "",
     seq: int | None = None,
 ) -> Pedido:
-    """Reserve every item's stock atomically, or none; then store the order (``pendente``),
-    under ``pedido_id`` when given (reserved by an idempotent checkout).
+    """Reserve every item's stock, or none, then store the order (``pendente``) under
+    ``pedido_id`` when an idempotent checkout reserved one.
 
-    The sale takes its place in the sync order: ``seq`` (a CRM cart's own number, given
-    when it was received) or the next number of the counter (an API checkout), so that a
-    CRM stock event received before the sale cannot undo it.
-
-    Each reservation is a conditional decrement that succeeds only while enough stock is
-    left, so concurrent checkouts can never oversell; if any item is short, the
-    reservations already made are released and the items short are named (409). If the
-    order cannot be stored (MongoDB failed), the reservations are released too, unless
-    the order turns out to be stored after all.
+    The sale takes a place in the sync order (``seq``: a CRM cart's own, else the next
+    number), so that a CRM stock event received before it cannot undo it.
     """
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
@@ -54,21 +48,7 @@ def fazer_pedido(
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
     produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
     itens, total = regras.itens_do_pedido(quantidades, produtos)
-    if seq is None:
-        seq = ctx.proxima_seq()
-    reservados: list[tuple[str, int]] = []
-    faltam: list[str] = []
-    for item in itens:  # a stable order (by product id) for every checkout
-        if ctx.estoque.reservar(item.produto_id, item.quantidade, seq):
-            reservados.append((item.produto_id, item.quantidade))
-        else:
-            faltam.append(item.produto_id)
-    if faltam:
-        for produto_id, quantidade in reservados:
-            ctx.estoque.liberar(produto_id, quantidade)
-        raise EstoqueInsuficiente(
-            "Estoque insuficiente.", {"itens": [f"Estoque insuficiente: {produtos[p].nome} ({p})" for p in faltam]}
-        )
+    reservados = _reservar(ctx, itens, produtos, ctx.proxima_seq() if seq is None else seq)
     momento = agora()
     try:
         return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento)
@@ -77,9 +57,31 @@ def fazer_pedido(
         # reserved id that is checked; without one, releasing is the only safe choice. An
         # order another attempt stored under that id is not this attempt's: release.
         if isinstance(exc, PedidoJaExiste) or not (pedido_id and ctx.pedidos.get(pedido_id) is not None):
-            for produto_id, quantidade in reservados:
-                ctx.estoque.liberar(produto_id, quantidade)
+            _liberar(ctx, reservados)
         raise
+
+
+def _reservar(ctx: Contexto, itens, produtos: dict, seq: int) -> list[tuple[str, int]]:
+    """Each reservation is a conditional decrement, so concurrent checkouts never oversell;
+    if any item is short, those made are released and the items short named (409)."""
+    reservados: list[tuple[str, int]] = []
+    faltam: list[str] = []
+    for item in itens:  # a stable order (by product id) for every checkout
+        if ctx.estoque.reservar(item.produto_id, item.quantidade, seq):
+            reservados.append((item.produto_id, item.quantidade))
+        else:
+            faltam.append(item.produto_id)
+    if faltam:
+        _liberar(ctx, reservados)
+        raise EstoqueInsuficiente(
+            "Estoque insuficiente.", {"itens": [f"Estoque insuficiente: {produtos[p].nome} ({p})" for p in faltam]}
+        )
+    return reservados
+
+
+def _liberar(ctx: Contexto, reservados: list[tuple[str, int]]) -> None:
+    for produto_id, quantidade in reservados:
+        ctx.estoque.liberar(produto_id, quantidade)
 
 
 def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento) -> Pedido:
@@ -149,14 +151,9 @@ def pedido_unico(
     depois_do_pedido: Callable[[Pedido], None] | None = None,
     seq: int | None = None,
 ) -> tuple[Pedido, bool]:
-    """One order per (``escopo``, ``chave``), however often the checkout is attempted:
-    (order, created by this call?). The API's Idempotency-Key and the CRM's carts use it.
-
-    The key's first claim reserves the order's id. An attempt that stopped half-way is
-    resumed by the next one: the order, if stored, is found under that id, and its payment
-    is created if missing; nothing is charged or reserved twice. A checkout that fails for
-    good (stock short, an empty cart) frees the key.
-    """
+    """One order per (``escopo``, ``chave``) however often it is attempted (the API's
+    Idempotency-Key, the CRM's carts): (order, created now?). An attempt that stopped
+    half-way is resumed under the order id reserved by the key's first claim."""
     claim = ctx.idempotencia.iniciar(escopo, chave, corpo_hash, agora())
     pedido_id = claim.pedido_id
     if claim.concluido:

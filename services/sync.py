@@ -13,13 +13,22 @@ from dataclasses import dataclass, replace
 from domain import eventos
 from domain.clientes import SENHA_CRM, normalizar_email, senha_vinda_do_crm
 from domain.errors import Conflito, NaoEncontrado
-from domain.eventos import CANAL_CLIENTES, CANAL_PRODUTOS, PREFIXO_CARRINHO, Envelope, EventoInvalido, Regra
+from domain.eventos import (
+    CANAL_CLIENTES,
+    CANAL_PRODUTOS,
+    PREFIXO_CARRINHO,
+    Envelope,
+    EventoInvalido,
+    Regra,
+    Resultado,
+)
 from domain.pedidos import EstoqueInsuficiente
 from domain.rejeitados import DESCARTADO, PENDENTE, REENVIADO, EventoRejeitado, RejeitadoFiltro
 from domain.texto import chave_busca
 from services import pedidos
 from services.common import agora
 from services.contexto import Contexto
+from wire import crm
 
 logger = logging.getLogger(__name__)
 
@@ -36,46 +45,43 @@ def aplicar(ctx: Contexto, env: Envelope) -> dict:
 
 
 def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
-    """Apply several envelopes; an invalid one is dead-lettered, the others still apply.
-    Results come in the order of ``envelopes``.
+    """Apply several envelopes with the effect of applying them one by one in ``seq``
+    order (an invalid one is dead-lettered); results in the order of ``envelopes``.
 
-    The effect is the one of the events applied one by one in ``seq`` order. Consecutive
-    events of products with a real id (the steady state of the CRM's updates) are written
-    together: one ordered ``bulk_write`` of the same conditional writes and one insert of
-    their audit records (a product not stored yet among them is created one by one right
-    after). Anything else (an id-0 creation, customers, carts) goes one event at a time,
-    as ``aplicar``, once the product writes received before it are done: a cart sees the
-    products and stock of every event received before it, and none received after.
+    Consecutive events of products with a real id, the CRM's steady state, are written
+    together; anything else waits for the product writes received before it, so a cart
+    sees the stock of every event received before it and of none after.
     """
     resultados: list[dict | None] = [None] * len(envelopes)
-    rapidos: list[tuple[int, Envelope, eventos.EventoProduto]] = []
+    lote: list[tuple[int, Envelope, eventos.EventoProduto]] = []
     for i in sorted(range(len(envelopes)), key=lambda k: envelopes[k].seq):
         env = envelopes[i]
         if env.canal == CANAL_PRODUTOS:
             try:
-                ev = eventos.decodificar_produto(env.payload)
+                ev = crm.decodificar_produto(env.payload)
             except EventoInvalido as exc:
                 resultados[i] = _rejeitado(ctx, env, exc)  # no effect to order
                 continue
             if ev.java_id != 0:
-                rapidos.append((i, env, ev))
+                lote.append((i, env, ev))
                 continue
-        if rapidos:  # the product writes received before this event go first
-            _produtos_em_lote(ctx, rapidos, resultados)
-            rapidos = []
-        resultados[i] = _um(ctx, env)
-    if rapidos:
-        _produtos_em_lote(ctx, rapidos, resultados)
+        if lote:  # the product writes received before this event go first
+            _produtos_em_lote(ctx, lote, resultados)
+            lote = []
+        resultados[i] = _aplicar_ou_rejeitar(ctx, env)
+    if lote:
+        _produtos_em_lote(ctx, lote, resultados)
     return [r for r in resultados if r is not None]
 
 
-def _produtos_em_lote(ctx: Contexto, rapidos, resultados: list) -> None:
-    itens = [_Item(ev.java_id, ev.acao, ev.campos, env.seq) for _, env, ev in rapidos]
+def _produtos_em_lote(ctx: Contexto, lote, resultados: list) -> None:
+    """One bulk write and one audit insert; a product not stored yet goes one by one."""
+    itens = [_EventoComSeq(ev.java_id, ev.acao, ev.campos, env.seq) for _, env, ev in lote]
     escritos = ctx.sync_produtos.aplicar_varios(itens, agora())
     registros = []
-    for (i, env, ev), (resultado, doc_id) in zip(rapidos, escritos, strict=True):
-        if resultado == "ausente":
-            resultados[i] = _um(ctx, env)  # not stored yet: create (or link) it one by one
+    for (i, env, ev), (resultado, doc_id) in zip(lote, escritos, strict=True):
+        if resultado == Resultado.AUSENTE:
+            resultados[i] = _aplicar_ou_rejeitar(ctx, env)  # not stored yet: create (or link) it one by one
             continue
         if doc_id:
             registros.append(ctx.registro("produto", doc_id, ev.acao, ev.campos, request_id=env.event_id))
@@ -84,14 +90,17 @@ def _produtos_em_lote(ctx: Contexto, rapidos, resultados: list) -> None:
 
 
 @dataclass(frozen=True)
-class _Item:
+class _EventoComSeq:
+    """A product event with its place in the sync order: what ``aplicar_varios`` writes."""
+
     java_id: int
     acao: str
     campos: dict
     seq: int
 
 
-def _um(ctx: Contexto, env: Envelope) -> dict:
+def _aplicar_ou_rejeitar(ctx: Contexto, env: Envelope) -> dict:
+    """``aplicar`` for one envelope of a batch: invalid, it is dead-lettered, not raised."""
     ctx = replace(ctx, request_id=env.event_id)  # its audit records name its event
     try:
         return aplicar(ctx, env)
@@ -101,22 +110,22 @@ def _um(ctx: Contexto, env: Envelope) -> dict:
 
 def _rejeitado(ctx: Contexto, env: Envelope, exc: EventoInvalido) -> dict:
     rejeitar(replace(ctx, request_id=env.event_id), env, exc.message, tentativas=1)
-    return {"resultado": "rejeitado", "motivo": exc.message}
+    return {"resultado": Resultado.REJEITADO, "motivo": exc.message}
 
 
 def _produto(ctx: Contexto, env: Envelope) -> dict:
-    ev = eventos.decodificar_produto(env.payload)
+    ev = crm.decodificar_produto(env.payload)
     sync, momento = ctx.sync_produtos, agora()
     nome = chave_busca(ev.nome) if ev.nome else None  # a removido's too: see below
     if ev.java_id == 0:
         # A new product whose CRM id does not exist yet: stored once, linked later by name.
         if sync.superado(nome, env.seq):
-            resultado, doc_id = "obsoleto", None
+            resultado, doc_id = Resultado.OBSOLETO, None
         else:
             resultado, doc_id = sync.criar_pendente(ev.campos, env.seq, env.event_id, momento)
-            if resultado == "criado" and sync.superado(nome, env.seq):
+            if resultado == Resultado.CRIADO and sync.superado(nome, env.seq):
                 sync.descartar_pendente(env.event_id)  # lost the race to its own later event
-                resultado, doc_id = "obsoleto", None
+                resultado, doc_id = Resultado.OBSOLETO, None
     else:
 
         def escrever(criar: bool):
@@ -126,13 +135,13 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
 
         # The common case, a product we know, costs one conditional write.
         resultado, doc_id = escrever(criar=False)
-        if resultado == "ausente":
+        if resultado == Resultado.AUSENTE:
             # Not stored under this id: it may be the product an earlier id-0 criado of the
             # same name stored (a removido too: it hides that product, not a new tombstone).
             if nome and sync.vincular_pendente(ev.java_id, nome, env.seq):
                 logger.info("produto java_id=%s vinculado ao criado com id 0 de mesmo nome", ev.java_id)
             resultado, doc_id = escrever(criar=True)
-            if resultado in ("criado", "removido_desconhecido") and nome:
+            if resultado in (Resultado.CRIADO, Resultado.REMOVIDO_DESCONHECIDO) and nome:
                 sync.descartar_pendentes_anteriores(nome, env.seq)
     if doc_id:
         ctx.auditar("produto", doc_id, ev.acao, ev.campos)
@@ -142,7 +151,7 @@ def _produto(ctx: Contexto, env: Envelope) -> dict:
 def _cliente(ctx: Contexto, env: Envelope) -> dict:
     """A CRM customer: created, or updated by CRM id (id 0: by e-mail); an account registered
     through the API with that e-mail is linked, keeping its password (``senha_vinda_do_crm``)."""
-    ev = eventos.decodificar_cliente(env.payload)
+    ev = crm.decodificar_cliente(env.payload)
     campos = dict(ev.campos)
     # The bridge hashes the password; a clear one reaching here (hashed with a fresh salt)
     # counts as a change, on the safe side.
@@ -154,7 +163,7 @@ def _cliente(ctx: Contexto, env: Envelope) -> dict:
     if senha_hash:
         campos.update(senha_hash=senha_hash, senha_origem=SENHA_CRM)
     resultado = ctx.sync_clientes.aplicar(ev.java_id, campos, env.seq, agora())
-    if resultado != "obsoleto":
+    if resultado != Resultado.OBSOLETO:
         ctx.auditar("cliente", f"java:{ev.java_id}", resultado, campos)
         if encerrar_sessoes and ctx.tokens is not None:
             ctx.tokens.revogar_todos(atual.id)
@@ -190,7 +199,7 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
         )
     except EstoqueInsuficiente as exc:
         raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}", Regra.ESTOQUE) from None
-    resultado = "pedido_criado" if criado else "obsoleto"
+    resultado = Resultado.PEDIDO_CRIADO if criado else Resultado.OBSOLETO
     return {"resultado": resultado, "acao": "carrinho", "crm_id": carrinho.cliente_java_id, "id": pedido.id}
 
 

@@ -88,11 +88,9 @@ def doc_etag(blp, status: int = 200) -> Callable:
 
 
 def doc_leitura(blp, status: int = 200) -> Callable:
-    """A GET of one resource: ``ETag`` out, ``If-None-Match`` in, 304.
-
-    For views without query or header arguments (true of every ETag view): flask-smorest
-    lets a ``doc(parameters=...)`` list replace the generated one instead of adding to it.
-    """
+    """A GET of one resource: ``ETag`` out, ``If-None-Match`` in, 304. Only for views with no
+    query or header arguments (every ETag view): flask-smorest lets this ``doc(parameters)``
+    replace the generated list instead of adding to it."""
     return _compor(
         doc_etag(blp, status),
         blp.doc(parameters=[IF_NONE_MATCH]),

@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect
 
-from services import envios, pagamentos
+from services import envios, pagamentos, status_pedido
 from tests.integration.test_pedidos import cliente_logado
 from webapp.deps import build_contexto
 
@@ -62,7 +62,7 @@ def test_cancelamento_antes_de_fechar_o_pagamento_tambem_impede_a_cobranca(app, 
     """The cancel stopped after the order's write (its process died): the task still
     sees that the order no longer waits for its money."""
     produto, pedido, pagamento = _pedido(app, client)
-    pagamentos.mudar_status_pedido(ctx, pedido["id"], "cancelado")  # order + stock, as the cancel does first
+    status_pedido.mudar(ctx, pedido["id"], "cancelado")  # order + stock, as the cancel does first
     db.pagamentos.update_one({"_id": ObjectId(pagamento["id"])}, {"$set": {"status": "pendente"}})
     assert pagamentos.processar(ctx, pagamento["id"], ultima_tentativa=False) == "cancelado"
     assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "cancelado", 5, 0, False)
@@ -242,12 +242,12 @@ def test_cancelamento_interrompido_e_concluido_pelo_beat(app, client, db, ctx):
 
     ctx.estoque = _Delegar(estoque, liberar=liberar)
     with pytest.raises(AutoReconnect):
-        pagamentos.cancelar_pedido(ctx, pedido["id"])
+        status_pedido.cancelar(ctx, pedido["id"])
     assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "processado", 3, 1, False)
     depois = datetime.now(UTC) + timedelta(seconds=1)
-    assert pagamentos.concluir_cancelamentos_parados(ctx, depois) == 1
+    assert status_pedido.concluir_cancelamentos_parados(ctx, depois) == 1
     assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "reembolsado", 5, 1, True)
-    assert pagamentos.concluir_cancelamentos_parados(ctx, depois) == 0  # done: never twice
+    assert status_pedido.concluir_cancelamentos_parados(ctx, depois) == 0  # done: never twice
     assert client.get(f"/produtos/{produto['id']}").get_json()["estoque"] == 5
 
 
@@ -262,7 +262,7 @@ def test_envio_feito_enquanto_o_pedido_e_cancelado_e_cancelado(app, client, db, 
         return pedidos_repo.mudar_status(*args)
 
     ctx.pedidos = _Delegar(pedidos_repo, mudar_status=mudar_status)
-    pagamentos.cancelar_pedido(ctx, pedido["id"])
+    status_pedido.cancelar(ctx, pedido["id"])
     assert client.get(f"/pedidos/{pedido['id']}/envio").get_json()["status"] == "cancelado"
     assert _estado(client, db, produto, pedido, pagamento) == ("cancelado", "reembolsado", 5, 1, True)
 

@@ -20,8 +20,9 @@ import pytest
 from bson import ObjectId
 
 from adapters.sync_repositories import MongoClienteSync
-from domain.eventos import EventoInvalido, decodificar_cliente
+from domain.eventos import EventoInvalido
 from tests.integration.test_sync import java
+from wire.crm import decodificar_cliente
 
 
 class _ColecaoNaCorrida:

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from adapters import contrato
 from adapters.passwords import com_senha_hash
-from domain.eventos import CANAL_CLIENTES, EventoInvalido, Regra, decodificar, ler_json, sem_senha, triar
+from domain.eventos import CANAL_CLIENTES, EventoInvalido, Regra, ler_json, sem_senha, triar
 from tests.helpers import JAVA_EVENTS
 from tests.unit import test_eventos, test_eventos_entradas_estranhas
+from wire.crm import decodificar
 
 TRANSPORTE = {Regra.CANAL, Regra.UTF8, Regra.NUL, Regra.TAMANHO, Regra.JSON}
 

@@ -289,7 +289,7 @@ def test_the_image_keeps_what_its_processes_run():
     ]
     needed += [
         str(p.relative_to(ROOT))
-        for pkg in ("adapters", "domain", "services", "webapp")
+        for pkg in ("adapters", "domain", "wire", "services", "webapp")
         for p in (ROOT / pkg).glob("*.py")
     ]
     # Every file a compose healthcheck runs by path is in the image.

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from domain.eventos import EventoInvalido, decodificar_cliente, decodificar_produto, sem_senha, triagem
+from domain.eventos import EventoInvalido, sem_senha, triagem
 from tests.helpers import JAVA_EVENTS
+from wire.crm import decodificar_cliente, decodificar_produto
 
 
 def java(name: str) -> str:

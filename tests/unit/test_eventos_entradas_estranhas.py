@@ -14,15 +14,9 @@ import pytest
 
 from adapters.passwords import Argon2Hasher
 from bridge.core import Bridge, BridgeConfig
-from domain.eventos import (
-    EventoInvalido,
-    decodificar_carrinho,
-    decodificar_cliente,
-    decodificar_produto,
-    sem_senha,
-    triagem,
-)
+from domain.eventos import EventoInvalido, decodificar_carrinho, sem_senha, triagem
 from tests.helpers import JAVA_EVENTS
+from wire.crm import decodificar_cliente, decodificar_produto
 
 
 def java(name: str) -> str:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from domain.eventos import decodificar_produto
 from tests.helpers import JAVA_EVENTS
+from wire.crm import decodificar_produto
 
 
 def test_removido_keeps_the_name_but_applies_no_fields():

@@ -1,4 +1,4 @@
-"""Routes of ``/pedidos``: thin views over ``services.pedidos``."""
+"""Routes of ``/pedidos``: thin views over ``services.pedidos`` and ``services.status_pedido``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from domain.pedidos import PedidoFiltro
 from domain.seguranca import SO_CLIENTE, cliente_ou_staff, staff
-from services import envios, pagamentos, pedidos
+from services import envios, pedidos, status_pedido
 from webapp.blueprint import Blueprint
 from webapp.deps import contexto, paginar
 from webapp.envios.schemas import EnvioSchema
@@ -79,7 +79,7 @@ class PedidoPorId(MethodView):
     @blp.response(200, PedidoSchema)
     def patch(self, dados, pedido_id):
         """Cancel an order: stock released, payment closed or refunded, shipment cancelled"""
-        return pagamentos.cancelar_pedido(contexto(), pedido_id)
+        return status_pedido.cancelar(contexto(), pedido_id)
 
 
 @blp.route("/<pedido_id>/envio")

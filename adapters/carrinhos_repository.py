@@ -1,0 +1,62 @@
+"""MongoDB repository of carts: one open cart per customer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from domain.carrinhos import Carrinho, ItemCarrinho
+from domain.errors import DadosInvalidos
+
+
+class MongoCarrinhoRepository:
+    """One open cart per customer, keyed by the customer's id."""
+
+    def __init__(self, db: Database):
+        self.col = db["carrinhos"]
+
+    def get(self, cliente_id: str) -> Carrinho:
+        doc = self.col.find_one({"_id": cliente_id}) or {}
+        itens = [ItemCarrinho(i["produto_id"], i["quantidade"]) for i in doc.get("itens", [])]
+        return Carrinho(cliente_id, itens, doc.get("atualizado_em"))
+
+    def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
+        """Set a line's quantity, adding the line if needed (at most ``maximo`` lines)."""
+        r = self.col.update_one(
+            {"_id": cliente_id, "itens.produto_id": produto_id},
+            {"$set": {"itens.$.quantidade": quantidade, "atualizado_em": agora}},
+        )
+        if r.matched_count:
+            return
+        try:
+            linha = {"produto_id": produto_id, "quantidade": quantidade}
+            self.col.update_one(
+                {"_id": cliente_id, "itens.produto_id": {"$ne": produto_id}, f"itens.{maximo - 1}": {"$exists": False}},
+                {"$push": {"itens": linha}, "$set": {"atualizado_em": agora}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # The cart exists but the filter failed: full, or the line appeared meanwhile.
+            if self.col.count_documents({"_id": cliente_id, "itens.produto_id": produto_id}):
+                return self.definir_item(cliente_id, produto_id, quantidade, agora, maximo)
+            raise DadosInvalidos({"itens": [f"No máximo {maximo} produtos diferentes por carrinho."]}) from None
+
+    def remover_item(self, cliente_id: str, produto_id: str, agora: datetime) -> bool:
+        r = self.col.update_one(
+            {"_id": cliente_id, "itens.produto_id": produto_id},
+            {"$pull": {"itens": {"produto_id": produto_id}}, "$set": {"atualizado_em": agora}},
+        )
+        return r.modified_count == 1
+
+    def esvaziar(self, cliente_id: str, agora: datetime) -> None:
+        self.col.update_one({"_id": cliente_id}, {"$set": {"itens": [], "atualizado_em": agora}})
+
+    def list(self, offset: int, limit: int) -> tuple[list[Carrinho], int]:
+        query = {"itens.0": {"$exists": True}}
+        total = self.col.count_documents(query)
+        if offset >= total:
+            return [], total
+        docs = self.col.find(query).sort([("atualizado_em", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return [self.get(d["_id"]) for d in docs], total
