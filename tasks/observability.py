@@ -33,11 +33,12 @@ from celery.signals import (
 from adapters import logs, metrics
 from adapters.despachante import presence_key
 from adapters.redis_client import redis_from_settings
+from domain.eventos import Resultado
 
 logger = logging.getLogger(__name__)
 
 # What a task returns when it stored its event as a dead letter (tasks.sync).
-DEAD_LETTERED = "rejeitado"
+DEAD_LETTERED = Resultado.REJEITADO
 
 _runs: dict[str, tuple[float, object]] = {}
 

@@ -12,7 +12,7 @@ import logging
 import time
 
 from adapters import logs, metrics
-from domain.eventos import Envelope, EventoInvalido, resumo
+from domain.eventos import Envelope, EventoInvalido, Resultado, resumo
 from services import sync
 from tasks import app, resources
 from tasks.base import TRANSIENT, PonteTask
@@ -66,7 +66,7 @@ def aplicar_evento(self, envelope: dict) -> str:
         # A bug must not silently eat an event: keep it where staff see and can replay it.
         logger.exception("evento event_id=%s erro inesperado", env.event_id)
         _esgotado(env, exc, tentativas, motivo=f"erro inesperado: {type(exc).__name__}: {exc}")
-        return "rejeitado"
+        return Resultado.REJEITADO
     _log(env, tentativas, info)
     return info["resultado"]
 
@@ -77,7 +77,7 @@ def _aplicar(env: Envelope, tentativas: int) -> dict:
         return sync.aplicar(ctx, env)
     except EventoInvalido as exc:
         sync.rejeitar(ctx, env, exc.message, tentativas=tentativas)
-        return {"resultado": "rejeitado", "motivo": exc.message}
+        return {"resultado": Resultado.REJEITADO, "motivo": exc.message}
 
 
 def _esgotado(env: Envelope, exc: Exception, tentativas: int, motivo: str | None = None) -> None:
@@ -120,5 +120,5 @@ def rejeitar_evento(envelope: dict, motivo: str) -> str:
     """Store an event the bridge already found malformed."""
     env = Envelope.from_dict(envelope)
     sync.rejeitar(resources.contexto(ator="sistema:bridge", request_id=env.event_id), env, motivo, 1)
-    _log(env, 1, {"resultado": "rejeitado", "motivo": motivo})
-    return "rejeitado"
+    _log(env, 1, {"resultado": Resultado.REJEITADO, "motivo": motivo})
+    return Resultado.REJEITADO
