@@ -93,7 +93,7 @@ def concluir_cancelamento(ctx: Contexto, pedido: Pedido) -> None:
                 raise
     _encerrar_pagamento(ctx, pedido.id)
     # A shipment the shipment task made while the order was being cancelled.
-    envio = ctx.envios.do_pedido(pedido.id)
+    envio = ctx.envios.por_pedido(pedido.id)
     if (
         envio is not None
         and envio.status == regras_envio.PREPARANDO
@@ -122,7 +122,7 @@ def cancelar_pedido(ctx: Contexto, pedido_id: str) -> Pedido:
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
     regras.validar_transicao(pedido.status, regras.CANCELADO)
-    envio = ctx.envios.do_pedido(pedido_id)
+    envio = ctx.envios.por_pedido(pedido_id)
     if envio is not None and envio.status != regras_envio.CANCELADO:
         # The shipment first: if it is being sent right now, exactly one of the two
         # conditional writes wins, and a parcel on its way is never left with a refunded order.
@@ -140,7 +140,7 @@ def _encerrar_pagamento(ctx: Contexto, pedido_id: str) -> None:
     approval is conditional on the same: if the charge wins the race, the re-read below
     sees it and refunds; if the close wins, the task refunds what it charged (``_aprovar``).
     """
-    pagamento = ctx.pagamentos.do_pedido(pedido_id)
+    pagamento = ctx.pagamentos.por_pedido(pedido_id)
     if pagamento is None:
         return
     if pagamento.status in pg.ABERTOS and ctx.pagamentos.mudar(
