@@ -1,7 +1,7 @@
 """The context every use case runs in: repositories, who is acting, which request.
 
-The API builds one per request from the caller's identity; a Celery task builds one
-with ``ator="sistema:java"`` for the CRM's events (``adapters/contexto.py``). Services
+``bootstrap`` builds it for every entrypoint: per request in the API (from the caller's
+identity), per task in a worker (``ator="sistema:java"`` for the CRM's events). Services
 write the audit trail through it, so every write, whichever door it came through, is
 recorded the same way. Each field is a port of ``domain.ports``; unit tests fill them
 with the fakes of ``tests/fakes.py``.

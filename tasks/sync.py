@@ -12,11 +12,8 @@ import logging
 import random
 import time
 
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from adapters import logs, metrics
+from adapters.store_errors import TRANSIENT
 from domain.eventos import Envelope, EventoInvalido, resumo
 from domain.pedidos import CheckoutEmAndamento
 from services import sync
@@ -26,9 +23,7 @@ logger = logging.getLogger(__name__)
 
 # CheckoutEmAndamento: another attempt of the same CRM cart holds it (a redelivery racing
 # the first delivery, or a crashed attempt whose hold has not run out yet).
-TRANSITORIOS = (
-    ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError, CheckoutEmAndamento
-)  # fmt: skip
+TRANSITORIOS = (*TRANSIENT, CheckoutEmAndamento)
 
 
 def atraso(tentativa: int, teto_s: float, base_s: float = 1.0) -> float:
