@@ -23,11 +23,6 @@ FILA_ENVIOS = "envios"
 
 
 # Every queue a Ponte worker may consume (celeryconfig routes tasks to them).
-def presence_key(prefix: str, queue: str) -> str:
-    """The sorted set in which each worker consuming ``queue`` beats (``/ready``, healthchecks)."""
-    return f"{prefix}:workers:{queue}"
-
-
 FILAS = ("default", FILA_SYNC, FILA_PAGAMENTOS, FILA_ENVIOS)
 
 

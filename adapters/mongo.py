@@ -11,6 +11,7 @@ import os
 import threading
 from decimal import Decimal
 
+import pymongo
 from bson.codec_options import CodecOptions, TypeCodec, TypeRegistry
 from bson.decimal128 import Decimal128
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
@@ -149,6 +150,11 @@ class MongoConnector:
                     self._indexed_pid = os.getpid()
                     logger.info("indexes ensured on database %s", self.db_name)
         return database
+
+    def ping(self, timeout_s: float) -> None:
+        """Raise unless the server answers within ``timeout_s`` (the readiness probe)."""
+        with pymongo.timeout(timeout_s):
+            self.client.admin.command("ping")
 
     def close(self) -> None:
         self._client.close()

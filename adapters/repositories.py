@@ -208,11 +208,11 @@ class MongoProdutoRepository(MongoRepository):
             self.cache.guardar_pagina(chave, gen, *pagina)
         return pagina
 
-    def by_java_id(self, java_id: int) -> Produto | None:
+    def por_java_id(self, java_id: int) -> Produto | None:
         doc = self.col.find_one({"java_id": java_id, **self.visible})
         return self.to_entity(doc) if doc else None
 
-    def hide(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None = None) -> bool:
+    def ocultar(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None = None) -> bool:
         query = self._match(produto_id, versao, seq)
         if query is None:
             return False
@@ -267,11 +267,11 @@ class MongoClienteRepository(MongoRepository):
             query["nome_busca"] = {"$regex": re.escape(chave_busca(filtro.nome))}
         return self._page(query, filtro.ordem, offset, limit)
 
-    def by_java_id(self, java_id: int) -> Cliente | None:
+    def por_java_id(self, java_id: int) -> Cliente | None:
         doc = self.col.find_one({"java_id": java_id})
         return self.to_entity(doc) if doc else None
 
-    def by_email(self, email_norm: str) -> Cliente | None:
+    def por_email(self, email_norm: str) -> Cliente | None:
         doc = self.col.find_one({"email_norm": email_norm})
         return self.to_entity(doc) if doc else None
 
@@ -289,14 +289,14 @@ class MongoChaveRepository(MongoRepository):
         doc["_id"] = self.col.insert_one(doc).inserted_id
         return self.to_entity(doc)
 
-    def by_prefix(self, prefixo: str) -> ChaveApi | None:
+    def por_prefixo(self, prefixo: str) -> ChaveApi | None:
         doc = self.col.find_one({"prefixo": prefixo})
         return self.to_entity(doc) if doc else None
 
     def list(self) -> list[ChaveApi]:
         return [self.to_entity(doc) for doc in self.col.find({}, {"hash": 0}).sort("criado_em", 1)]
 
-    def revoke(self, prefixo: str, agora: datetime) -> bool:
+    def revogar(self, prefixo: str, agora: datetime) -> bool:
         result = self.col.update_one({"prefixo": prefixo, "revogada_em": None}, {"$set": {"revogada_em": agora}})
         return result.matched_count == 1
 

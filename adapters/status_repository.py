@@ -38,7 +38,7 @@ class MongoStatusRepository:
         doc = self.col.find_one(query)
         return self._entity(doc) if doc else None
 
-    def do_pedido(self, pedido_id: str):
+    def por_pedido(self, pedido_id: str):
         doc = self.col.find_one({"pedido_id": pedido_id})
         return self._entity(doc) if doc else None
 

@@ -23,10 +23,10 @@ from uuid import uuid4
 from pymongo import MongoClient, monitoring
 
 from adapters.cache import ProdutoCache
-from adapters.contexto import montar_contexto
 from adapters.mongo import CODEC_OPTIONS
 from adapters.sequencia import RedisSequencia
 from adapters.sync_repositories import MARCAS_FOLGA, MongoProdutoSync
+from bootstrap import montar_contexto
 from domain.eventos import Envelope
 from services import sync
 

@@ -6,24 +6,21 @@ import logging
 import signal
 import sys
 
+import bootstrap
 import settings
 from adapters import logs, malloc
-from adapters.despachante import CeleryDespachante, celery_produtor
-from adapters.passwords import Argon2Hasher
-from adapters.redis_client import celery_broker_ssl, redis_from_settings
 from bridge.core import Bridge, BridgeConfig
 
 logger = logging.getLogger("bridge")
 
 
 def build(cfg: dict) -> Bridge:
-    client = redis_from_settings(cfg, health_check_interval=30, socket_connect_timeout=5)
-    hasher = Argon2Hasher(
-        cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"], cfg["SECRET_KEY"].encode()
-    )
+    """The bridge on what ``bootstrap`` makes for it: its Redis client, the task producer,
+    the CRM passwords' hashing."""
+    parts = bootstrap.for_bridge(cfg)
     return Bridge(
-        client,
-        CeleryDespachante(celery_produtor(cfg["REDIS_URL"], celery_broker_ssl(cfg))),
+        parts.redis,
+        parts.despachante,
         BridgeConfig(
             channels=settings.lista(cfg["BRIDGE_CHANNELS"]),
             patterns=settings.lista(cfg["BRIDGE_PATTERNS"]),
@@ -34,7 +31,7 @@ def build(cfg: dict) -> Bridge:
             batch_max=cfg["BRIDGE_BATCH_MAX"],
             batch_wait_ms=cfg["BRIDGE_BATCH_ESPERA_MS"],
         ),
-        hasher.hash_for_account,
+        parts.hash_senha,
     )
 
 

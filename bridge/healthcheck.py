@@ -12,14 +12,14 @@ import sys
 
 import redis
 
+import bootstrap
 import settings
-from adapters.redis_client import redis_from_settings
 from bridge.config import alive_key
 
 
 def main() -> int:
     cfg = settings.load()
-    client = redis_from_settings(cfg, socket_timeout=3, socket_connect_timeout=3)
+    client = bootstrap.redis_client(cfg, socket_timeout=3, socket_connect_timeout=3)
     try:
         pattern = alive_key(cfg["REDIS_PREFIX"], f"{socket.gethostname()}-*")
         found = next(iter(client.scan_iter(match=pattern, count=1000)), None)

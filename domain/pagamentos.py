@@ -1,4 +1,5 @@
-"""Pagamento: one per order; the gateway port; what each gateway answer does to the order.
+"""Pagamento: one per order; what each gateway answer does to it and to its order (the
+gateway itself is the port ``domain.ports.Gateway``).
 
 pendente ──▶ processado                 (card/PayPal approved)
     │  ├──▶ aguardando_confirmacao ──▶ processado   (boleto/pix paid)
@@ -17,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
 from domain.errors import DomainError
 
@@ -49,15 +49,6 @@ class RespostaGateway:
     resultado: str  # APROVADO, RECUSADO or AGUARDANDO_CONFIRMACAO
     referencia: str | None = None
     motivo: str | None = None
-
-
-class Gateway(Protocol):
-    def cobrar(self, chave: str, valor: Decimal, metodo: str, token: str | None) -> RespostaGateway:
-        """Charge once per ``chave``: the same key never charges twice, however often it is sent."""
-
-    def reembolsar(self, chave: str) -> bool:
-        """Refund the charge made with ``chave`` (once, however often asked); True when
-        that charge is refunded (now or by an earlier call), False when there is none."""
 
 
 @dataclass

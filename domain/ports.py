@@ -1,18 +1,28 @@
-"""The interfaces the service layer needs from the outside world.
+"""The interfaces the service layer needs from the outside world: one Protocol per field
+of ``services.contexto.Contexto``, plus the backups' two.
 
-Mongo-backed implementations live in ``adapters``; unit tests use in-memory fakes.
+Mongo- and Redis-backed implementations live in ``adapters``; unit tests use the in-memory
+fakes of ``tests/fakes.py``. Names: generic store operations are English (``add``, ``get``,
+``list``, ``update``, ``delete``); what names the domain is Portuguese, lookups by a field
+included (``por_email``, ``por_pedido``, ``ocultar``, ``revogar``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.backups import FileEntry, Manifest
+from domain.carrinhos import Carrinho
 from domain.clientes import Cliente, ClienteFiltro
+from domain.envios import Envio
+from domain.pagamentos import Pagamento, RespostaGateway
+from domain.pedidos import Pedido, PedidoFiltro
 from domain.produtos import Produto, ProdutoFiltro
+from domain.rejeitados import EventoRejeitado, RejeitadoFiltro
 from domain.seguranca import ChaveApi, Identidade
 
 # The version a conditional write expects: one, or any of several (an If-Match listing many).
@@ -47,7 +57,9 @@ class ProdutoRepository(Protocol):
     ) -> Produto | None:
         """Apply ``campos`` if visible, at ``versao`` (any if None), older than ``seq``."""
 
-    def hide(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None) -> bool: ...
+    def ocultar(self, produto_id: str, agora: datetime, versao: VersaoEsperada | None, seq: int | None) -> bool: ...
+
+    def por_java_id(self, java_id: int) -> Produto | None: ...
 
 
 class ClienteRepository(Protocol):
@@ -56,7 +68,9 @@ class ClienteRepository(Protocol):
 
     def get(self, cliente_id: str) -> Cliente | None: ...
 
-    def by_email(self, email_norm: str) -> Cliente | None: ...
+    def por_email(self, email_norm: str) -> Cliente | None: ...
+
+    def por_java_id(self, java_id: int) -> Cliente | None: ...
 
     def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]: ...
 
@@ -82,15 +96,18 @@ class PasswordHasher(Protocol):
 class ChaveRepository(Protocol):
     def add(self, chave: ChaveApi) -> ChaveApi: ...
 
-    def by_prefix(self, prefixo: str) -> ChaveApi | None: ...
+    def por_prefixo(self, prefixo: str) -> ChaveApi | None: ...
 
     def list(self) -> list[ChaveApi]: ...
 
-    def revoke(self, prefixo: str, agora: datetime) -> bool: ...
+    def revogar(self, prefixo: str, agora: datetime) -> bool: ...
 
 
 class AuditoriaRepository(Protocol):
     def add(self, registro: RegistroAuditoria) -> None: ...
+
+    def add_many(self, registros: list[RegistroAuditoria]) -> None:
+        """One write for a batch's records (a sync batch)."""
 
     def list(self, filtro: AuditoriaFiltro, offset: int, limit: int) -> tuple[list[RegistroAuditoria], int]: ...
 
@@ -119,6 +136,170 @@ class LoginGuard(Protocol):
     def sucesso(self, chave: str) -> None: ...
 
 
+# -- the money path: carts, orders, Idempotency-Key claims, stock, payments, shipments ------
+class CarrinhoRepository(Protocol):
+    def get(self, cliente_id: str) -> Carrinho:
+        """The customer's cart; an empty one when they have none."""
+
+    def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
+        """Set a line's quantity, adding the line if needed; ``DadosInvalidos`` beyond ``maximo`` lines."""
+
+    def remover_item(self, cliente_id: str, produto_id: str, agora: datetime) -> bool: ...
+
+    def esvaziar(self, cliente_id: str, agora: datetime) -> None: ...
+
+    def list(self, offset: int, limit: int) -> tuple[list[Carrinho], int]: ...
+
+
+class PedidoRepository(Protocol):
+    def add(self, pedido: Pedido) -> Pedido:
+        """Store under ``pedido.id`` when given (reserved by a claim); ``PedidoJaExiste`` if taken."""
+
+    def get(self, pedido_id: str, cliente_id: str | None = None) -> Pedido | None: ...
+
+    def mudar_status(self, pedido_id: str, de: str, para: str, agora: datetime) -> Pedido | None:
+        """Only from ``de`` (else None); a cancellation is marked pending in the same write."""
+
+    def tomar_liberacao(self, pedido_id: str, produto_id: str) -> bool:
+        """True only the first time: a cancelled order's item is given back once."""
+
+    def devolver_liberacao(self, pedido_id: str, produto_id: str) -> None: ...
+
+    def cancelamento_concluido(self, pedido_id: str) -> None: ...
+
+    def cancelamentos_pendentes(self, antes_de: datetime) -> list[Pedido]: ...
+
+    def resumo(self, cliente_id: str | None) -> list[dict]:
+        """``{"_id": status, "quantidade": n, "valor": sum}`` per status."""
+
+    def list(self, filtro: PedidoFiltro, offset: int, limit: int) -> tuple[list[Pedido], int]: ...
+
+
+class IdempotenciaRepository(Protocol):
+    """One order per (scope, key): a claim reserves the order's id and is held for a while."""
+
+    def iniciar(self, escopo: str, chave: str, corpo_hash: str, agora: datetime) -> Reivindicacao:
+        """Claim; ``DadosInvalidos`` for another body, ``CheckoutEmAndamento`` while held."""
+
+    def liberar(self, escopo: str, chave: str, dono: str) -> None:
+        """The attempt stopped: the next may take over at once."""
+
+    def concluir(self, escopo: str, chave: str, pedido_id: str, agora: datetime, dono: str) -> None: ...
+
+    def abandonar(self, escopo: str, chave: str, dono: str) -> None:
+        """Nothing was stored: the key is free again."""
+
+    def podar(self, antes_de: datetime) -> int: ...
+
+
+class Estoque(Protocol):
+    def reservar(self, produto_id: str, quantidade: int, seq: int | None) -> bool:
+        """Take ``quantidade`` only if that much is left (never oversells); False otherwise."""
+
+    def liberar(self, produto_id: str, quantidade: int) -> None: ...
+
+
+class PagamentoRepository(Protocol):
+    def add(self, pagamento: Pagamento) -> Pagamento: ...
+
+    def get(self, pagamento_id: str, cliente_id: str | None = None) -> Pagamento | None: ...
+
+    def por_pedido(self, pedido_id: str) -> Pagamento | None: ...
+
+    def mudar(self, pagamento_id: str, de: tuple[str, ...], para: str, agora: datetime, **extra) -> Pagamento | None:
+        """Only from one of ``de`` (else None), so each transition happens once."""
+
+    def contar_tentativa(self, pagamento_id: str) -> None: ...
+
+    def aguardando_desde(self, antes_de: datetime) -> list[Pagamento]: ...
+
+    def parados(self, antes_de: datetime, agora: datetime) -> list[Pagamento]:
+        """``pendente`` since before ``antes_de``, each taken at most once per period."""
+
+
+class Gateway(Protocol):
+    def cobrar(self, chave: str, valor: Decimal, metodo: str, token: str | None) -> RespostaGateway:
+        """Charge once per ``chave``: the same key never charges twice, however often it is sent."""
+
+    def reembolsar(self, chave: str) -> bool:
+        """Refund the charge made with ``chave`` (once, however often asked); True when
+        that charge is refunded (now or by an earlier call), False when there is none."""
+
+
+class EnvioRepository(Protocol):
+    def criar_para_pedido(self, envio: Envio) -> Envio:
+        """One per order: a second call returns the first."""
+
+    def get(self, envio_id: str, cliente_id: str | None = None) -> Envio | None: ...
+
+    def por_pedido(self, pedido_id: str) -> Envio | None: ...
+
+    def mudar(self, envio_id: str, de: str, para: str, agora: datetime) -> Envio | None: ...
+
+
+class Publicador(Protocol):
+    def status_do_pedido(self, mensagem: dict) -> None:
+        """Tell the CRM; best effort (the order's change is stored already)."""
+
+
+# -- CRM sync: conditional writes keyed by CRM id, dead letters, the task queue ------------
+# A sync write's outcome and the stored id: ("aplicado" | "criado" | "obsoleto" | "ausente" | ..., id).
+ResultadoSync = tuple[str, str | None]
+
+
+class ProdutoSync(Protocol):
+    """Writes applied only when the event's ``seq`` is newer than the stored one."""
+
+    def aplicar(
+        self, java_id: int, campos: dict, seq: int, agora: datetime, reviver: bool, criar: bool = True
+    ) -> ResultadoSync: ...
+
+    def ocultar(
+        self, java_id: int, seq: int, agora: datetime, criar: bool = True, nome_busca: str | None = None
+    ) -> ResultadoSync: ...
+
+    def aplicar_varios(self, eventos: list, agora: datetime) -> list[ResultadoSync]:
+        """Many events of known products (``java_id``, ``acao``, ``campos``, ``seq``) at once."""
+
+    def vincular_pendente(self, java_id: int, nome_busca: str, seq: int) -> bool: ...
+
+    def superado(self, nome_busca: str, seq: int) -> bool: ...
+
+    def criar_pendente(self, campos: dict, seq: int, event_id: str, agora: datetime) -> ResultadoSync: ...
+
+    def descartar_pendente(self, event_id: str) -> None: ...
+
+    def descartar_pendentes_anteriores(self, nome_busca: str, seq: int) -> int: ...
+
+
+class ClienteSync(Protocol):
+    def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> str: ...
+
+
+class RejeitadoRepository(Protocol):
+    """The dead letters: one per event id."""
+
+    def add(self, envelope: dict, motivo: str, tentativas: int, agora: datetime) -> EventoRejeitado: ...
+
+    def get(self, rejeitado_id: str) -> EventoRejeitado | None: ...
+
+    def list(self, filtro: RejeitadoFiltro, offset: int, limit: int) -> tuple[list[EventoRejeitado], int]: ...
+
+    def marcar(self, rejeitado_id: str, de: str, para: str, agora: datetime, ator: str) -> EventoRejeitado | None:
+        """Only from ``de`` (else None): replayed or discarded once."""
+
+
+class Despachante(Protocol):
+    """The task queue, as the services use it."""
+
+    def enviar(self, envelope: dict, headers: dict | None = None) -> None: ...
+
+    def processar_pagamento(self, pagamento_id: str, headers: dict | None = None) -> None: ...
+
+    def criar_envio(self, pedido_id: str) -> None: ...
+
+
+# -- backups --------------------------------------------------------------------------------
 class BackupFiles(Protocol):
     """Where backups live on disk: one folder per backup, named by ``domain.backups.backup_name``."""
 

@@ -24,7 +24,7 @@ def login(ctx: Contexto, tokens: TokenService, guard: LoginGuard, email: str, se
     """Return (token, lifetime in seconds, cliente id); raise NaoAutenticado or Bloqueado."""
     chave = normalizar_email(email)
     guard.verificar(chave)
-    cliente = ctx.clientes.by_email(chave)
+    cliente = ctx.clientes.por_email(chave)
     alvo = cliente.senha_hash if cliente and cliente.senha_hash else _hash_ficticio(ctx.hasher)
     confere = ctx.hasher.verify(alvo, senha)
     if cliente is None or not confere:

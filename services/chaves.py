@@ -36,7 +36,7 @@ def revogar(ctx: Contexto, prefixo: str) -> None:
     # Checked before the write, not atomically with it: only two admins revoking the last
     # two admin keys at the same instant could both pass, and the CLI can create another.
     seguranca.verificar_revogacao([c for c in ctx.chaves.list() if c.revogada_em is None], prefixo)
-    if not ctx.chaves.revoke(prefixo, agora()):
+    if not ctx.chaves.revogar(prefixo, agora()):
         raise NaoEncontrado("Chave não encontrada ou já revogada.")
     ctx.auditar("chave", prefixo, "revogada")
 
@@ -44,7 +44,7 @@ def revogar(ctx: Contexto, prefixo: str) -> None:
 def autenticar(repo: ChaveRepository, texto: str) -> Identidade | None:
     """The staff identity behind a presented key, or None for any unknown/revoked key."""
     prefixo = seguranca.prefixo_da_chave(texto)
-    chave = repo.by_prefix(prefixo) if prefixo else None
+    chave = repo.por_prefixo(prefixo) if prefixo else None
     if chave is None or chave.revogada_em is not None or not seguranca.chave_confere(texto, chave.hash):
         return None
     return Identidade("staff", id=chave.prefixo, nome=chave.nome, escopos=frozenset(chave.escopos))

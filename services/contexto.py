@@ -1,19 +1,38 @@
 """The context every use case runs in: repositories, who is acting, which request.
 
-The API builds one per request from the caller's identity; a Celery task builds one
-with ``ator="sistema:java"``. Services write the audit trail through it, so every write,
-whichever door it came through, is recorded the same way. ``sequencia`` hands out the
-numbers that order API writes with the CRM's events (the bridge's counter).
+``bootstrap`` builds it for every entrypoint: per request in the API (from the caller's
+identity), per task in a worker (``ator="sistema:java"`` for the CRM's events). Services
+write the audit trail through it, so every write, whichever door it came through, is
+recorded the same way. Each field is a port of ``domain.ports``; unit tests fill them
+with the fakes of ``tests/fakes.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from domain.auditoria import RegistroAuditoria, campos_auditaveis
-from domain.ports import AuditoriaRepository, ChaveRepository, ClienteRepository, PasswordHasher, ProdutoRepository
+from domain.ports import (
+    AuditoriaRepository,
+    CarrinhoRepository,
+    ChaveRepository,
+    ClienteRepository,
+    ClienteSync,
+    Despachante,
+    EnvioRepository,
+    Estoque,
+    Gateway,
+    IdempotenciaRepository,
+    PagamentoRepository,
+    PasswordHasher,
+    PedidoRepository,
+    ProdutoRepository,
+    ProdutoSync,
+    Publicador,
+    RejeitadoRepository,
+    TokenService,
+)
 from services.common import agora
 
 
@@ -24,24 +43,26 @@ class Contexto:
     chaves: ChaveRepository
     auditoria: AuditoriaRepository
     hasher: PasswordHasher
+    # CRM sync: conditional writes keyed by CRM id, and the dead-letter store.
+    sync_produtos: ProdutoSync
+    sync_clientes: ClienteSync
+    rejeitados: RejeitadoRepository
+    # The money path: carts, orders, Idempotency-Key claims, stock reservations, payments.
+    carrinhos: CarrinhoRepository
+    pedidos: PedidoRepository
+    idempotencia: IdempotenciaRepository
+    estoque: Estoque
+    pagamentos: PagamentoRepository
+    gateway: Gateway
+    envios: EnvioRepository
     ator: str = "sistema"
     request_id: str | None = None
+    # The numbers that order API writes with the CRM's events (the bridge's counter); None
+    # in the workers, whose CRM events carry their own.
     sequencia: Callable[[], int] | None = None
-    # CRM sync: conditional writes keyed by CRM id, the dead-letter store, the task queue.
-    sync_produtos: Any = None
-    sync_clientes: Any = None
-    rejeitados: Any = None
-    despachante: Any = None
-    # The money path: carts, orders, Idempotency-Key records, stock reservations.
-    carrinhos: Any = None
-    pedidos: Any = None
-    idempotencia: Any = None
-    estoque: Any = None
-    pagamentos: Any = None
-    gateway: Any = None
-    envios: Any = None
-    publicador: Any = None  # order status changes, for the Java CRM (Redis channel "pedidos")
-    tokens: Any = None  # customers' sessions (domain.ports.TokenService): a CRM password change ends them
+    despachante: Despachante | None = None  # the task queue (payments, shipments, replays)
+    publicador: Publicador | None = None  # order status changes, for the Java CRM (Redis channel "pedidos")
+    tokens: TokenService | None = None  # customers' sessions: a CRM password change ends them
     carrinho_java_pagamento: str = "boleto"
 
     def proxima_seq(self) -> int | None:

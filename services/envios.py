@@ -16,7 +16,7 @@ def criar(ctx: Contexto, pedido_id: str) -> Envio:
     pedido = ctx.pedidos.get(pedido_id)
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
-    existente = ctx.envios.do_pedido(pedido_id)
+    existente = ctx.envios.por_pedido(pedido_id)
     if existente:
         return existente
     if pedido.status != regras_pedido.CONFIRMADO:
@@ -50,7 +50,7 @@ def obter(ctx: Contexto, envio_id: str, cliente_id: str | None = None) -> Envio:
 
 
 def do_pedido(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Envio:
-    if ctx.pedidos.get(pedido_id, cliente_id) is None or (envio := ctx.envios.do_pedido(pedido_id)) is None:
+    if ctx.pedidos.get(pedido_id, cliente_id) is None or (envio := ctx.envios.por_pedido(pedido_id)) is None:
         raise NaoEncontrado("Envio não encontrado.")
     return envio
 

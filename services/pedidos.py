@@ -164,7 +164,7 @@ def pedido_unico(
             pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id, seq=seq)
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
-        pagamento = ctx.pagamentos.do_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
+        pagamento = ctx.pagamentos.por_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
     except CheckoutEmAndamento:
         raise  # taken over by another attempt: the key is its now
     except DomainError:
@@ -191,7 +191,7 @@ def obter(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Pedid
 
 def pagamento_do_pedido(ctx: Contexto, pedido_id: str, cliente_id: str | None = None):
     obter(ctx, pedido_id, cliente_id)  # 404 for someone else's order
-    pagamento = ctx.pagamentos.do_pedido(pedido_id)
+    pagamento = ctx.pagamentos.por_pedido(pedido_id)
     if pagamento is None:
         raise NaoEncontrado("Pagamento não encontrado.")
     return pagamento

@@ -45,6 +45,6 @@ def alterar(
 
 def remover(ctx: Contexto, produto_id: str, *, versao: VersaoEsperada | None = None) -> None:
     """Hide the product from the catalogue; its document stays for order history."""
-    if not ctx.produtos.hide(produto_id, agora(), versao, ctx.proxima_seq()):
+    if not ctx.produtos.ocultar(produto_id, agora(), versao, ctx.proxima_seq()):
         raise falha_de_escrita(ctx.produtos.get(produto_id) is not None, RECURSO, versao)
     ctx.auditar("produto", produto_id, "removido")

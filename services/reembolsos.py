@@ -24,7 +24,7 @@ def encerrar_pagamento(ctx: Contexto, pedido_id: str) -> None:
     open: if the charge wins, the re-read below refunds it; if the close wins, the task
     refunds what it charged (``services.pagamentos._aprovar``).
     """
-    pagamento = ctx.pagamentos.do_pedido(pedido_id)
+    pagamento = ctx.pagamentos.por_pedido(pedido_id)
     if pagamento is None:
         return
     if pagamento.status in regras.ABERTOS and ctx.pagamentos.mudar(

@@ -57,7 +57,7 @@ def cancelar(ctx: Contexto, pedido_id: str) -> Pedido:
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
     regras.validar_transicao(pedido.status, regras.CANCELADO)
-    envio = ctx.envios.do_pedido(pedido_id)
+    envio = ctx.envios.por_pedido(pedido_id)
     if envio is not None and envio.status != regras_envio.CANCELADO:
         # The shipment first: if it is being sent right now, exactly one of the two
         # conditional writes wins, and a parcel on its way is never left with a refunded order.
@@ -83,7 +83,7 @@ def concluir_cancelamento(ctx: Contexto, pedido: Pedido) -> None:
                 raise
     reembolsos.encerrar_pagamento(ctx, pedido.id)
     # A shipment the shipment task made while the order was being cancelled.
-    envio = ctx.envios.do_pedido(pedido.id)
+    envio = ctx.envios.por_pedido(pedido.id)
     if (
         envio is not None
         and envio.status == regras_envio.PREPARANDO

@@ -156,7 +156,7 @@ def _cliente(ctx: Contexto, env: Envelope) -> dict:
     # The bridge hashes the password; a clear one reaching here (hashed with a fresh salt)
     # counts as a change, on the safe side.
     senha_hash = campos.pop("senha_hash", None) or (ctx.hasher.hash(ev.senha) if ev.senha is not None else None)
-    atual = (ctx.clientes.by_java_id(ev.java_id) if ev.java_id else None) or ctx.clientes.by_email(
+    atual = (ctx.clientes.por_java_id(ev.java_id) if ev.java_id else None) or ctx.clientes.por_email(
         normalizar_email(campos["email"])
     )
     senha_hash, encerrar_sessoes = senha_vinda_do_crm(atual, senha_hash)
@@ -174,12 +174,12 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
     """A cart the CRM finalized becomes an order through the very checkout of the API
     (``services.pedidos.fazer_pedido``), exactly once per message (keyed by event id)."""
     carrinho = eventos.decodificar_carrinho(env.canal, env.payload)
-    cliente = ctx.clientes.by_java_id(carrinho.cliente_java_id)
+    cliente = ctx.clientes.por_java_id(carrinho.cliente_java_id)
     if cliente is None:
         raise EventoInvalido(f"cliente do CRM desconhecido: {carrinho.cliente_java_id}", Regra.CLIENTE_DESCONHECIDO)
     quantidades = {}
     for java_id, quantidade in sorted(carrinho.quantidades.items()):
-        produto = ctx.produtos.by_java_id(java_id)
+        produto = ctx.produtos.por_java_id(java_id)
         if produto is None:
             raise EventoInvalido(
                 f"produto do CRM desconhecido ou fora do catálogo: {java_id}", Regra.PRODUTO_DESCONHECIDO

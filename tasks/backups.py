@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from adapters.backups import FolderBackupFiles, MongoDatabaseDump, ponte_version
+from adapters.backups import FolderBackupFiles, ponte_version
 from services import backups
 from services.common import agora
 from tasks import app, resources
@@ -23,7 +23,7 @@ def criar() -> str | None:
         logger.warning("backup: BACKUP_DIR is not set on this worker; nothing written")
         return None
     files = FolderBackupFiles(cfg["BACKUP_DIR"])
-    database = MongoDatabaseDump(resources.get_mongo().db())
+    database = resources.get().database_dump()
     feito = backups.criar(files, database, agora(), ponte_version(), cfg["BACKUP_KEEP"])
     logger.info(
         "backup %s: %d documents in %d collections, %d bytes; %d old backups removed",

@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 
 from celery import Task
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters import store_errors
 from domain.pedidos import CheckoutEmAndamento
 from tasks import resources
 
@@ -23,9 +21,7 @@ logger = logging.getLogger(__name__)
 
 # CheckoutEmAndamento: another attempt of the same checkout holds it (a redelivery racing
 # the first delivery, or a crashed attempt whose hold has not run out yet).
-TRANSIENT = (
-    ConnectionFailure, ExecutionTimeout, WTimeoutError, RedisConnectionError, RedisTimeoutError, CheckoutEmAndamento
-)  # fmt: skip
+TRANSIENT = (*store_errors.TRANSIENT, CheckoutEmAndamento)
 
 
 class PonteTask(Task):

@@ -13,11 +13,10 @@ import socket
 import sys
 import time
 
-import redis
-
+import bootstrap
 import settings
-from adapters.despachante import FILAS, presence_key
-from adapters.redis_client import redis_from_settings
+from adapters.despachante import FILAS
+from adapters.store_errors import REDIS_ERRORS
 
 
 def node_name() -> str:
@@ -28,17 +27,14 @@ def main() -> int:
     cfg = settings.load()
     filas = settings.lista(os.environ.get("WORKER_QUEUES") or ",".join(FILAS))
     node, limite = node_name(), time.time() - 3 * cfg["WORKER_HEARTBEAT_S"]
-    client = redis_from_settings(cfg, socket_timeout=3, socket_connect_timeout=3)
+    presence = bootstrap.presence(cfg, timeout_s=3)
     try:
-        with client.pipeline(transaction=False) as pipe:
-            for fila in filas:
-                pipe.zscore(presence_key(cfg["REDIS_PREFIX"], fila), node)
-            scores = pipe.execute()
-    except redis.RedisError as exc:
+        scores = presence.last_beats(node, filas)
+    except REDIS_ERRORS as exc:
         print(f"worker unhealthy: Redis unreachable ({exc})", file=sys.stderr)
         return 1
     finally:
-        client.close()
+        presence.close()
     stale = [f for f, score in zip(filas, scores, strict=True) if score is None or score < limite]
     if stale:
         print(f"worker {node} unhealthy: no recent heartbeat on {', '.join(stale)}", file=sys.stderr)

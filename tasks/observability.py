@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 
-import redis
 from celery.signals import (
     setup_logging,
     task_failure,
@@ -30,9 +29,9 @@ from celery.signals import (
     worker_shutdown,
 )
 
+import bootstrap
 from adapters import logs, metrics
-from adapters.despachante import presence_key
-from adapters.redis_client import redis_from_settings
+from adapters.store_errors import REDIS_ERRORS
 from domain.eventos import Resultado
 
 logger = logging.getLogger(__name__)
@@ -109,24 +108,17 @@ class _Heartbeat:
         self._queues = sorted(sender.app.amqp.queues.consume_from)
         self._hostname = sender.hostname
         cfg = self._cfg_loader()
-        self._client = redis_from_settings(cfg, socket_timeout=5, socket_connect_timeout=5)
-        self._prefix, self._every = cfg["REDIS_PREFIX"], cfg["WORKER_HEARTBEAT_S"]
+        self._presence = bootstrap.presence(cfg, timeout_s=5)
+        self._every = cfg["WORKER_HEARTBEAT_S"]
         self._beat()
         self._thread = threading.Thread(target=self._loop, name="ponte-heartbeat", daemon=True)
         self._thread.start()
         logger.info("worker %s consuming %s", self._hostname, ",".join(self._queues))
 
     def _beat(self) -> None:
-        now = time.time()
         try:
-            with self._client.pipeline(transaction=False) as pipe:
-                for q in self._queues:
-                    key = presence_key(self._prefix, q)
-                    pipe.zadd(key, {self._hostname: now})
-                    pipe.zremrangebyscore(key, "-inf", now - 3 * self._every)
-                    pipe.expire(key, 3 * self._every)
-                pipe.execute()
-        except redis.RedisError as exc:  # Redis down: /ready will say so anyway
+            self._presence.beat(self._hostname, self._queues, time.time(), self._every)
+        except REDIS_ERRORS as exc:  # Redis down: /ready will say so anyway
             logger.warning("worker heartbeat not written: %s", exc)
 
     def _loop(self) -> None:
@@ -139,11 +131,8 @@ class _Heartbeat:
             return
         self._thread.join(timeout=10)  # no beat may land after the withdrawal below
         try:
-            with self._client.pipeline(transaction=False) as pipe:
-                for q in self._queues:
-                    pipe.zrem(presence_key(self._prefix, q), self._hostname)
-                pipe.execute()
-        except redis.RedisError:
+            self._presence.withdraw(self._hostname, self._queues)
+        except REDIS_ERRORS:
             logger.warning("worker presence not withdrawn", exc_info=True)
         finally:
-            self._client.close()
+            self._presence.close()

@@ -1,15 +1,13 @@
 """Ponte's HTTP API: the Flask application factory.
 
 ``create_app`` reads settings (defaults, then environment, then the ``config`` mapping
-tests pass), binds the extensions and blueprints, and connects to nothing: MongoDB and
-Redis clients are created lazily, once per process, after any fork.
+tests pass), binds the extensions and blueprints, and connects to nothing: its MongoDB and
+Redis clients come from ``bootstrap.for_web``, made lazily, once per process, after any fork.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from flask import Flask, request
@@ -17,17 +15,8 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import bootstrap
 import settings
-from adapters import metrics
-from adapters.cache import ProdutoCache
-from adapters.despachante import FILAS, CeleryDespachante, celery_produtor
-from adapters.lockout import RedisLoginGuard
-from adapters.mongo import MongoConnector
-from adapters.passwords import Argon2Hasher
-from adapters.redis_client import RedisConnector, celery_broker_ssl, tls_options
-from adapters.repositories import MongoChaveRepository
-from adapters.sequencia import RedisSequencia
-from adapters.tokens import JwtTokens
 from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
@@ -65,53 +54,6 @@ BLUEPRINTS = (
 )
 
 
-@dataclass
-class Resources:
-    """This app's handles on the outside world (see ``webapp.deps``)."""
-
-    cfg: dict
-    mongo: MongoConnector
-    redis: RedisConnector
-    hasher: Argon2Hasher
-    _celery: Any = None
-
-    def chaves_repo(self) -> MongoChaveRepository:
-        return MongoChaveRepository(self.mongo.db())
-
-    def tokens(self) -> JwtTokens:
-        return JwtTokens(self.cfg["SECRET_KEY"], self.cfg["TOKEN_TTL_S"], self.redis.client, self.cfg["REDIS_PREFIX"])
-
-    def login_guard(self) -> RedisLoginGuard:
-        return RedisLoginGuard(
-            self.redis.client, self.cfg["REDIS_PREFIX"], self.cfg["LOGIN_MAX_FAILURES"], self.cfg["LOGIN_LOCKOUT_S"]
-        )
-
-    def sequencia(self) -> RedisSequencia:
-        return RedisSequencia(self.redis.client, self.cfg["REDIS_PREFIX"])
-
-    def despachante(self) -> CeleryDespachante:
-        if self._celery is None:
-            self._celery = celery_produtor(self.cfg["REDIS_URL"], celery_broker_ssl(self.cfg))
-        return CeleryDespachante(self._celery)
-
-    @cached_property
-    def produto_cache(self) -> ProdutoCache | None:
-        """One per process (the app is built after gunicorn forks); None when off."""
-        ttl = self.cfg["PRODUTO_CACHE_TTL_S"]
-        return ProdutoCache(self.redis.client, self.cfg["REDIS_PREFIX"], ttl) if ttl > 0 else None
-
-    @cached_property
-    def metrics_registry(self):
-        """What ``GET /metrics`` renders: every process group's files on this host
-        (multiprocess mode) or this process's own metrics, plus scrape-time figures."""
-        state = metrics.StateCollector(lambda: self.redis.client, self.mongo.db, FILAS, self.cfg["REDIS_PREFIX"])
-        return metrics.registry(self.cfg["METRICS_DIR"], extra=[state])
-
-    def close(self) -> None:
-        self.mongo.close()
-        self.redis.close()
-
-
 def _conditional_get(response):
     # ETag + If-None-Match on reads -> 304 without a body (werkzeug does the compare).
     if request.method in ("GET", "HEAD") and response.status_code == 200 and "ETag" in response.headers:
@@ -128,12 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = cfg["PONTE_ENV"] == "test"
     app.json = PonteJSONProvider(app)
     app.url_map.strict_slashes = False
-    app.extensions["ponte"] = Resources(
-        cfg=cfg,
-        mongo=MongoConnector(cfg["MONGO_URI"], cfg["MONGO_DB"], cfg["MONGO_TIMEOUT_MS"]),
-        redis=RedisConnector(cfg["REDIS_URL"], master=cfg["REDIS_SENTINEL_MASTER"], tls=tls_options(cfg)),
-        hasher=Argon2Hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]),
-    )
+    app.extensions["ponte"] = bootstrap.for_web(cfg)  # this process's connections, made on first use
     _register_api(app)
     _register_layers(app, cfg)
     for command in (keys, dead_letters, events, backup):

@@ -30,7 +30,7 @@ def _folder(folder: str | None) -> FolderBackupFiles:
 
 
 def _database() -> MongoDatabaseDump:
-    return MongoDatabaseDump(_resources().mongo.db())
+    return _resources().database_dump()
 
 
 @backup.command("create")

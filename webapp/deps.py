@@ -1,34 +1,22 @@
-"""Per-request access to this process's resources: the service ``Contexto`` and friends."""
+"""Per-request access to this process's resources (``bootstrap.Resources``): the service
+``Contexto`` and friends."""
 
 from __future__ import annotations
 
 from flask import current_app, g
 
-from adapters.contexto import montar_contexto
-from adapters.publicador import RedisPublicador
+from bootstrap import Resources
 from services.contexto import Contexto
 from webapp.security import identidade
 
 
-def _resources():
+def _resources() -> Resources:
     return current_app.extensions["ponte"]
 
 
-_DEFAULT = object()
-
-
-def build_contexto(app, ator: str, request_id: str | None = None, cache=_DEFAULT) -> Contexto:
-    res = app.extensions["ponte"]
-    return montar_contexto(
-        res.mongo.db(),
-        res.hasher,
-        ator,
-        request_id,
-        sequencia=res.sequencia(),
-        despachante=res.despachante(),
-        publicador=RedisPublicador(res.redis.client),
-        cache=res.produto_cache if cache is _DEFAULT else cache,
-    )
+def build_contexto(app, ator: str, request_id: str | None = None, **opcoes) -> Contexto:
+    """A context outside a request too (the CLI, tests); ``cache=None``: without the product cache."""
+    return app.extensions["ponte"].contexto(ator, request_id, **opcoes)
 
 
 def contexto() -> Contexto:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from kombu.exceptions import OperationalError as KombuOperationalError
-from pymongo.errors import ConnectionFailure
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
+from adapters.store_errors import MONGO_DOWN, REDIS_DOWN
 from domain.errors import Conflito, DadosInvalidos, NaoEncontrado, VersaoDesatualizada
 from domain.seguranca import Bloqueado, NaoAutenticado, SemPermissao
 
@@ -121,15 +118,16 @@ def _domain_handlers(app: Flask) -> None:
 
 
 def _store_handlers(app: Flask) -> None:
-    @app.errorhandler(ConnectionFailure)
-    def _db_down(exc: ConnectionFailure):
+    def _db_down(exc: Exception):
         logger.error("MongoDB unavailable: %s", exc)
         return error_body(503, "Banco de dados indisponível; tente de novo."), 503, {"Retry-After": str(RETRY_AFTER_S)}
 
-    @app.errorhandler(RedisConnectionError)
-    @app.errorhandler(RedisTimeoutError)
-    @app.errorhandler(KombuOperationalError)  # the broker (Redis) refused an enqueue
-    def _redis_down(exc: Exception):
+    def _redis_down(exc: Exception):  # Redis, or the broker on it refusing an enqueue
         logger.error("Redis unavailable: %s", exc)
         body = error_body(503, "Serviço temporariamente indisponível; tente de novo.")
         return body, 503, {"Retry-After": str(RETRY_AFTER_S)}
+
+    for exc_class in MONGO_DOWN:
+        app.register_error_handler(exc_class, _db_down)
+    for exc_class in REDIS_DOWN:
+        app.register_error_handler(exc_class, _redis_down)

@@ -11,7 +11,6 @@ import re
 from datetime import UTC
 from decimal import Decimal
 
-from bson import ObjectId
 from marshmallow import ValidationError, fields
 
 from domain.errors import DadosInvalidos
@@ -24,8 +23,9 @@ _OID = re.compile(r"^[0-9a-fA-F]{24}$")
 def id_canonico(valor):
     """The one spelling of an id: ObjectId parsing ignores case, but the cart, the product
     cache and the audit trail key on the string, so ``ABC…`` and ``abc…`` must not both
-    reach them. Anything that is not an ObjectId is returned as is (the lookup 404s)."""
-    return str(ObjectId(valor)) if isinstance(valor, str) and _OID.match(valor) else valor
+    reach them. An ObjectId's text is its 24 hex digits in lower case; anything else is
+    returned as is (the lookup 404s)."""
+    return valor.lower() if isinstance(valor, str) and _OID.match(valor) else valor
 
 
 def _em_centavos(kwargs: dict) -> dict:

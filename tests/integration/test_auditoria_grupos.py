@@ -71,7 +71,7 @@ def test_sync_batches_are_listed_per_event_through_the_api(app, client):
         sync.aplicar_lote(ctx, [env(base + i, 1, 20_000_000 + i) for i in range(3)])  # created one by one
         lote = [env(base + i, 2, 20_000_010 + i) for i in range(3)]
         sync.aplicar_lote(ctx, lote)  # known products: one bulk_write, one grouped audit document
-        produto_id = ctx.produtos.by_java_id(base + 1).id
+        produto_id = ctx.produtos.por_java_id(base + 1).id
     resp = client.get(f"/auditoria?recurso=produto&recurso_id={produto_id}")
     assert resp.status_code == 200
     assert [r["request_id"] for r in resp.get_json()] == [lote[1].event_id, resp.get_json()[1]["request_id"]]

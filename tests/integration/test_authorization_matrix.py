@@ -131,7 +131,7 @@ class World:
 
         with self.app.app_context():
             ctx = build_contexto(self.app, "sistema:tests")
-            pagamento = ctx.pagamentos.do_pedido(self.pedido)
+            pagamento = ctx.pagamentos.por_pedido(self.pedido)
             assert pagamentos.processar(ctx, pagamento.id, ultima_tentativa=True) == "aguardando_confirmacao"
             return pagamento.id
 
@@ -148,7 +148,7 @@ class World:
         pedido = resp.get_json()["id"]
         with self.app.app_context():
             ctx = build_contexto(self.app, "sistema:tests")
-            pagamento = ctx.pagamentos.do_pedido(pedido)
+            pagamento = ctx.pagamentos.por_pedido(pedido)
             pagamentos.processar(ctx, pagamento.id, ultima_tentativa=True)
             pagamentos.confirmar(ctx, pagamento.id)
             self.pedido_confirmado = pedido

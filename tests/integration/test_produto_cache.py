@@ -64,7 +64,7 @@ def test_crm_sync_invalidates(app, anon):
             return Envelope(uuid.uuid4().hex, "produtos", payload, "2026-11-29T00:00:00+00:00", seq)
 
         sync.aplicar(ctx, evento(3, 10_000_001))
-        produto_id = ctx.produtos.by_java_id(java_id).id
+        produto_id = ctx.produtos.por_java_id(java_id).id
         assert anon.get(f"/produtos/{produto_id}").get_json()["estoque"] == 3  # warm
         sync.aplicar(ctx, evento(4, 10_000_002))
         assert anon.get(f"/produtos/{produto_id}").get_json()["estoque"] == 4

@@ -294,8 +294,8 @@ def test_bulk_batches_end_exactly_where_one_by_one_does(app, ctx, db, mongo_clie
     # order, as the bulk path promises) on a database of its own.
     res = app.extensions["ponte"]
     sequencial = res.mongo.client.get_database(f"{db.name}_seq", codec_options=res.mongo.db().codec_options)
-    from adapters.contexto import montar_contexto
     from adapters.mongo import ensure_indexes
+    from bootstrap import montar_contexto
 
     ensure_indexes(sequencial)  # the unique java_id index is part of the semantics
     ctx_seq = montar_contexto(sequencial, res.hasher, "sistema:java")

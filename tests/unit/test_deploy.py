@@ -278,6 +278,7 @@ def test_the_image_keeps_what_its_processes_run():
         "requirements.txt",
         "constraints.txt",
         "wsgi.py",
+        "bootstrap.py",
         "settings.py",
         "celeryconfig.py",
         "gunicorn.conf.py",

@@ -7,13 +7,12 @@ import logging
 import time
 
 import marshmallow as ma
-import pymongo
 from flask import Response, current_app
 from flask.views import MethodView
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters import metrics
-from adapters.despachante import FILAS, presence_key
+from adapters.despachante import FILAS
 from domain.seguranca import PUBLICO, staff
 from webapp.blueprint import Blueprint
 from webapp.errors import RETRY_AFTER_S
@@ -42,17 +41,6 @@ class ReadySchema(ma.Schema):
     filas = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(FilaSchema))
 
 
-def _filas(client, prefix: str, heartbeat_s: int) -> dict:
-    """Live workers and depth per queue in one round trip (workers beat into Redis)."""
-    desde = time.time() - 3 * heartbeat_s
-    with client.pipeline(transaction=False) as pipe:
-        for fila in FILAS:
-            pipe.zcount(presence_key(prefix, fila), desde, "+inf")
-            pipe.llen(fila)
-        valores = pipe.execute()
-    return {f: {"workers": valores[2 * i], "pendentes": valores[2 * i + 1]} for i, f in enumerate(FILAS)}
-
-
 def _check(nome: str, probe) -> str:
     try:
         probe()
@@ -67,13 +55,13 @@ def prontidao(res) -> dict:
     without workers, so it stays in rotation) when a queue has no live worker."""
 
     def mongo():
-        with pymongo.timeout(PROBE_TIMEOUT_S):
-            res.mongo.client.admin.command("ping")
+        res.mongo.ping(PROBE_TIMEOUT_S)
 
     filas: dict = {}
 
     def redis_():
-        filas.update(_filas(res.redis.client, res.cfg["REDIS_PREFIX"], res.cfg["WORKER_HEARTBEAT_S"]))
+        desde = time.time() - 3 * res.cfg["WORKER_HEARTBEAT_S"]  # a live worker beat within three periods
+        filas.update(res.presence().queues(FILAS, desde))
 
     deps = {"mongo": _check("mongo", mongo), "redis": _check("redis", redis_)}
     if not all(v == "ok" for v in deps.values()):
