@@ -7,7 +7,7 @@ import signal
 import sys
 
 import settings
-from adapters import logs, malloc
+from adapters import logs, malloc, tracing
 from adapters.despachante import CeleryDespachante, celery_produtor
 from adapters.passwords import Argon2Hasher
 from adapters.redis_client import celery_broker_ssl, redis_from_settings
@@ -42,6 +42,7 @@ def main() -> int:
     cfg = settings.load()
     logs.configure(cfg, "bridge")
     malloc.tune()
+    tracing.setup(cfg, "bridge")
     bridge = build(cfg)
 
     def _stop(signum, _frame):

@@ -30,7 +30,7 @@ from celery.signals import (
     worker_shutdown,
 )
 
-from adapters import logs, metrics
+from adapters import logs, metrics, tracing
 from adapters.despachante import presence_key
 from adapters.redis_client import redis_from_settings
 
@@ -48,6 +48,8 @@ def _role() -> str:
 
 def install(app, cfg_loader) -> None:
     """Connect the signal receivers for ``app`` (settings read lazily via ``cfg_loader``)."""
+    # First: a pool process must trace before tasks/__init__ makes its MongoClient.
+    tracing.instrument_celery(cfg_loader)
 
     @setup_logging.connect(weak=False)
     def _logging(**_):

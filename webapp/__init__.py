@@ -18,7 +18,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
-from adapters import metrics
+from adapters import metrics, tracing
 from adapters.cache import ProdutoCache
 from adapters.despachante import FILAS, CeleryDespachante, celery_produtor
 from adapters.lockout import RedisLoginGuard
@@ -136,6 +136,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     _register_api(app)
     _register_layers(app, cfg)
+    tracing.instrument_flask(app)
     for command in (keys, dead_letters, events, backup):
         app.cli.add_command(command)
     return app
