@@ -21,6 +21,7 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters import tracing
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, parse_oid
 from domain.eventos import EventoInvalido, Regra
@@ -417,7 +418,12 @@ class MongoRejeitadoRepository:
         return EventoRejeitado(id=str(doc["_id"]), **{k: v for k, v in doc.items() if k in names and k != "id"})
 
     def add(self, envelope: dict, motivo: str, tentativas: int, agora: datetime) -> EventoRejeitado:
-        """Record (or re-record) a dead letter; idempotent per event id."""
+        """Record (or re-record) a dead letter; idempotent per event id. With tracing on, it
+        names the trace of this rejection (``trace_id``, in its history entry too)."""
+        trace_id = tracing.trace_id(envelope["event_id"])
+        rastro = {"trace_id": trace_id} if trace_id else {}
+        # A rejection without a trace must not keep an earlier rejection's.
+        sem_rastro = {} if trace_id else {"$unset": {"trace_id": ""}}
         doc = self.col.find_one_and_update(
             {"event_id": envelope["event_id"]},
             {
@@ -428,10 +434,12 @@ class MongoRejeitadoRepository:
                     "tentativas": tentativas,
                     "estado": PENDENTE,
                     "atualizado_em": agora,
+                    **rastro,
                 },
                 "$setOnInsert": {"em": agora},
                 "$inc": {"vezes": 1},
-                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo}},
+                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo, **rastro}},
+                **sem_rastro,
             },
             upsert=True,
             return_document=ReturnDocument.AFTER,
