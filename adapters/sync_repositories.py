@@ -421,9 +421,9 @@ class MongoRejeitadoRepository:
         """Record (or re-record) a dead letter; idempotent per event id. With tracing on, it
         names the trace of this rejection (``trace_id``, in its history entry too)."""
         trace_id = tracing.trace_id(envelope["event_id"])
-        rastro = {"trace_id": trace_id} if trace_id else {}
+        traced = {"trace_id": trace_id} if trace_id else {}
         # A rejection without a trace must not keep an earlier rejection's.
-        sem_rastro = {} if trace_id else {"$unset": {"trace_id": ""}}
+        untraced = {} if trace_id else {"$unset": {"trace_id": ""}}
         doc = self.col.find_one_and_update(
             {"event_id": envelope["event_id"]},
             {
@@ -434,12 +434,12 @@ class MongoRejeitadoRepository:
                     "tentativas": tentativas,
                     "estado": PENDENTE,
                     "atualizado_em": agora,
-                    **rastro,
+                    **traced,
                 },
                 "$setOnInsert": {"em": agora},
                 "$inc": {"vezes": 1},
-                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo, **rastro}},
-                **sem_rastro,
+                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo, **traced}},
+                **untraced,
             },
             upsert=True,
             return_document=ReturnDocument.AFTER,

@@ -15,7 +15,6 @@ filter before export (``_PrivacyFilter``).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -94,13 +93,13 @@ def setup(cfg: Mapping[str, Any], role: str) -> bool:
     _state.update(provider=provider, role=role)
     _instrument_libraries()
     logs.set_trace_fields(_log_fields)
-    atexit.register(shutdown)
     logger.info("tracing on: service ponte-%s, exporter %s", role, ",".join(names))
     return True
 
 
 def shutdown() -> None:
-    """Export what is still buffered (a pool process ends without running atexit)."""
+    """Export what is still buffered: a Celery pool process ends without running atexit,
+    where the provider flushes itself in every other process."""
     provider = _state.get("provider")
     if provider is not None:
         provider.force_flush(timeout_millis=5000)
@@ -137,8 +136,9 @@ def _exporter(name: str):
     if name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        # One JSON object per line, on the process's stdout beside its log lines.
-        return ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + os.linesep)
+        # One JSON object per line beside the process's log lines, on the real stdout: a
+        # Celery pool process's sys.stdout is a logger (worker_redirect_stdouts).
+        return ConsoleSpanExporter(out=sys.__stdout__, formatter=lambda span: span.to_json(indent=None) + os.linesep)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()  # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT...

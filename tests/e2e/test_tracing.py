@@ -110,11 +110,14 @@ def test_a_crm_event_is_one_trace_from_the_bridge_to_its_mongodb_write(pipeline,
     event_id = root["attributes"]["ponte.event_id"]
     linhas = [json.loads(x) for x in pipeline.servers[0].output().splitlines() if x.startswith("{")]
     assert {x.get("trace_id") for x in linhas if x.get("event_id") == event_id} == {root["trace_id"]}
+    _batch_links_every_event(pipeline, collector, root["trace_id"])
 
-    # The batch: each event its own trace from the bridge, and the batch task links them all.
+
+def _batch_links_every_event(pipeline, collector, other_trace: str) -> None:
+    """Each event of the stream's batch its own trace from the bridge; the batch task links them all."""
     eventos = {s["attributes"]["ponte.crm_id"]: s for s in collector.snapshot() if s["name"] == "receive produtos"}
     ligados = {eventos[i]["trace_id"] for i in (601, 602, 603)}
-    assert len(ligados) == 3 and root["trace_id"] not in ligados
+    assert len(ligados) == 3 and other_trace not in ligados
 
     def batch_task():
         runs = [s for s in collector.snapshot() if s["name"] == "run/tasks.sync.aplicar_lote"]
@@ -149,17 +152,19 @@ def test_a_dead_letter_names_its_trace(pipeline, collector):
     assert root["attributes"]["ponte.event_id"] == rejeitado["event_id"]
 
 
-class Loja:
-    """A shop over real HTTP: gunicorn traced like the worker."""
+def traced_web(pipeline, tmp_path, otel: dict):
+    """A real gunicorn on the pipeline's stores, traced as ``otel`` says."""
+    web = start_gunicorn(pipeline.mongo_uri, pipeline.redis_url, pipeline.db_name, tmp_path, REDIS_PREFIX="e2e", **otel)
+    pipeline.servers.append(web)
+    return web
 
-    def __init__(self, pipeline, collector, tmp_path, **worker):
-        otel = otlp_env(collector)
-        pipeline.start_worker(**otel, **worker)
-        self.web = start_gunicorn(pipeline.mongo_uri, pipeline.redis_url, pipeline.db_name, tmp_path,
-                                  REDIS_PREFIX="e2e", **otel)  # fmt: skip
-        pipeline.servers.append(self.web)
-        self.pipeline = pipeline
-        status, _, criado = self.call("POST", "/produtos", {"nome": "Caneca", "preco": 25, "estoque": 9}, self.web.auth)
+
+class Loja:
+    """A shop over real HTTP, on a gunicorn traced like the worker."""
+
+    def __init__(self, pipeline, web):
+        self.pipeline, self.web = pipeline, web
+        status, _, criado = self.call("POST", "/produtos", {"nome": "Caneca", "preco": 25, "estoque": 9}, web.auth)
         assert status == 201, criado
         self.produto = criado
 
@@ -194,7 +199,8 @@ def _checkout_trace(collector, pipeline, pedido_id: str) -> list[dict]:
 
 
 def test_a_checkout_is_one_trace_from_http_to_the_pedidos_message(pipeline, collector, tmp_path):
-    loja = Loja(pipeline, collector, tmp_path)
+    pipeline.start_worker(**otlp_env(collector))
+    loja = Loja(pipeline, traced_web(pipeline, tmp_path, otlp_env(collector)))
     avisos = pipeline.redis.pubsub(ignore_subscribe_messages=True)
     avisos.subscribe("pedidos")
     pedido = loja.comprar("tok_aprova")
@@ -232,7 +238,8 @@ def _recebidas(pubsub) -> list[bytes]:
 
 
 def test_a_retried_payment_shows_each_try_in_the_checkout_trace(pipeline, collector, tmp_path):
-    loja = Loja(pipeline, collector, tmp_path, PAGAMENTO_RETRY_MAX_S=1)
+    pipeline.start_worker(**otlp_env(collector), PAGAMENTO_RETRY_MAX_S=1)
+    loja = Loja(pipeline, traced_web(pipeline, tmp_path, otlp_env(collector)))
     pedido = loja.comprar("tok_falha_2")  # the simulated gateway fails twice, then charges
     loja.esperar_envio(pedido["id"])
     trace = _checkout_trace(collector, pipeline, pedido["id"])
@@ -250,3 +257,48 @@ def test_a_retried_payment_shows_each_try_in_the_checkout_trace(pipeline, collec
         assert publicacao["name"] == "apply_async/tasks.pagamentos.processar"
         assert publicacao["parent_span_id"] == antes["span_id"]
     no_secret_in(collector.snapshot(), SENHA, EMAIL, "tok_falha_2", loja.web.key)
+
+
+def console_spans(*servers) -> list[dict]:
+    """The spans the console exporter printed, one JSON object per line among the log lines,
+    in the shape of the collector's (``tests/otlp_collector.py``)."""
+    spans = []
+    for server in servers:
+        for line in server.output().splitlines():
+            if not line.startswith('{"name"'):
+                continue
+            span = json.loads(line)
+            spans.append({
+                "trace_id": span["context"]["trace_id"].removeprefix("0x"),
+                "span_id": span["context"]["span_id"].removeprefix("0x"),
+                "parent_span_id": (span["parent_id"] or "").removeprefix("0x") or None,
+                "name": span["name"],
+                "service": span["resource"]["attributes"]["service.name"],
+                "attributes": span["attributes"],
+            })  # fmt: skip
+    return spans
+
+
+def test_the_console_exporter_prints_one_trace_per_crm_event_and_per_checkout(pipeline, tmp_path):
+    console = {"OTEL_TRACES_EXPORTER": "console", "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    worker = pipeline.start_worker(**console)
+    bridge = pipeline.start_bridge(**console)
+    web = traced_web(pipeline, tmp_path, console)
+    pipeline.crm.publish("produtos", produto("criado", 700, 3))
+
+    def traced(first: str, last: str):
+        spans = console_spans(worker, bridge, web)
+        for root in (s for s in spans if s["name"] == first and not s["parent_span_id"]):
+            trace = [s for s in spans if s["trace_id"] == root["trace_id"]]
+            if any(s["name"] == last for s in trace) and whole(trace):
+                return trace
+        return None
+
+    trace = pipeline.wait(lambda: traced("receive produtos", "run/tasks.sync.aplicar_evento"), what="the event")
+    assert {s["service"] for s in trace} == {"ponte-bridge", "ponte-worker"} and mongo_writes(trace, "produtos")
+    loja = Loja(pipeline, web)
+    pedido = loja.comprar("tok_aprova")
+    loja.esperar_envio(pedido["id"])
+    trace = pipeline.wait(lambda: traced("POST /pedidos", "run/tasks.envios.criar"), what="the checkout")
+    assert connected(trace)["service"] == "ponte-web"
+    assert {"run/tasks.pagamentos.processar", "PUBLISH"} <= {s["name"] for s in trace}
