@@ -438,8 +438,9 @@ def _clean_span(span):
 def _celery_instrumentor():
     """The maintained Celery instrumentor, told about tasks sent by name. Web and bridge
     send tasks they do not define (``send_task``): the instrumentor finds no task object
-    for them and would leave their publish span open, and current, for the rest of the
-    thread's life. A stand-in object per task name holds the span instead."""
+    to keep their publish span on, so the span ends as soon as it starts (its context
+    manager is dropped) and the broker's commands fall outside it. A stand-in object per
+    task name keeps it until the message is sent."""
     from celery import registry
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
 

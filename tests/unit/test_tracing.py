@@ -167,3 +167,93 @@ def test_traceparent_round_trip():
     assert (lido.trace_id, lido.span_id, lido.is_remote) == (0x1F, 0x2E, True)
     assert tracing._parse_traceparent("00-" + "0" * 32 + "-" + "0" * 16 + "-01") is None
     assert tracing._parse_traceparent("garbage") is None
+
+
+@pytest.fixture
+def traced(monkeypatch):
+    """Tracing on in this process only for the test: spans of ``adapters.tracing`` go to an
+    in-memory exporter (the global provider stays untouched for the rest of the suite)."""
+    exporter = InMemorySpanExporter()
+    provider = _provider_with(exporter)
+    monkeypatch.setattr(trace, "get_tracer", lambda name, *_, **__: provider.get_tracer(name))
+    monkeypatch.setitem(tracing._state, "provider", provider)
+    yield provider, exporter
+    tracing._forget_batch_events()
+
+
+def test_the_bridge_publishes_a_lone_event_in_its_trace_and_a_batch_linking_each(traced):
+    provider, exporter = traced
+    tracer = provider.get_tracer("test")
+    envelopes = [{"event_id": f"e{i}"} for i in range(3)]
+    for envelope in envelopes:
+        with tracing.event("carrinho:3", "stream", envelope["event_id"]):
+            tracing.annotate(crm_id=3, seq=10, acao=None)
+            tracing.remember(envelope)
+    with tracing.publishing(envelopes[:1]), tracer.start_as_current_span("apply_async/one"):
+        pass
+    headers: dict = {}
+    with tracing.publishing(envelopes), tracer.start_as_current_span("apply_async/batch"):
+        tracing._batch_header(headers=headers)
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    eventos = [s for s in exporter.get_finished_spans() if s.name == "receive carrinho:*"]
+    assert [e.attributes["ponte.event_id"] for e in eventos] == ["e0", "e1", "e2"]
+    assert eventos[0].attributes["ponte.seq"] == 10 and "ponte.acao" not in eventos[0].attributes
+    assert spans["apply_async/one"].parent.span_id == eventos[0].context.span_id
+    batch = spans["send sync batch"]
+    assert batch.parent is None and spans["apply_async/batch"].parent.span_id == batch.context.span_id
+    assert [link.context.span_id for link in batch.links] == [e.context.span_id for e in eventos]
+    assert headers[tracing.LINKS_HEADER] == [[e.attributes["ponte.event_id"], tracing._traceparent(e.context)]
+                                             for e in eventos]  # fmt: skip
+
+
+def test_a_batch_task_links_its_events_and_names_each_event_s_trace(traced):
+    provider, exporter = traced
+    tracer = provider.get_tracer("test")
+    eventos = []
+    for i in range(2):
+        with tracer.start_as_current_span(f"receive {i}") as span:
+            eventos.append(span.get_span_context())
+    header = [[f"e{i}", tracing._traceparent(c)] for i, c in enumerate(eventos)]
+    request = type("Request", (), {tracing.LINKS_HEADER: header, "headers": None})()
+    with tracer.start_as_current_span("run/tasks.sync.aplicar_lote") as run:
+        tracing._link_batch_events(task=type("Task", (), {"request": request})())
+        assert tracing.trace_id("e1") == f"{eventos[1].trace_id:032x}"  # its dead letter names its own trace
+        assert tracing.trace_id("outro") == f"{run.get_span_context().trace_id:032x}"
+        assert tracing.traceparent() == tracing._traceparent(run.get_span_context())
+    tracing._forget_batch_events()
+    (lote,) = [s for s in exporter.get_finished_spans() if s.name.startswith("run/")]
+    assert [(link.context.trace_id, link.attributes["ponte.event_id"]) for link in lote.links] == [
+        (eventos[0].trace_id, "e0"),
+        (eventos[1].trace_id, "e1"),
+    ]
+
+
+def test_off_the_stores_get_no_trace_id_and_messages_no_traceparent():
+    assert tracing.trace_id("e1") is None and tracing.traceparent() is None
+    assert tracing.publishing([{"event_id": "e1"}]) is tracing._NULL
+
+
+def test_a_task_sent_by_name_is_sent_within_its_publish_span():
+    """Alone, the maintained instrumentor ends the publish span of a task this process does
+    not define before the message goes out; Ponte's web and bridge send every task so."""
+    from celery import Celery, signals
+
+    exporter = InMemorySpanExporter()
+    provider = _provider_with(exporter)
+    seen = []
+    # Connected before the instrumentor's own receiver: runs once the message is sent.
+    receiver = lambda **_: seen.append(trace.get_current_span())  # noqa: E731
+    signals.after_task_publish.connect(receiver, weak=False)
+    instrumentor = tracing._celery_instrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    app = Celery("probe", broker="memory://", set_as_current=False)
+    try:
+        with provider.get_tracer("test").start_as_current_span("POST /pedidos") as request:
+            app.send_task("tasks.not.here", args=["x"], queue="probe")
+            assert trace.get_current_span() is request  # and nothing is left behind
+    finally:
+        instrumentor.uninstrument()
+        signals.after_task_publish.disconnect(receiver)
+    (publish,) = [s for s in exporter.get_finished_spans() if s.name == "apply_async/tasks.not.here"]
+    assert publish.parent.span_id == request.get_span_context().span_id
+    assert seen[0].get_span_context().span_id == publish.context.span_id
