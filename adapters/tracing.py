@@ -75,8 +75,9 @@ def active() -> bool:
 
 def setup(cfg: Mapping[str, Any], role: str) -> bool:
     """Turn tracing on for this process as ``ponte-<role>`` when ``OTEL_TRACES_EXPORTER``
-    asks for it (idempotent); False when off. Call it after a fork, never before: the
-    exporter's thread does not survive one, and pymongo traces only clients made after."""
+    asks for it (idempotent); False when off. Call it in the process that does the work,
+    after any fork: the resource names that process, and pymongo traces only the clients
+    made after it."""
     names = exporters()
     if not names or active():
         return bool(names)
@@ -114,8 +115,7 @@ def _resource(cfg: Mapping[str, Any], role: str):
         "service.version": _version(),
         "deployment.environment.name": str(cfg.get("PONTE_ENV", "")),
         "host.name": socket.gethostname(),
-        # The pid is set again after a fork by the SDK itself (process-dependent detector).
-        "process.pid": os.getpid(),
+        "process.pid": os.getpid(),  # setup runs after any fork: the process at work
         "process.executable.name": Path(sys.executable).name,
         "process.runtime.name": sys.implementation.name,
         "process.runtime.version": ".".join(map(str, sys.version_info[:3])),

@@ -115,7 +115,12 @@ def test_a_crm_event_is_one_trace_from_the_bridge_to_its_mongodb_write(pipeline,
 
 def _batch_links_every_event(pipeline, collector, other_trace: str) -> None:
     """Each event of the stream's batch its own trace from the bridge; the batch task links them all."""
-    eventos = {s["attributes"]["ponte.crm_id"]: s for s in collector.snapshot() if s["name"] == "receive produtos"}
+
+    def read():
+        spans = {s["attributes"]["ponte.crm_id"]: s for s in collector.snapshot() if s["name"] == "receive produtos"}
+        return {601, 602, 603} <= set(spans) and spans
+
+    eventos = pipeline.wait(read, what="the bridge's spans of the batch's events")
     ligados = {eventos[i]["trace_id"] for i in (601, 602, 603)}
     assert len(ligados) == 3 and other_trace not in ligados
 
