@@ -4,7 +4,8 @@ A ``ContextVar`` carries the correlation fields of the work in hand (``request_i
 ``event_id``, ``task_id``...). The web app binds them per request, the bridge per
 message and the worker per task (``tasks.observability``); a Celery signal copies
 ``request_id``/``event_id`` into the headers of every task published while they are
-bound, so ``grep <request id>`` follows one order from the API through every task.
+bound, so ``grep <request id>`` follows one order from the API through every task. With
+tracing on (``adapters.tracing``) each line also carries ``trace_id`` and ``span_id``.
 
 Secrets never reach a log line: a filter masks passwords, bearer tokens and API keys
 in the rendered message and drops sensitive ``extra`` fields, whatever logged them.
@@ -18,7 +19,7 @@ import logging.config
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -45,6 +46,16 @@ def reset(token: contextvars.Token) -> None:
 
 def current() -> Mapping[str, str]:
     return _context.get()
+
+
+# Set by adapters.tracing when tracing is on: trace_id/span_id of the current span, so a
+# log search and a trace view meet. None (off): not even a call per line.
+_trace_fields: Callable[[], Mapping[str, str]] | None = None
+
+
+def set_trace_fields(fields: Callable[[], Mapping[str, str]] | None) -> None:
+    global _trace_fields  # noqa: PLW0603 - one hook per process, set once at start
+    _trace_fields = fields
 
 
 # -- secrets --------------------------------------------------------------------------
@@ -143,6 +154,9 @@ class RedactingFilter(logging.Filter):
         for key, value in _context.get().items():
             if not hasattr(record, key):
                 setattr(record, key, value)
+        if _trace_fields is not None:
+            for key, value in _trace_fields().items():
+                setattr(record, key, value)
         record.role = self.role
         record.host = self.host
         return True
@@ -236,4 +250,14 @@ def after_fork(cfg: Mapping[str, Any], role: str) -> None:
         configure(cfg, role)
 
 
-__all__ = ["after_fork", "bind", "configure", "current", "dict_config", "ensure_log_dir", "redact", "reset"]
+__all__ = [
+    "after_fork",
+    "bind",
+    "configure",
+    "current",
+    "dict_config",
+    "ensure_log_dir",
+    "redact",
+    "reset",
+    "set_trace_fields",
+]

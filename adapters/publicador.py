@@ -7,6 +7,8 @@ import logging
 
 import redis
 
+from adapters import tracing
+
 logger = logging.getLogger(__name__)
 
 CANAL = "pedidos"
@@ -17,6 +19,8 @@ class RedisPublicador:
         self._client, self._canal = client, canal
 
     def status_do_pedido(self, mensagem: dict) -> None:
+        if traceparent := tracing.traceparent():  # the CRM may continue the order's trace
+            mensagem = {**mensagem, "traceparent": traceparent}
         # Best effort: the order's change is already stored; a lost notice must not undo it.
         try:
             self._client.publish(self._canal, json.dumps(mensagem, default=str, ensure_ascii=False))

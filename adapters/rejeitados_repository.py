@@ -8,6 +8,7 @@ from datetime import datetime
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
+from adapters import tracing
 from adapters.repositories import parse_oid
 from domain.rejeitados import PENDENTE, REJEITADO, EventoRejeitado, RejeitadoFiltro
 
@@ -25,7 +26,12 @@ class MongoRejeitadoRepository:
         return EventoRejeitado(id=str(doc["_id"]), **{k: v for k, v in doc.items() if k in names and k != "id"})
 
     def add(self, envelope: dict, motivo: str, tentativas: int, agora: datetime) -> EventoRejeitado:
-        """Record (or re-record) a dead letter; idempotent per event id."""
+        """Record (or re-record) a dead letter; idempotent per event id. With tracing on, it
+        names the trace of this rejection (``trace_id``, in its history entry too)."""
+        trace_id = tracing.trace_id(envelope["event_id"])
+        traced = {"trace_id": trace_id} if trace_id else {}
+        # A rejection without a trace must not keep an earlier rejection's.
+        untraced = {} if trace_id else {"$unset": {"trace_id": ""}}
         doc = self.col.find_one_and_update(
             {"event_id": envelope["event_id"]},
             {
@@ -36,10 +42,12 @@ class MongoRejeitadoRepository:
                     "tentativas": tentativas,
                     "estado": PENDENTE,
                     "atualizado_em": agora,
+                    **traced,
                 },
                 "$setOnInsert": {"em": agora},
                 "$inc": {"vezes": 1},
-                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo}},
+                "$push": {"historico": {"em": agora, "acao": REJEITADO, "motivo": motivo, **traced}},
+                **untraced,
             },
             upsert=True,
             return_document=ReturnDocument.AFTER,

@@ -8,7 +8,7 @@ import sys
 
 import bootstrap
 import settings
-from adapters import logs, malloc
+from adapters import logs, malloc, tracing
 from bridge.core import Bridge, BridgeConfig
 
 logger = logging.getLogger("bridge")
@@ -39,6 +39,7 @@ def main() -> int:
     cfg = settings.load()
     logs.configure(cfg, "bridge")
     malloc.tune()
+    tracing.setup(cfg, "bridge")
     bridge = build(cfg)
 
     def _stop(signum, _frame):

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from adapters import logs
+from adapters import logs, tracing
 from adapters.passwords import com_senha_hash_dos_dados
 from bridge.retry import retry
 from bridge.stats import Stats
@@ -55,7 +55,8 @@ class Mensagens:
         # payment or shipment task that follows) logs it, so one grep follows the event.
         token = logs.bind(request_id=event_id, event_id=event_id)
         try:
-            return self._handle(canal, raw, origem, event_id, lote, seq, recusa)
+            with tracing.event(canal, origem, event_id):  # the event's trace starts here
+                return self._handle(canal, raw, origem, event_id, lote, seq, recusa)
         finally:
             logs.reset(token)
             if lote is None:
@@ -82,6 +83,7 @@ class Mensagens:
         if motivo is None:
             self.stats.add("enfileirados", lag_ms=(time.monotonic() - inicio) * 1000)
         info = resumo(canal, payload) if motivo else resumo_dos_dados(canal, dados)
+        tracing.annotate(crm_id=info.get("crm_id"), seq=env.seq, acao=info.get("acao"), resultado=resultado)
         logger.info(
             "evento event_id=%s canal=%s acao=%s crm_id=%s seq=%s origem=%s resultado=%s%s",
             env.event_id, canal, info.get("acao"), info.get("crm_id"), env.seq, origem, resultado,
@@ -115,6 +117,7 @@ class Mensagens:
             return "rejeitado"
         if lote is not None:
             lote.append(env.to_dict())
+            tracing.remember(lote[-1])  # published later, by flush, within this event's trace
         else:
             self.despachante.enviar(env.to_dict(), headers={"event_id": env.event_id})
         return "enfileirado"
@@ -168,7 +171,8 @@ class Mensagens:
         return True
 
     def _enviar(self, lote: list[dict]) -> None:
-        if len(lote) == 1:
-            self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})
-        else:
-            self.despachante.enviar_lote(lote)
+        with tracing.publishing(lote):
+            if len(lote) == 1:
+                self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})
+            else:
+                self.despachante.enviar_lote(lote)

@@ -28,6 +28,7 @@ class EventoRejeitado:
     em: datetime | None = None
     atualizado_em: datetime | None = None
     historico: list[dict] = field(default_factory=list)
+    trace_id: str | None = None  # the trace of its last rejection, when tracing was on
 
 
 @dataclass

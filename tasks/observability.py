@@ -30,7 +30,7 @@ from celery.signals import (
 )
 
 import bootstrap
-from adapters import logs, metrics
+from adapters import logs, metrics, tracing
 from adapters.store_errors import REDIS_ERRORS
 from domain.eventos import Resultado
 
@@ -48,6 +48,8 @@ def _role() -> str:
 
 def install(app, cfg_loader) -> None:
     """Connect the signal receivers for ``app`` (settings read lazily via ``cfg_loader``)."""
+    # First: a pool process must trace before tasks/__init__ makes its MongoClient.
+    tracing.instrument_celery(cfg_loader)
     setup_logging.connect(lambda **_: logs.configure(cfg_loader(), _role()), weak=False)
     task_prerun.connect(_prerun, weak=False)
     task_postrun.connect(_postrun, weak=False)

@@ -76,6 +76,9 @@ ELSEWHERE = {
     "restored onto a fresh mongoeco)",
     ("README.md", "make run"): "make run starts the stack of tests/e2e/test_docs_commands.py; "
     "make test is what .ci/run runs",
+    ("docs/operations.md", "OTEL_TRACES_EXPORTER=console make run"): "tests/e2e/test_tracing.py runs the "
+    "Procfile's bridge, worker and gunicorn with the console exporter and reads one connected trace per CRM "
+    "event and per checkout from their output; make run itself is test_docs_commands.py's stack",
 }
 
 NOT_HERE = {
@@ -95,4 +98,7 @@ NOT_HERE = {
     "checked by tests/unit/test_deploy.py",
     ("docs/operations.md", "make drill"): "minutes long; not part of make test (its counting is checked by "
     "tests/unit/test_drill_contas.py)",
+    ("docs/operations.md", "# docker compose, tracing:"): "no Docker engine here; the tracing profile and the "
+    "collector's configuration are checked by tests/unit/test_deploy.py (Compose schema) and "
+    "tests/unit/test_deploy_tracing.py, what the processes send by tests/e2e/test_tracing.py",
 }

@@ -5,6 +5,9 @@
 - Every subprocess log the e2e tests keep under ``<basetemp>`` (gunicorn, workers,
   bridges, beat, flower, the launcher) is read too: those went through Ponte's own
   logging configuration.
+- So is every span those processes export while traced: the tests' collector writes each
+  one to an ``otlp-spans.log`` (``tests/otlp_collector.py``), the console exporter to the
+  process's own log.
 - The secrets are the test passwords and keys: module constants named like ``SENHA``,
   ``*SECRET*``, ``*PASSWORD*`` of every collected test module, plus every staff key
   the suite creates (``register``).

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bootstrap
 import settings
+from adapters import tracing
 from webapp import docs, errors, limits, observability, security
 from webapp.auditoria.routes import blp as auditoria_blp
 from webapp.auth.routes import blp as auth_blp
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ponte"] = bootstrap.for_web(cfg)  # this process's connections, made on first use
     _register_api(app)
     _register_layers(app, cfg)
+    tracing.instrument_flask(app)
     for command in (keys, dead_letters, events, backup):
         app.cli.add_command(command)
     return app

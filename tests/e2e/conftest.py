@@ -24,8 +24,8 @@ pytestmark = pytest.mark.e2e
 
 
 def base_env(**extra) -> dict[str, str]:
-    """A clean environment: the caller decides every Ponte setting explicitly."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_"))}
+    """A clean environment: the caller decides every Ponte setting explicitly (tracing too)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_", "OTEL_"))}
     env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
     env.update({k: str(v) for k, v in extra.items()})
     return env

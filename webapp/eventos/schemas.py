@@ -16,6 +16,7 @@ class HistoricoRejeitadoSchema(ma.Schema):
     acao = ma.fields.String(metadata={"enum": list(ACOES)})
     motivo = ma.fields.String(metadata={"description": "Por que foi rejeitado (só em `rejeitado`)."})
     por = ma.fields.String(metadata={"description": "Quem reenviou ou descartou."})
+    trace_id = ma.fields.String(metadata={"description": "O trace desta rejeição (só com tracing ligado)."})
 
 
 class EventoRejeitadoSchema(ma.Schema):
@@ -33,6 +34,10 @@ class EventoRejeitadoSchema(ma.Schema):
     em = ma.fields.DateTime()
     atualizado_em = ma.fields.DateTime(allow_none=True)
     historico = ma.fields.List(ma.fields.Nested(HistoricoRejeitadoSchema))
+    trace_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "O trace (OpenTelemetry) da última rejeição; null com tracing desligado."},
+    )
 
 
 class RejeitadoQueryArgsSchema(ma.Schema):
