@@ -1,4 +1,4 @@
-"""The bridge, composed: a leader (``lideranca``) runs the pub/sub and stream inputs
+"""The bridge, composed: a leader (``leadership``) runs the pub/sub and stream inputs
 (``pubsub``, ``stream``), which turn each message into an envelope and a task
 (``envelope``).
 
@@ -16,8 +16,8 @@ import redis
 
 from adapters.sequencia import RedisSequencia
 from bridge.config import BridgeConfig, alive_key
-from bridge.envelope import Mensagens
-from bridge.lideranca import Entrada, Lideranca
+from bridge.envelope import Messages
+from bridge.leadership import Input, Leadership
 from bridge.pubsub import PubSubIntake
 from bridge.retry import DrainWait
 from bridge.stats import Stats
@@ -39,28 +39,28 @@ class Bridge:
         self.stats = Stats(client, cfg.stats_key)
         may_wait = DrainWait(self.stop, cfg.drain_max_s)
         sequencia = RedisSequencia(client, cfg.prefix)
-        self.mensagens = Mensagens(despachante, self.stats, sequencia, hash_senha, may_wait)
-        self.pubsub = PubSubIntake(client, cfg, self.mensagens, despachante, sequencia, may_wait)
-        self.stream = StreamIntake(client, cfg, self.mensagens)
-        self.lideranca = Lideranca(client, cfg, self.stop, self._entradas)
-        self.leading = self.lideranca.leading
+        self.messages = Messages(despachante, self.stats, sequencia, hash_senha, may_wait)
+        self.pubsub = PubSubIntake(client, cfg, self.messages, despachante, sequencia, may_wait)
+        self.stream = StreamIntake(client, cfg, self.messages)
+        self.leadership = Leadership(client, cfg, self.stop, self._inputs)
+        self.leading = self.leadership.leading
 
-    def _entradas(self) -> list[Entrada]:
+    def _inputs(self) -> list[Input]:
         """The input threads of a term: those configured. Looked up at each term, not once."""
-        entradas: list[Entrada] = []
+        inputs: list[Input] = []
         if self.cfg.channels or self.cfg.patterns:
-            entradas.append(("bridge-pubsub", self.pubsub.loop))
+            inputs.append(("bridge-pubsub", self.pubsub.loop))
         if self.cfg.stream:
-            entradas.append(("bridge-stream", self.stream.loop))
-        return entradas
+            inputs.append(("bridge-stream", self.stream.loop))
+        return inputs
 
     def run(self, poll_s: float = 0.5) -> None:
         """Until ``stop``: become leader when possible, then take input."""
-        self.lideranca.run(poll_s)
+        self.leadership.run(poll_s)
 
     def flush(self, lote: list[dict]) -> bool:
-        """Send envelopes ``handle`` grouped (see ``Mensagens.flush``)."""
-        return self.mensagens.flush(lote)
+        """Send envelopes ``handle`` grouped (see ``Messages.flush``)."""
+        return self.messages.flush(lote)
 
     def snapshot(self) -> dict:
         return {**self.stats.values, "lider": self.leading.is_set(), "lag_ms": self.stats.lag_ms}

@@ -22,7 +22,7 @@ from domain.eventos import CANAL_CLIENTES, Envelope, EventoInvalido, resumo, res
 logger = logging.getLogger(__name__)
 
 
-class Mensagens:
+class Messages:
     """Each message as an envelope and a task; the counters in ``stats``."""
 
     def __init__(
@@ -60,7 +60,7 @@ class Mensagens:
         finally:
             logs.reset(token)
             if lote is None:
-                self.stats.espelhar()
+                self.stats.mirror()
 
     def _handle(
         self, canal: str, raw: bytes | str, origem: str, event_id: str, lote: list | None, seq: int | None,
@@ -68,7 +68,7 @@ class Mensagens:
     ) -> Envelope:  # fmt: skip
         inicio = time.monotonic()
         self.stats.add("recebidos")
-        payload, dados, motivo = self._ler(canal, raw)
+        payload, dados, motivo = self._read_payload(canal, raw)
         if recusa:
             dados, motivo = None, recusa
         env = Envelope(
@@ -79,7 +79,7 @@ class Mensagens:
             seq=seq if seq is not None else self._sequencia(),
             origem=origem,
         )
-        resultado = self._entregar(env, motivo, lote)
+        resultado = self._deliver(env, motivo, lote)
         if motivo is None:
             self.stats.add("enfileirados", lag_ms=(time.monotonic() - inicio) * 1000)
         info = resumo(canal, payload) if motivo else resumo_dos_dados(canal, dados)
@@ -91,7 +91,7 @@ class Mensagens:
         )  # fmt: skip
         return env
 
-    def _ler(self, canal: str, raw: bytes | str) -> tuple[str, Any, str | None]:
+    def _read_payload(self, canal: str, raw: bytes | str) -> tuple[str, Any, str | None]:
         """The payload as text, as ``triar`` read it (parsed once: the hashing and the log
         reuse it), and why it cannot be an event (None when it can)."""
         if isinstance(raw, bytes):
@@ -110,7 +110,7 @@ class Mensagens:
             payload = com_senha_hash_dos_dados(payload, dados, self._hash_senha)
         return payload, dados, None
 
-    def _entregar(self, env: Envelope, motivo: str | None, lote: list | None) -> str:
+    def _deliver(self, env: Envelope, motivo: str | None, lote: list | None) -> str:
         if motivo:
             self.despachante.rejeitar(env.to_dict(), motivo)
             self.stats.add("rejeitados")
@@ -155,13 +155,13 @@ class Mensagens:
         try:
             return self._flush(lote)
         finally:
-            self.stats.espelhar()
+            self.stats.mirror()
 
     def _flush(self, lote: list[dict]) -> bool:
         if not lote:
             return True
         try:
-            retry(lambda: self._enviar(lote), attempts=5, base_s=0.4, may_wait=self._may_wait)
+            retry(lambda: self._send(lote), attempts=5, base_s=0.4, may_wait=self._may_wait)
         except Exception:
             self.stats.add("erros")
             logger.exception("bridge failed to enqueue a batch of %d events", len(lote))
@@ -170,7 +170,7 @@ class Mensagens:
         lote.clear()
         return True
 
-    def _enviar(self, lote: list[dict]) -> None:
+    def _send(self, lote: list[dict]) -> None:
         with tracing.publishing(lote):
             if len(lote) == 1:
                 self.despachante.enviar(lote[0], headers={"event_id": lote[0]["event_id"]})

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 class Stats:
     """Counters kept in-process and mirrored in a Redis hash for the metrics endpoint.
 
-    Mirrored once per batch (``espelhar``), not per message: one round trip per event
+    Mirrored once per batch (``mirror``), not per message: one round trip per event
     had been the bridge's largest cost (39% of its time in a burst, cProfile)."""
 
     NAMES = ("recebidos", "enfileirados", "rejeitados", "erros")
@@ -25,20 +25,20 @@ class Stats:
         self.values = dict.fromkeys(self.NAMES, 0)
         self.lag_ms = 0.0
         self._pendentes: dict[str, int] = {}
-        self._lag_pendente: float | None = None
+        self._pending_lag: float | None = None
 
     def add(self, name: str, lag_ms: float | None = None) -> None:
         with self._lock:
             self.values[name] += 1
             self._pendentes[name] = self._pendentes.get(name, 0) + 1
             if lag_ms is not None:
-                self.lag_ms = self._lag_pendente = lag_ms
+                self.lag_ms = self._pending_lag = lag_ms
 
-    def espelhar(self) -> None:
+    def mirror(self) -> None:
         """Add what was counted since the last call to the Redis hash."""
         with self._lock:
-            pendentes, lag = self._pendentes, self._lag_pendente
-            self._pendentes, self._lag_pendente = {}, None
+            pendentes, lag = self._pendentes, self._pending_lag
+            self._pendentes, self._pending_lag = {}, None
         if not pendentes and lag is None:
             return
         try:
@@ -53,5 +53,5 @@ class Stats:
             with self._lock:
                 for name, n in pendentes.items():
                     self._pendentes[name] = self._pendentes.get(name, 0) + n
-                if self._lag_pendente is None:
-                    self._lag_pendente = lag
+                if self._pending_lag is None:
+                    self._pending_lag = lag

@@ -17,24 +17,24 @@ from redis.exceptions import ResponseError
 
 from adapters.sequencia import seq_da_entrada
 from bridge.config import BridgeConfig
-from bridge.envelope import Mensagens
-from bridge.lideranca import Mandato
+from bridge.envelope import Messages
+from bridge.leadership import Term
 
 logger = logging.getLogger(__name__)
 
 ENTRIES_PER_READ = 100
 
 
-def _texto(valor) -> str:
+def _text(valor) -> str:
     return valor.decode("utf-8", "replace") if isinstance(valor, bytes) else valor
 
 
-def entrada_original(entry_id: str, reenvio_de) -> tuple[str, str | None]:
+def original_entry(entry_id: str, reenvio_de) -> tuple[str, str | None]:
     """The id an entry speaks for: its own, or the earlier one it is sent again for; and
     why it is refused when ``reenvio_de`` is not an earlier entry's id."""
     if reenvio_de is None:
         return entry_id, None
-    original = _texto(reenvio_de)
+    original = _text(reenvio_de)
     seq = seq_da_entrada(original)
     if seq is None or seq > seq_da_entrada(entry_id):
         return entry_id, f"reenvio_de inválido: {original[:40]!r} não é o id de uma entrada anterior"
@@ -44,8 +44,8 @@ def entrada_original(entry_id: str, reenvio_de) -> tuple[str, str | None]:
 class StreamIntake:
     """The stream input thread of a leader's term (``loop``)."""
 
-    def __init__(self, client: redis.Redis, cfg: BridgeConfig, mensagens: Mensagens):
-        self.client, self.cfg, self.mensagens = client, cfg, mensagens
+    def __init__(self, client: redis.Redis, cfg: BridgeConfig, messages: Messages):
+        self.client, self.cfg, self.messages = client, cfg, messages
 
     def _ensure_group(self) -> None:
         """Create the consumer group if it is missing. The first time, from the stream's
@@ -68,28 +68,28 @@ class StreamIntake:
                     "written meanwhile are not read (XRANGE them and replay by hand)", self.cfg.group, self.cfg.stream
                 )  # fmt: skip
         self.client.set(marca, 1)
-        self._marcar_epoca()
+        self._ensure_epoch()
 
-    def _marcar_epoca(self) -> None:
+    def _ensure_epoch(self) -> None:
         """Give the stream an epoch if it has none (Redis lost it with the stream): the CRM
         reads it, and on a new value sends again what it sent in its window."""
         if self.client.set(self.cfg.epoch_key, uuid.uuid4().hex, nx=True):
             logger.warning("stream %s has a new epoch: the CRM is to send its recent entries again", self.cfg.stream)
 
-    def loop(self, mandato: Mandato) -> None:
+    def loop(self, term: Term) -> None:
         """Until stopped or the lead is lost: claim what dead consumers left, read, enqueue,
         acknowledge. No error ends it (an entry not acknowledged stays pending and is
         claimed again): each is logged and retried after a short pause, the consumer group
         created again if it is missing."""
         grupo_ok = False
         next_claim = 0.0
-        while mandato.ativo():
+        while term.active():
             try:
                 if not grupo_ok:
                     self._ensure_group()
                     grupo_ok = True
                 if time.monotonic() >= next_claim:
-                    self._marcar_epoca()
+                    self._ensure_epoch()
                     self._reclaim()
                     self._lag()
                     next_claim = time.monotonic() + self.cfg.lock_ttl_ms / 1000
@@ -101,7 +101,7 @@ class StreamIntake:
                 else:
                     logger.exception("stream intake failed; retrying")
                     grupo_ok = "NOGROUP" not in str(exc)  # stream or group deleted: create it again
-                mandato.pausar(0.5)
+                term.pause(0.5)
 
     def _lag(self) -> None:
         """Entries not yet delivered (``lag``) and delivered but unacknowledged (``pending``)."""
@@ -145,10 +145,10 @@ class StreamIntake:
             if fields is None:  # deleted entry still referenced by the PEL
                 feitos.append(entry_id)
                 continue
-            campos = {_texto(k): v for k, v in fields.items()}
-            original, recusa = entrada_original(_texto(entry_id), campos.get("reenvio_de"))
-            ok = self.mensagens.safe_handle(
-                _texto(campos.get("canal", b"")) or "?", campos.get("payload", b""), "stream",
+            campos = {_text(k): v for k, v in fields.items()}
+            original, recusa = original_entry(_text(entry_id), campos.get("reenvio_de"))
+            ok = self.messages.safe_handle(
+                _text(campos.get("canal", b"")) or "?", campos.get("payload", b""), "stream",
                 event_id=f"s-{original}", lote=lote, seq=seq_da_entrada(original), recusa=recusa,
             )  # fmt: skip
             if ok:
@@ -158,7 +158,7 @@ class StreamIntake:
         self._flush_ack(lote, feitos)
 
     def _flush_ack(self, lote: list[dict], feitos: list) -> bool:
-        ok = self.mensagens.flush(lote)
+        ok = self.messages.flush(lote)
         if ok and feitos:
             self.client.xack(self.cfg.stream, self.cfg.group, *feitos)
             feitos.clear()

@@ -264,7 +264,7 @@ def ponte():
 
 def _receber(bridge: Bridge, dados: dict) -> bool:
     raw = json.dumps(dados).encode("utf-8")  # what Redis delivers: ASCII, \\ud800 escaped
-    return bridge.mensagens.safe_handle("canal-clientes", raw, "pubsub", seq=1)
+    return bridge.messages.safe_handle("canal-clientes", raw, "pubsub", seq=1)
 
 
 def test_the_bridge_dead_letters_a_senha_with_a_lone_surrogate(ponte):

@@ -22,36 +22,36 @@ from bridge.config import ALIVE_EVERY_S, ALIVE_TTL_S, BridgeConfig
 logger = logging.getLogger(__name__)
 
 
-class Mandato:
+class Term:
     """One term as leader, shared with its input threads: over when the bridge stops or
-    the lead is lost (``perdido``)."""
+    the lead is lost (``lost``)."""
 
     def __init__(self, stop: threading.Event):
         self.stop = stop
-        self.perdido = threading.Event()
+        self.lost = threading.Event()
 
-    def ativo(self) -> bool:
-        return not (self.stop.is_set() or self.perdido.is_set())
+    def active(self) -> bool:
+        return not (self.stop.is_set() or self.lost.is_set())
 
-    def pausar(self, s: float) -> None:
+    def pause(self, s: float) -> None:
         """Back off after a failure; cut short when the bridge stops or loses the lead."""
         fim = time.monotonic() + s
-        while self.ativo() and (resta := fim - time.monotonic()) > 0:
+        while self.active() and (resta := fim - time.monotonic()) > 0:
             self.stop.wait(min(resta, 0.05))
 
 
 # An input: a thread's name and what it runs for the length of a term.
-Entrada = tuple[str, Callable[[Mandato], None]]
+Input = tuple[str, Callable[[Term], None]]
 
 
-class Lideranca:
-    """The leader lock, the liveness key, and the input threads (``entradas()``, asked at
+class Leadership:
+    """The leader lock, the liveness key, and the input threads (``inputs()``, asked at
     each term) that a leader runs and watches."""
 
     def __init__(
-        self, client: redis.Redis, cfg: BridgeConfig, stop: threading.Event, entradas: Callable[[], list[Entrada]]
+        self, client: redis.Redis, cfg: BridgeConfig, stop: threading.Event, inputs: Callable[[], list[Input]]
     ):
-        self.client, self.cfg, self.stop, self._entradas = client, cfg, stop, entradas
+        self.client, self.cfg, self.stop, self._inputs = client, cfg, stop, inputs
         self.lock = client.lock(cfg.lock_key, timeout=cfg.lock_ttl_ms / 1000, blocking=False, thread_local=False)
         self.leading = threading.Event()
         self._alive_at = -ALIVE_EVERY_S
@@ -82,31 +82,31 @@ class Lideranca:
         A leader without one of its threads would go on saying it leads (liveness key,
         lock renewed) while taking no input: a thread that ends is treated as losing the
         lock, the others stop, the lock is released and ``run`` starts them all again."""
-        mandato = Mandato(self.stop)
+        term = Term(self.stop)
         done = threading.Event()
-        renew = threading.Thread(target=self._renew, args=(mandato, done), name="bridge-lock", daemon=True)
-        workers = [threading.Thread(target=alvo, args=(mandato,), name=nome) for nome, alvo in self._entradas()]
+        renew = threading.Thread(target=self._renew, args=(term, done), name="bridge-lock", daemon=True)
+        workers = [threading.Thread(target=alvo, args=(term,), name=nome) for nome, alvo in self._inputs()]
         for t in [renew, *workers]:
             t.start()
-        inteiro = self._watch([renew, *workers], mandato)
+        inteiro = self._watch([renew, *workers], term)
         for t in workers:
             t.join()
         done.set()
         renew.join()
         return inteiro
 
-    def _watch(self, threads: list[threading.Thread], mandato: Mandato) -> bool:
+    def _watch(self, threads: list[threading.Thread], term: Term) -> bool:
         """Refresh the liveness key until the term ends; False if a thread ended first."""
-        while mandato.ativo():
+        while term.active():
             if mortas := [t.name for t in threads if not t.is_alive()]:
                 logger.error("bridge %s: thread %s ended; giving up the lead", self.cfg.consumer, ", ".join(mortas))
-                mandato.perdido.set()
+                term.lost.set()
                 return False
             self._alive("leader")
             self.stop.wait(0.2)
         return True
 
-    def _renew(self, mandato: Mandato, done: threading.Event) -> None:
+    def _renew(self, term: Term, done: threading.Event) -> None:
         """Renew the lock every fifth of its TTL; a failure ends the term."""
         interval = self.cfg.lock_ttl_ms / 1000 / 5
         while not done.wait(interval):
@@ -115,7 +115,7 @@ class Lideranca:
                     raise redis.exceptions.LockError("not owned")
             except Exception:
                 logger.exception("bridge %s lost the leader lock", self.cfg.consumer)
-                mandato.perdido.set()
+                term.lost.set()
                 return
 
     def _alive(self, papel: str) -> None:
