@@ -32,11 +32,14 @@ VersaoEsperada = int | frozenset[int]
 @dataclass(frozen=True)
 class Reivindicacao:
     """A claim on an idempotency key: the order id it reserved, whether that checkout is
-    done already, and this attempt's token (only it may conclude or let go of the key)."""
+    done already, and this attempt's token (only it may conclude or let go of the key).
+    ``primeira``: the key's first claim, whose order id was made just now, so nothing can
+    be stored under it yet (the checkout need not look for an order or a payment)."""
 
     pedido_id: str
     concluido: bool
     dono: str
+    primeira: bool = False
 
 
 class ProdutoRepository(Protocol):

@@ -43,7 +43,8 @@ def fazer_pedido(
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
-    if _endereco(ctx.clientes.get(cliente_id)) is None:
+    endereco = _endereco(ctx.clientes.get(cliente_id))  # read once: the order keeps this very address
+    if endereco is None:
         # An order is shipped: without an address its shipment could only fail later.
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
     produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
@@ -51,7 +52,7 @@ def fazer_pedido(
     reservados = _reservar(ctx, itens, produtos, ctx.proxima_seq() if seq is None else seq)
     momento = agora()
     try:
-        return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento)
+        return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento, endereco)
     except Exception as exc:
         # An insert that failed may still have been applied (the reply was lost): with a
         # reserved id that is checked; without one, releasing is the only safe choice. An
@@ -84,7 +85,7 @@ def _liberar(ctx: Contexto, reservados: list[tuple[str, int]]) -> None:
         ctx.estoque.liberar(produto_id, quantidade)
 
 
-def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento) -> Pedido:
+def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento, endereco) -> Pedido:
     pedido = ctx.pedidos.add(
         Pedido(
             id=pedido_id,
@@ -93,7 +94,7 @@ def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metod
             total=total,
             status=regras.PENDENTE,
             pagamento_metodo=metodo,
-            endereco=_endereco(ctx.clientes.get(cliente_id)),
+            endereco=endereco,
             criado_em=momento,
             atualizado_em=momento,
             historico=[{"status": regras.PENDENTE, "em": momento}],
@@ -159,12 +160,10 @@ def pedido_unico(
     if claim.concluido:
         return obter(ctx, pedido_id), False
     try:
-        pedido = ctx.pedidos.get(pedido_id)
-        if pedido is None:
-            pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id, seq=seq)
+        pedido, pagamento = _pedido_da_reivindicacao(ctx, claim, cliente_id, quantidades, metodo, seq)
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
-        pagamento = ctx.pagamentos.por_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
+        pagamento = pagamento or pagamentos.criar(ctx, pedido, token)
     except CheckoutEmAndamento:
         raise  # taken over by another attempt: the key is its now
     except DomainError:
@@ -179,6 +178,15 @@ def pedido_unico(
     # If this enqueue fails, the periodic job re-enqueues payments left pendente.
     pagamentos.enfileirar(ctx, pagamento)
     return pedido, True
+
+
+def _pedido_da_reivindicacao(ctx: Contexto, claim, cliente_id: str, quantidades, metodo: str, seq: int | None):
+    """The claim's order, made now or found with its payment (if stored). Only an attempt
+    that resumes a claim can find them: a first claim's order id was made just now."""
+    pedido = None if claim.primeira else ctx.pedidos.get(claim.pedido_id)
+    if pedido is not None:
+        return pedido, ctx.pagamentos.por_pedido(pedido.id)
+    return fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=claim.pedido_id, seq=seq), None
 
 
 def obter(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Pedido:

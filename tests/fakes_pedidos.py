@@ -146,7 +146,8 @@ class FakeIdempotenciaRepository:
 
     def iniciar(self, escopo, chave, corpo_hash, agora):
         doc, dono = self.rows.get(f"{escopo}:{chave}"), uuid.uuid4().hex
-        if doc is None:
+        primeira = doc is None
+        if primeira:
             doc = {"hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo_id(), "criado_em": agora}
             self.rows[f"{escopo}:{chave}"] = doc
         elif doc["hash"] != corpo_hash:
@@ -156,7 +157,7 @@ class FakeIdempotenciaRepository:
         elif doc["expira_em"] > agora:
             raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
         doc.update(dono=dono, expira_em=agora + ARRENDAMENTO)  # new, or taken over from a holder that stopped
-        return Reivindicacao(doc["pedido_id"], False, dono)
+        return Reivindicacao(doc["pedido_id"], False, dono, primeira=primeira)
 
     def _meu(self, escopo, chave, dono):
         doc = self.rows.get(f"{escopo}:{chave}")
