@@ -144,6 +144,10 @@ class CarrinhoRepository(Protocol):
     def get(self, cliente_id: str) -> Carrinho:
         """The customer's cart; an empty one when they have none."""
 
+    def para_checkout(self, cliente_id: str) -> tuple[Carrinho, dict | None]:
+        """The cart and the customer's delivery address (None without one, or without a
+        cart document: an empty cart is refused before the address matters), in one read."""
+
     def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
         """Set a line's quantity, adding the line if needed; ``DadosInvalidos`` beyond ``maximo`` lines."""
 

@@ -33,17 +33,20 @@ def fazer_pedido(
     metodo: str,
     pedido_id: str = "",
     seq: int | None = None,
+    endereco_lido: Callable[[], dict | None] | None = None,
 ) -> Pedido:
     """Reserve every item's stock, or none, then store the order (``pendente``) under
     ``pedido_id`` when an idempotent checkout reserved one.
 
     The sale takes a place in the sync order (``seq``: a CRM cart's own, else the next
-    number), so that a CRM stock event received before it cannot undo it.
+    number), so that a CRM stock event received before it cannot undo it. The delivery
+    address is read here unless ``endereco_lido`` gives the one read with the cart.
     """
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
-    endereco = _endereco(ctx.clientes.get(cliente_id))  # read once: the order keeps this very address
+    # Read once: the order keeps this very address.
+    endereco = endereco_lido() if endereco_lido else _endereco(ctx.clientes.get(cliente_id))
     if endereco is None:
         # An order is shipped: without an address its shipment could only fail later.
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
@@ -124,20 +127,25 @@ def finalizar_carrinho(
     stopped half-way (a MongoDB failure) is finished by a retry with the same key.
     """
 
+    lido: dict = {}
+
     def quantidades() -> dict[str, int]:
-        return {item.produto_id: item.quantidade for item in ctx.carrinhos.get(cliente_id).itens}
+        # The address comes with the cart (one round trip); fazer_pedido reads it after this.
+        carrinho, lido["endereco"] = ctx.carrinhos.para_checkout(cliente_id)
+        return {item.produto_id: item.quantidade for item in carrinho.itens}
 
     def esvaziar(_pedido: Pedido) -> None:
         ctx.carrinhos.esvaziar(cliente_id, agora())
 
     if not idempotency_key:
-        pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo)
+        pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, endereco_lido=lambda: lido["endereco"])
         esvaziar(pedido)
         pagamentos.enfileirar(ctx, pagamentos.criar(ctx, pedido, token))
         return pedido, True
     return pedido_unico(
-        ctx, cliente_id, idempotency_key, hash_do_corpo(corpo or {}), cliente_id, quantidades, metodo, token, esvaziar
-    )
+        ctx, cliente_id, idempotency_key, hash_do_corpo(corpo or {}), cliente_id, quantidades, metodo, token, esvaziar,
+        endereco_lido=lambda: lido["endereco"],
+    )  # fmt: skip
 
 
 def pedido_unico(
@@ -151,6 +159,7 @@ def pedido_unico(
     token: str | None = None,
     depois_do_pedido: Callable[[Pedido], None] | None = None,
     seq: int | None = None,
+    endereco_lido: Callable[[], dict | None] | None = None,
 ) -> tuple[Pedido, bool]:
     """One order per (``escopo``, ``chave``) however often it is attempted (the API's
     Idempotency-Key, the CRM's carts): (order, created now?). An attempt that stopped
@@ -160,7 +169,7 @@ def pedido_unico(
     if claim.concluido:
         return obter(ctx, pedido_id), False
     try:
-        pedido, pagamento = _pedido_da_reivindicacao(ctx, claim, cliente_id, quantidades, metodo, seq)
+        pedido, pagamento = _pedido_da_reivindicacao(ctx, claim, cliente_id, quantidades, metodo, seq, endereco_lido)
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
         pagamento = pagamento or pagamentos.criar(ctx, pedido, token)
@@ -180,13 +189,16 @@ def pedido_unico(
     return pedido, True
 
 
-def _pedido_da_reivindicacao(ctx: Contexto, claim, cliente_id: str, quantidades, metodo: str, seq: int | None):
+def _pedido_da_reivindicacao(ctx: Contexto, claim, cliente_id: str, quantidades, metodo: str, seq, endereco_lido):
     """The claim's order, made now or found with its payment (if stored). Only an attempt
     that resumes a claim can find them: a first claim's order id was made just now."""
     pedido = None if claim.primeira else ctx.pedidos.get(claim.pedido_id)
     if pedido is not None:
         return pedido, ctx.pagamentos.por_pedido(pedido.id)
-    return fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=claim.pedido_id, seq=seq), None
+    pedido = fazer_pedido(
+        ctx, cliente_id, quantidades(), metodo, pedido_id=claim.pedido_id, seq=seq, endereco_lido=endereco_lido
+    )
+    return pedido, None
 
 
 def obter(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Pedido:

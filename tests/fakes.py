@@ -224,17 +224,17 @@ def fake_contexto(ator="staff:tests"):
     """A service ``Contexto`` wired to in-memory fakes."""
     from services.contexto import Contexto
 
-    produtos, pedidos = FakeProdutoRepository(), FakePedidoRepository()
+    produtos, pedidos, clientes = FakeProdutoRepository(), FakePedidoRepository(), FakeClienteRepository()
     return Contexto(
         produtos=produtos,
-        clientes=FakeClienteRepository(),
+        clientes=clientes,
         chaves=FakeChaveRepository(),
         auditoria=FakeAuditoriaRepository(),
         hasher=FakeHasher(),
         sync_produtos=SemFake("sync_produtos"),
         sync_clientes=SemFake("sync_clientes"),
         rejeitados=FakeRejeitadoRepository(),
-        carrinhos=FakeCarrinhoRepository(),
+        carrinhos=FakeCarrinhoRepository(clientes),
         pedidos=pedidos,
         idempotencia=FakeIdempotenciaRepository(pedidos),
         estoque=FakeEstoque(produtos),

@@ -36,11 +36,17 @@ class ChaveDuplicada(Exception):
 
 
 class FakeCarrinhoRepository:
-    def __init__(self):
+    def __init__(self, clientes=None):
         self.rows: dict[str, Carrinho] = {}
+        self._clientes = clientes
 
     def get(self, cliente_id):
         return copy.deepcopy(self.rows.get(cliente_id)) or Carrinho(cliente_id)
+
+    def para_checkout(self, cliente_id):
+        cliente = self._clientes.get(cliente_id) if self._clientes is not None and cliente_id in self.rows else None
+        endereco = None if cliente is None or cliente.endereco is None else vars(cliente.endereco)
+        return self.get(cliente_id), endereco and {k: v for k, v in endereco.items() if v is not None}
 
     def definir_item(self, cliente_id, produto_id, quantidade, agora, maximo):
         carrinho = self.rows.setdefault(cliente_id, Carrinho(cliente_id))
