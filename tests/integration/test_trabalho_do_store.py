@@ -36,3 +36,65 @@ def test_checkout_de_um_item(compra, db_name, chave):
     # entry, the emptied cart, the payment, the key concluded.
     assert len(c.mongo) <= 8, c.resumo()
     assert c.sem_chave() == [], c.resumo()
+
+
+def test_leituras_autenticadas(app, client, compra, db_name):
+    """Per read: the rate limit and the credential (a token's revocation in Redis, a
+    staff key in MongoDB), then the data itself."""
+    produto, cliente = compra
+    pedido = cliente.post("/pedidos", json={"pagamento_metodo": "boleto"}).get_json()
+    cliente.post("/carrinhos/me/itens", json={"produto_id": produto["id"], "quantidade": 1})
+    # (who, what, round trips): a cart also reads its products, all in one cache read.
+    leituras = [(cliente, "/carrinhos/me", 4), (cliente, f"/pedidos/{pedido['id']}", 3),
+                (cliente, "/clientes/me", 3), (client, f"/produtos/{produto['id']}", 3)]  # fmt: skip
+    for quem, url, teto in leituras:
+        quem.get(url)  # warm: per-process handles are made on first use
+        with contar(db_name) as c:
+            assert quem.get(url).status_code == 200
+        assert len(c.mongo) + len(c.redis) <= teto, f"{url}\n{c.resumo()}"
+        assert c.sem_chave() == [] or c.mongo[0][1] == "api_keys", c.resumo()  # a key by its unique prefix
+
+
+def test_uma_tarefa_de_pagamento(app, client, compra, db_name):
+    """An approved card: the payment and its order read, the attempt counted, the
+    (simulated) gateway's two writes, the payment and the order moved, the customer read
+    for the CRM's message, the audit entry."""
+    from services import pagamentos
+    from webapp.deps import build_contexto
+
+    _, cliente = compra
+    pedido = cliente.post("/pedidos", json={"pagamento_metodo": "cartao", "cartao_token": "tok_aprova"}).get_json()
+    pagamento = client.get(f"/pedidos/{pedido['id']}/pagamento").get_json()
+    with app.app_context():
+        ctx = build_contexto(app, "sistema:pagamentos")
+        with contar(db_name) as c:
+            assert pagamentos.processar(ctx, pagamento["id"], ultima_tentativa=False) == "processado"
+    assert len(c.mongo) <= 9, c.resumo()
+    assert c.sem_chave() == [], c.resumo()
+
+
+def test_eventos_de_sync(app, db_name):
+    """One product event: its conditional write (by the CRM id's unique index) and its
+    audit entry. A burst of 200: one bulk write and one audit group."""
+    import json
+
+    from domain.eventos import Envelope
+    from services import sync
+    from webapp.deps import build_contexto
+
+    def env(java_id, seq, estoque=1):
+        payload = {
+            "acao": "atualizado",
+            "produto": {"id": java_id, "nome": f"P{java_id}", "preco": 1, "estoque": estoque},
+        }
+        return Envelope(uuid.uuid4().hex, "produtos", json.dumps(payload), "2026-11-29T00:00:00+00:00", seq)
+
+    with app.app_context():
+        ctx = build_contexto(app, "sistema:java")
+        sync.aplicar_lote(ctx, [env(j, j) for j in range(1, 201)])
+        with contar(db_name) as um:
+            sync.aplicar(ctx, env(5, 1000, 3))
+        with contar(db_name) as lote:
+            sync.aplicar_lote(ctx, [env(j, 2000 + j, 2) for j in range(1, 201)])
+    assert len(um.mongo) <= 2, um.resumo()
+    assert len(lote.mongo) / 200 <= 0.02, lote.resumo()
