@@ -47,6 +47,9 @@ class ProdutoRepository(Protocol):
 
     def get(self, produto_id: str) -> Produto | None: ...
 
+    def varios(self, produto_ids: list[str]) -> dict[str, Produto | None]:
+        """``get`` of each, in a fixed number of round trips."""
+
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]: ...
 
     def update(

@@ -50,7 +50,7 @@ def fazer_pedido(
     if endereco is None:
         # An order is shipped: without an address its shipment could only fail later.
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
-    produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
+    produtos = ctx.produtos.varios(list(quantidades))
     itens, total = regras.itens_do_pedido(quantidades, produtos)
     reservados = _reservar(ctx, itens, produtos, ctx.proxima_seq() if seq is None else seq)
     momento = agora()

@@ -70,6 +70,9 @@ class FakeProdutoRepository(FakeRepository):
     entity = Produto
     optional = ("descricao", "categoria")
 
+    def varios(self, produto_ids):
+        return {pid: self.get(pid) for pid in produto_ids}
+
     def ocultar(self, produto_id, agora, versao, seq=None):
         atual = self.get(produto_id)
         if atual is None or (versao is not None and atual.versao != versao):

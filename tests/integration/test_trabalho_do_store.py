@@ -98,3 +98,21 @@ def test_eventos_de_sync(app, db_name):
             sync.aplicar_lote(ctx, [env(j, 2000 + j, 2) for j in range(1, 201)])
     assert len(um.mongo) <= 2, um.resumo()
     assert len(lote.mongo) / 200 <= 0.02, lote.resumo()
+
+
+def test_carrinho_e_checkout_de_tres_itens(app, client, compra, db_name):
+    """Products are read together: a cart of three is read in as many round trips as a
+    cart of one, and a checkout of three adds only the two other reservations."""
+    produto, cliente = compra
+    for n in range(2):
+        outro = client.post("/produtos", json={"nome": f"Q{n} {uuid.uuid4().hex[:6]}", "preco": 5, "estoque": 5})
+        cliente.post("/carrinhos/me/itens", json={"produto_id": outro.get_json()["id"], "quantidade": 1})
+    client.patch(f"/produtos/{produto['id']}", json={"preco": 11})  # one of them not in the cache
+    with contar(db_name) as c:
+        carrinho = cliente.get("/carrinhos/me").get_json()
+    assert len(carrinho["itens"]) == 3 and carrinho["total"] == 21
+    assert len(c.mongo) + len(c.redis) <= 4 + 2, c.resumo()  # + the miss: its read and its cache fill
+    with contar(db_name) as c:
+        r = cliente.post("/pedidos", json={"pagamento_metodo": "boleto"}, headers={"Idempotency-Key": "k3"})
+    assert r.status_code == 201 and r.get_json()["total"] == 21
+    assert len(c.mongo) <= 8 + 2, c.resumo()
