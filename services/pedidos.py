@@ -20,7 +20,8 @@ from services.common import agora
 from services.contexto import Contexto
 
 
-def _endereco(cliente) -> dict | None:
+def endereco_de(cliente) -> dict | None:
+    """The delivery address an order keeps (None: the customer has none)."""
     if cliente is None or cliente.endereco is None:
         return None
     return {k: v for k, v in vars(cliente.endereco).items() if v is not None}
@@ -46,7 +47,7 @@ def fazer_pedido(
     if not quantidades:
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
     # Read once: the order keeps this very address.
-    endereco = endereco_lido() if endereco_lido else _endereco(ctx.clientes.get(cliente_id))
+    endereco = endereco_lido() if endereco_lido else endereco_de(ctx.clientes.get(cliente_id))
     if endereco is None:
         # An order is shipped: without an address its shipment could only fail later.
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
