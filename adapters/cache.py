@@ -87,6 +87,20 @@ class ProdutoCache:
         gen = gen.decode() if gen else ""
         return (_load(raw) if raw else None), gen
 
+    def ler_varios(self, produto_ids: list[str]) -> dict[str, tuple[Produto | None, str]]:
+        """``ler`` of several products in one ``MGET`` (a cart, a checkout)."""
+        chaves = [k for pid in produto_ids for k in self._keys(pid)]
+        try:
+            valores = self.client.mget(chaves) if chaves else []
+        except redis.RedisError as exc:
+            logger.warning("product cache unavailable: %s", exc)
+            return dict.fromkeys(produto_ids, (None, "?"))
+        lidos = {}
+        for i, pid in enumerate(produto_ids):
+            raw, gen = valores[2 * i], valores[2 * i + 1]
+            lidos[pid] = ((_load(raw) if raw else None), gen.decode() if gen else "")
+        return lidos
+
     def chave_produto(self, produto_id: str) -> str:
         """The Redis key of a cached product (``webapp.leitura_rapida`` reads it in a
         pipeline of its own; it never stores)."""

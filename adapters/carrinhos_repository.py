@@ -7,6 +7,7 @@ from datetime import datetime
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.repositories import parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.errors import DadosInvalidos
 
@@ -18,9 +19,28 @@ class MongoCarrinhoRepository:
         self.col = db["carrinhos"]
 
     def get(self, cliente_id: str) -> Carrinho:
-        doc = self.col.find_one({"_id": cliente_id}) or {}
+        return self._carrinho(cliente_id, self.col.find_one({"_id": cliente_id}) or {})
+
+    @staticmethod
+    def _carrinho(cliente_id: str, doc: dict) -> Carrinho:
         itens = [ItemCarrinho(i["produto_id"], i["quantidade"]) for i in doc.get("itens", [])]
         return Carrinho(cliente_id, itens, doc.get("atualizado_em"))
+
+    def para_checkout(self, cliente_id: str) -> tuple[Carrinho, dict | None]:
+        """A checkout needs both: one round trip instead of two. The customer is looked up
+        by a literal ``_id`` (not a correlated join), so each side is one index lookup.
+        Without a cart document there is no address either: an empty cart is refused first."""
+        oid = parse_oid(cliente_id)
+        cliente = [{"$match": {"_id": oid}}, {"$project": {"_id": 0, "endereco": 1}}] if oid else [{"$limit": 0}]
+        pipeline = [
+            {"$match": {"_id": cliente_id}},
+            {"$lookup": {"from": "clientes", "pipeline": cliente, "as": "cliente"}},
+        ]
+        doc = next(self.col.aggregate(pipeline), None) or {}
+        endereco = (doc.get("cliente") or [{}])[0].get("endereco")
+        if endereco is not None:
+            endereco = {k: v for k, v in endereco.items() if v is not None}
+        return self._carrinho(cliente_id, doc), endereco
 
     def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
         """Set a line's quantity, adding the line if needed (at most ``maximo`` lines)."""

@@ -38,7 +38,7 @@ class MongoIdempotenciaRepository:
                 {"_id": _id, "hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo, "dono": dono,
                  "criado_em": agora, "expira_em": agora + ARRENDAMENTO}
             )  # fmt: skip
-            return Reivindicacao(novo, False, dono)
+            return Reivindicacao(novo, False, dono, primeira=True)
         except DuplicateKeyError:
             doc = self.col.find_one({"_id": _id})
         if doc is None:  # abandoned in between: claim again

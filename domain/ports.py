@@ -32,17 +32,23 @@ VersaoEsperada = int | frozenset[int]
 @dataclass(frozen=True)
 class Reivindicacao:
     """A claim on an idempotency key: the order id it reserved, whether that checkout is
-    done already, and this attempt's token (only it may conclude or let go of the key)."""
+    done already, and this attempt's token (only it may conclude or let go of the key).
+    ``primeira``: the key's first claim, whose order id was made just now, so nothing can
+    be stored under it yet (the checkout need not look for an order or a payment)."""
 
     pedido_id: str
     concluido: bool
     dono: str
+    primeira: bool = False
 
 
 class ProdutoRepository(Protocol):
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto: ...
 
     def get(self, produto_id: str) -> Produto | None: ...
+
+    def varios(self, produto_ids: list[str]) -> dict[str, Produto | None]:
+        """``get`` of each, in a fixed number of round trips."""
 
     def list(self, filtro: ProdutoFiltro, offset: int, limit: int) -> tuple[list[Produto], int]: ...
 
@@ -140,6 +146,10 @@ class LoginGuard(Protocol):
 class CarrinhoRepository(Protocol):
     def get(self, cliente_id: str) -> Carrinho:
         """The customer's cart; an empty one when they have none."""
+
+    def para_checkout(self, cliente_id: str) -> tuple[Carrinho, dict | None]:
+        """The cart and the customer's delivery address (None without one, or without a
+        cart document: an empty cart is refused before the address matters), in one read."""
 
     def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
         """Set a line's quantity, adding the line if needed; ``DadosInvalidos`` beyond ``maximo`` lines."""

@@ -22,7 +22,7 @@ class CarrinhoPrecificado:
 def ver(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:
     """The cart with current prices; lines whose product was hidden are listed apart."""
     carrinho = ctx.carrinhos.get(cliente_id)
-    produtos = {item.produto_id: ctx.produtos.get(item.produto_id) for item in carrinho.itens}
+    produtos = ctx.produtos.varios([item.produto_id for item in carrinho.itens])
     linhas, total = precificar(carrinho, produtos)
     indisponiveis = [pid for pid, p in produtos.items() if p is None]
     return CarrinhoPrecificado(cliente_id, linhas, total, indisponiveis)

@@ -5,7 +5,6 @@ retried or redelivered task never charges, releases or refunds twice.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -58,8 +57,11 @@ def _falhar(ctx: Contexto, pagamento: Pagamento, motivo: str, status: str = regr
     return status
 
 
-def _aprovar(ctx: Contexto, pagamento: Pagamento, de: tuple[str, ...], referencia: str | None) -> str:
-    """The money was taken: record it, then confirm the order (``_seguir_aprovado``)."""
+def _aprovar(
+    ctx: Contexto, pagamento: Pagamento, de: tuple[str, ...], referencia: str | None, pedido: Pedido | None = None
+) -> str:
+    """The money was taken: record it, then confirm the order (``_seguir_aprovado``; ``pedido``
+    as read before the charge, if it was)."""
     if not ctx.pagamentos.mudar(pagamento.id, de, regras.PROCESSADO, agora(), referencia=referencia):
         atual = obter(ctx, pagamento.id)
         if atual.status == regras.CANCELADO:
@@ -68,18 +70,22 @@ def _aprovar(ctx: Contexto, pagamento: Pagamento, de: tuple[str, ...], referenci
             return reembolsos.reembolsar(ctx, atual)
         if atual.status != regras.PROCESSADO:
             return atual.status
-    return _seguir_aprovado(ctx, pagamento)
+    return _seguir_aprovado(ctx, pagamento, pedido)
 
 
-def _seguir_aprovado(ctx: Contexto, pagamento: Pagamento) -> str:
+def _seguir_aprovado(ctx: Contexto, pagamento: Pagamento, pedido: Pedido | None = None) -> str:
     """A ``processado`` payment's consequences: the order confirmed, its shipment
     requested. Both are idempotent, so a task interrupted between the payment's write and
-    these (a MongoDB hiccup, a killed worker) completes them when it runs again."""
-    pedido = ctx.pedidos.get(pagamento.pedido_id)
+    these (a MongoDB hiccup, a killed worker) completes them when it runs again.
+
+    ``pedido`` may be a read from before the charge: the confirmation is conditional on
+    its status, so an order cancelled since then is a ``Conflito``, and is read again."""
+    pedido = pedido or ctx.pedidos.get(pagamento.pedido_id)
     if pedido is not None and pedido.status == regras_pedido.PENDENTE:
-        with contextlib.suppress(Conflito):  # cancelled meanwhile, or another confirmation won: see below
-            status_pedido.mudar(ctx, pedido.id, regras_pedido.CONFIRMADO)
-        pedido = ctx.pedidos.get(pagamento.pedido_id)
+        try:
+            pedido = status_pedido.mudar(ctx, pedido.id, regras_pedido.CONFIRMADO, lido=pedido)
+        except Conflito:  # cancelled meanwhile, or another confirmation won: see below
+            pedido = ctx.pedidos.get(pagamento.pedido_id)
     if pedido is None or pedido.status == regras_pedido.CANCELADO:
         return reembolsos.reembolsar(ctx, obter(ctx, pagamento.id))
     if pedido.status == regras_pedido.CONFIRMADO:
@@ -87,15 +93,15 @@ def _seguir_aprovado(ctx: Contexto, pagamento: Pagamento) -> str:
     return regras.PROCESSADO
 
 
-def _pedido_espera(ctx: Contexto, pagamento: Pagamento) -> bool:
-    """The order still waits for this payment. If it was cancelled before the task got
-    here (the cancel may have stopped before closing the payment), the payment is closed:
-    an order that no longer waits for its money is never charged."""
+def _pedido_espera(ctx: Contexto, pagamento: Pagamento) -> Pedido | None:
+    """The order, if it still waits for this payment. If it was cancelled before the task
+    got here (the cancel may have stopped before closing the payment), the payment is
+    closed: an order that no longer waits for its money is never charged."""
     pedido = ctx.pedidos.get(pagamento.pedido_id)
     if pedido is not None and pedido.status == regras_pedido.PENDENTE:
-        return True
+        return pedido
     ctx.pagamentos.mudar(pagamento.id, (regras.PENDENTE,), regras.CANCELADO, agora(), motivo="pedido cancelado")
-    return False
+    return None
 
 
 def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
@@ -107,7 +113,8 @@ def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
     pagamento = obter(ctx, pagamento_id)
     if pagamento.status == regras.PROCESSADO:
         return _seguir_aprovado(ctx, pagamento)  # finish an approval that was interrupted
-    if pagamento.status != regras.PENDENTE or not _pedido_espera(ctx, pagamento):
+    pedido = _pedido_espera(ctx, pagamento) if pagamento.status == regras.PENDENTE else None
+    if pedido is None:
         return obter(ctx, pagamento_id).status  # decided already: a redelivered task does nothing
     ctx.pagamentos.contar_tentativa(pagamento_id)
     try:
@@ -119,7 +126,7 @@ def processar(ctx: Contexto, pagamento_id: str, ultima_tentativa: bool) -> str:
             return _falhar(ctx, pagamento, f"tentativas esgotadas: {exc.message}")
         raise
     if resposta.resultado == regras.APROVADO:
-        return _aprovar(ctx, pagamento, (regras.PENDENTE,), resposta.referencia)
+        return _aprovar(ctx, pagamento, (regras.PENDENTE,), resposta.referencia, pedido)
     if resposta.resultado == regras.RECUSADO:
         return _falhar(ctx, pagamento, resposta.motivo or "recusado")
     ctx.pagamentos.mudar(pagamento_id, (regras.PENDENTE,), regras.AGUARDANDO, agora(), referencia=resposta.referencia)

@@ -20,7 +20,8 @@ from services.common import agora
 from services.contexto import Contexto
 
 
-def _endereco(cliente) -> dict | None:
+def endereco_de(cliente) -> dict | None:
+    """The delivery address an order keeps (None: the customer has none)."""
     if cliente is None or cliente.endereco is None:
         return None
     return {k: v for k, v in vars(cliente.endereco).items() if v is not None}
@@ -33,25 +34,29 @@ def fazer_pedido(
     metodo: str,
     pedido_id: str = "",
     seq: int | None = None,
+    endereco_lido: Callable[[], dict | None] | None = None,
 ) -> Pedido:
     """Reserve every item's stock, or none, then store the order (``pendente``) under
     ``pedido_id`` when an idempotent checkout reserved one.
 
     The sale takes a place in the sync order (``seq``: a CRM cart's own, else the next
-    number), so that a CRM stock event received before it cannot undo it.
+    number), so that a CRM stock event received before it cannot undo it. The delivery
+    address is read here unless ``endereco_lido`` gives the one read with the cart.
     """
     metodo = regras.validar_metodo(metodo)
     if not quantidades:
         raise DadosInvalidos({"itens": ["O carrinho está vazio."]})
-    if _endereco(ctx.clientes.get(cliente_id)) is None:
+    # Read once: the order keeps this very address.
+    endereco = endereco_lido() if endereco_lido else endereco_de(ctx.clientes.get(cliente_id))
+    if endereco is None:
         # An order is shipped: without an address its shipment could only fail later.
         raise DadosInvalidos({"endereco": ["Cadastre um endereço de entrega (PATCH /clientes/me) antes do pedido."]})
-    produtos = {pid: ctx.produtos.get(pid) for pid in quantidades}
+    produtos = ctx.produtos.varios(list(quantidades))
     itens, total = regras.itens_do_pedido(quantidades, produtos)
     reservados = _reservar(ctx, itens, produtos, ctx.proxima_seq() if seq is None else seq)
     momento = agora()
     try:
-        return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento)
+        return _guardar(ctx, pedido_id, cliente_id, itens, total, metodo, momento, endereco)
     except Exception as exc:
         # An insert that failed may still have been applied (the reply was lost): with a
         # reserved id that is checked; without one, releasing is the only safe choice. An
@@ -84,7 +89,7 @@ def _liberar(ctx: Contexto, reservados: list[tuple[str, int]]) -> None:
         ctx.estoque.liberar(produto_id, quantidade)
 
 
-def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento) -> Pedido:
+def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metodo: str, momento, endereco) -> Pedido:
     pedido = ctx.pedidos.add(
         Pedido(
             id=pedido_id,
@@ -93,7 +98,7 @@ def _guardar(ctx: Contexto, pedido_id: str, cliente_id: str, itens, total, metod
             total=total,
             status=regras.PENDENTE,
             pagamento_metodo=metodo,
-            endereco=_endereco(ctx.clientes.get(cliente_id)),
+            endereco=endereco,
             criado_em=momento,
             atualizado_em=momento,
             historico=[{"status": regras.PENDENTE, "em": momento}],
@@ -123,20 +128,25 @@ def finalizar_carrinho(
     stopped half-way (a MongoDB failure) is finished by a retry with the same key.
     """
 
+    lido: dict = {}
+
     def quantidades() -> dict[str, int]:
-        return {item.produto_id: item.quantidade for item in ctx.carrinhos.get(cliente_id).itens}
+        # The address comes with the cart (one round trip); fazer_pedido reads it after this.
+        carrinho, lido["endereco"] = ctx.carrinhos.para_checkout(cliente_id)
+        return {item.produto_id: item.quantidade for item in carrinho.itens}
 
     def esvaziar(_pedido: Pedido) -> None:
         ctx.carrinhos.esvaziar(cliente_id, agora())
 
     if not idempotency_key:
-        pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo)
+        pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, endereco_lido=lambda: lido["endereco"])
         esvaziar(pedido)
         pagamentos.enfileirar(ctx, pagamentos.criar(ctx, pedido, token))
         return pedido, True
     return pedido_unico(
-        ctx, cliente_id, idempotency_key, hash_do_corpo(corpo or {}), cliente_id, quantidades, metodo, token, esvaziar
-    )
+        ctx, cliente_id, idempotency_key, hash_do_corpo(corpo or {}), cliente_id, quantidades, metodo, token, esvaziar,
+        endereco_lido=lambda: lido["endereco"],
+    )  # fmt: skip
 
 
 def pedido_unico(
@@ -150,6 +160,7 @@ def pedido_unico(
     token: str | None = None,
     depois_do_pedido: Callable[[Pedido], None] | None = None,
     seq: int | None = None,
+    endereco_lido: Callable[[], dict | None] | None = None,
 ) -> tuple[Pedido, bool]:
     """One order per (``escopo``, ``chave``) however often it is attempted (the API's
     Idempotency-Key, the CRM's carts): (order, created now?). An attempt that stopped
@@ -159,12 +170,10 @@ def pedido_unico(
     if claim.concluido:
         return obter(ctx, pedido_id), False
     try:
-        pedido = ctx.pedidos.get(pedido_id)
-        if pedido is None:
-            pedido = fazer_pedido(ctx, cliente_id, quantidades(), metodo, pedido_id=pedido_id, seq=seq)
+        pedido, pagamento = _pedido_da_reivindicacao(ctx, claim, cliente_id, quantidades, metodo, seq, endereco_lido)
         if depois_do_pedido is not None:
             depois_do_pedido(pedido)
-        pagamento = ctx.pagamentos.por_pedido(pedido.id) or pagamentos.criar(ctx, pedido, token)
+        pagamento = pagamento or pagamentos.criar(ctx, pedido, token)
     except CheckoutEmAndamento:
         raise  # taken over by another attempt: the key is its now
     except DomainError:
@@ -179,6 +188,18 @@ def pedido_unico(
     # If this enqueue fails, the periodic job re-enqueues payments left pendente.
     pagamentos.enfileirar(ctx, pagamento)
     return pedido, True
+
+
+def _pedido_da_reivindicacao(ctx: Contexto, claim, cliente_id: str, quantidades, metodo: str, seq, endereco_lido):
+    """The claim's order, made now or found with its payment (if stored). Only an attempt
+    that resumes a claim can find them: a first claim's order id was made just now."""
+    pedido = None if claim.primeira else ctx.pedidos.get(claim.pedido_id)
+    if pedido is not None:
+        return pedido, ctx.pagamentos.por_pedido(pedido.id)
+    pedido = fazer_pedido(
+        ctx, cliente_id, quantidades(), metodo, pedido_id=claim.pedido_id, seq=seq, endereco_lido=endereco_lido
+    )
+    return pedido, None
 
 
 def obter(ctx: Contexto, pedido_id: str, cliente_id: str | None = None) -> Pedido:

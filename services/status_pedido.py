@@ -18,9 +18,12 @@ from services.common import agora
 from services.contexto import Contexto
 
 
-def mudar(ctx: Contexto, pedido_id: str, para: str) -> Pedido:
-    """Move an order along the state machine; cancelling releases its stock (once)."""
-    pedido = ctx.pedidos.get(pedido_id)
+def mudar(ctx: Contexto, pedido_id: str, para: str, lido: Pedido | None = None) -> Pedido:
+    """Move an order along the state machine; cancelling releases its stock (once).
+
+    ``lido``: the order as the caller read it, saving a read. The write is conditional on
+    the status read, so a stale one ends in ``Conflito``, never in a wrong move."""
+    pedido = lido or ctx.pedidos.get(pedido_id)
     if pedido is None:
         raise NaoEncontrado("Pedido não encontrado.")
     regras.validar_transicao(pedido.status, para)

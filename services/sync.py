@@ -196,6 +196,7 @@ def _carrinho(ctx: Contexto, env: Envelope) -> dict:
             lambda: quantidades,
             ctx.carrinho_java_pagamento,
             seq=env.seq,  # its place among the CRM's events: older stock events cannot undo the sale
+            endereco_lido=lambda: pedidos.endereco_de(cliente),  # the customer was read just above
         )
     except EstoqueInsuficiente as exc:
         raise EventoInvalido(f"estoque insuficiente: {exc.errors.get('itens')}", Regra.ESTOQUE) from None

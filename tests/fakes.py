@@ -70,6 +70,9 @@ class FakeProdutoRepository(FakeRepository):
     entity = Produto
     optional = ("descricao", "categoria")
 
+    def varios(self, produto_ids):
+        return {pid: self.get(pid) for pid in produto_ids}
+
     def ocultar(self, produto_id, agora, versao, seq=None):
         atual = self.get(produto_id)
         if atual is None or (versao is not None and atual.versao != versao):
@@ -224,17 +227,17 @@ def fake_contexto(ator="staff:tests"):
     """A service ``Contexto`` wired to in-memory fakes."""
     from services.contexto import Contexto
 
-    produtos, pedidos = FakeProdutoRepository(), FakePedidoRepository()
+    produtos, pedidos, clientes = FakeProdutoRepository(), FakePedidoRepository(), FakeClienteRepository()
     return Contexto(
         produtos=produtos,
-        clientes=FakeClienteRepository(),
+        clientes=clientes,
         chaves=FakeChaveRepository(),
         auditoria=FakeAuditoriaRepository(),
         hasher=FakeHasher(),
         sync_produtos=SemFake("sync_produtos"),
         sync_clientes=SemFake("sync_clientes"),
         rejeitados=FakeRejeitadoRepository(),
-        carrinhos=FakeCarrinhoRepository(),
+        carrinhos=FakeCarrinhoRepository(clientes),
         pedidos=pedidos,
         idempotencia=FakeIdempotenciaRepository(pedidos),
         estoque=FakeEstoque(produtos),

@@ -36,11 +36,17 @@ class ChaveDuplicada(Exception):
 
 
 class FakeCarrinhoRepository:
-    def __init__(self):
+    def __init__(self, clientes=None):
         self.rows: dict[str, Carrinho] = {}
+        self._clientes = clientes
 
     def get(self, cliente_id):
         return copy.deepcopy(self.rows.get(cliente_id)) or Carrinho(cliente_id)
+
+    def para_checkout(self, cliente_id):
+        cliente = self._clientes.get(cliente_id) if self._clientes is not None and cliente_id in self.rows else None
+        endereco = None if cliente is None or cliente.endereco is None else vars(cliente.endereco)
+        return self.get(cliente_id), endereco and {k: v for k, v in endereco.items() if v is not None}
 
     def definir_item(self, cliente_id, produto_id, quantidade, agora, maximo):
         carrinho = self.rows.setdefault(cliente_id, Carrinho(cliente_id))
@@ -146,7 +152,8 @@ class FakeIdempotenciaRepository:
 
     def iniciar(self, escopo, chave, corpo_hash, agora):
         doc, dono = self.rows.get(f"{escopo}:{chave}"), uuid.uuid4().hex
-        if doc is None:
+        primeira = doc is None
+        if primeira:
             doc = {"hash": corpo_hash, "estado": "em_andamento", "pedido_id": novo_id(), "criado_em": agora}
             self.rows[f"{escopo}:{chave}"] = doc
         elif doc["hash"] != corpo_hash:
@@ -156,7 +163,7 @@ class FakeIdempotenciaRepository:
         elif doc["expira_em"] > agora:
             raise CheckoutEmAndamento("Uma requisição com esta Idempotency-Key ainda está em andamento.")
         doc.update(dono=dono, expira_em=agora + ARRENDAMENTO)  # new, or taken over from a holder that stopped
-        return Reivindicacao(doc["pedido_id"], False, dono)
+        return Reivindicacao(doc["pedido_id"], False, dono, primeira=primeira)
 
     def _meu(self, escopo, chave, dono):
         doc = self.rows.get(f"{escopo}:{chave}")
