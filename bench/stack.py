@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import settings  # noqa: E402
 from adapters.mongo import CODEC_OPTIONS, INDEXES, ensure_indexes  # noqa: E402
 from adapters.passwords import Argon2Hasher  # noqa: E402
-from adapters.repositories import MongoClienteRepository, MongoProdutoRepository  # noqa: E402
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java  # noqa: E402
 from devstack import procs  # noqa: E402
 
 SECRET = "bench-secret-key-long-enough-for-production-mode-0123456789"
@@ -138,7 +138,8 @@ class Stack:
                 "descricao": f"Descrição do produto {i}",
                 "categoria": CATEGORIAS[i % len(CATEGORIAS)],
             }
-            docs.append({"_id": ObjectId(), **repo.to_doc(campos), "java_id": 100_000 + i, "criado_em": agora,
+            docs.append({"_id": ObjectId(), **repo.to_doc(campos), "java_id": 100_000 + i, **chave_java(100_000 + i),
+                         "criado_em": agora,
                          "atualizado_em": agora, "versao": 1, "excluido_em": None})  # fmt: skip
         return docs
 
