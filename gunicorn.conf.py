@@ -1,5 +1,7 @@
 """gunicorn settings for Ponte's API, all from the environment (see README)."""
 
+from gunicorn import glogging
+
 import settings
 from adapters import logs
 from adapters.metrics_dir import prepare_multiprocess
@@ -23,6 +25,18 @@ loglevel = _cfg["LOG_LEVEL"].lower()
 logs.ensure_log_dir(_cfg)
 logconfig_dict = logs.dict_config(_cfg, "web")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+
+class AccessLog(glogging.Logger):
+    """gunicorn's logger, writing the access line per ``ACCESS_LOG`` (all, errors, off): a
+    skipped line costs nothing, not even its fields."""
+
+    def access(self, resp, req, environ, request_time):
+        if logs.access_wanted(_cfg["ACCESS_LOG"], getattr(resp, "status_code", None)):
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = AccessLog
 # The app connects lazily: nothing is opened in the master, so forked workers each
 # build their own MongoClient and Redis pool on first use.
 preload_app = False

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 logger = logging.getLogger(__name__)
 
 CORRELATION_FIELDS = ("request_id", "event_id", "task_id", "task_name")
@@ -74,8 +76,15 @@ _SECRET_PATTERNS = (
 )
 
 
+# Every pattern above needs one of these: a line without any (an access line, most messages)
+# is returned after one search instead of six substitutions.
+_SUSPEITO = re.compile(r"senha|passw|secret|token|api[_-]?key|bearer|basic|ponte_|\$argon2|://", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
     """``text`` with every recognisable secret replaced by ``***``."""
+    if not _SUSPEITO.search(text):
+        return text
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: f"{m['k']}{m['q']}{MASK}", text)
     return text
@@ -118,14 +127,22 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.role = role
         self.host = socket.gethostname()
+        self._ultimo: logging.LogRecord | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Each handler runs its filters: the second one (stdout and LOG_FILE) finds it done.
+        # (Another thread's record in between only means filtering again: it is idempotent.)
+        if self._ultimo is record:
+            return True
+        self._ultimo = record
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
             message = f"{record.msg!r} {record.args!r}"
         record.msg, record.args = redact(message), None
         for key, value in list(vars(record).items()):
+            if key in _RECORD_FIELDS:  # the record's own attributes: none sensitive, msg done above
+                continue
             if key.lower() in SENSITIVE_KEYS:
                 setattr(record, key, MASK)
             elif key.lower() in PAYLOAD_KEYS and key != "args":  # record.args is the format's (None by now)
@@ -148,6 +165,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _UmaVez:
+    """A formatter shared by the handlers (stdout, LOG_FILE) renders each record once;
+    RotatingFileHandler renders it a second time to decide on rotation."""
+
+    _ultimo: tuple[logging.LogRecord | None, str] = (None, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        ultimo = self._ultimo  # one read: another thread may replace it meanwhile
+        if ultimo[0] is record:
+            return ultimo[1]
+        linha = super().format(record)  # type: ignore[misc]
+        self._ultimo = (record, linha)
+        return linha
+
+
+class JsonUmaVez(_UmaVez, JsonFormatter):
+    pass
+
+
+class TextoUmaVez(_UmaVez, logging.Formatter):
+    pass
+
+
 # -- configuration --------------------------------------------------------------------
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(role)s[%(process)d] %(name)s: %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(process)d %(role)s"
@@ -161,19 +201,20 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
     """
     level = str(cfg["LOG_LEVEL"]).upper()
     json_formatter = {
-        "()": "pythonjsonlogger.json.JsonFormatter",
+        "()": JsonUmaVez,
         "fmt": JSON_FIELDS,
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "ts",  # ISO 8601, UTC
         "json_ensure_ascii": False,  # Portuguese text stays readable (and greppable)
     }
-    formatter = json_formatter if cfg["LOG_FORMAT"] == "json" else {"format": TEXT_FORMAT}
+    formatter = json_formatter if cfg["LOG_FORMAT"] == "json" else {"()": TextoUmaVez, "fmt": TEXT_FORMAT}
     handlers: dict[str, dict] = {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "ponte",
             "filters": ["context"],
+            "level": str(cfg.get("LOG_STDOUT_LEVEL") or level).upper(),
         }
     }
     if cfg.get("LOG_FILE"):
@@ -206,6 +247,12 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
     }
 
 
+def access_wanted(modo: str, status: int | None) -> bool:
+    """Whether the API's access line of a response with ``status`` is written
+    (``ACCESS_LOG``: all, errors: 400 and above or no status, off)."""
+    return modo == "all" or (modo == "errors" and (status is None or status >= 400))
+
+
 def ensure_log_dir(cfg: Mapping[str, Any]) -> None:
     """Create ``LOG_FILE``'s folder: gunicorn applies ``logconfig_dict`` itself, and a
     missing folder there costs a traceback per handler and the first lines."""
@@ -227,4 +274,6 @@ def after_fork(cfg: Mapping[str, Any], role: str) -> None:
         configure(cfg, role)
 
 
-__all__ = ["after_fork", "bind", "configure", "current", "dict_config", "ensure_log_dir", "redact", "reset"]
+__all__ = [
+    "access_wanted", "after_fork", "bind", "configure", "current", "dict_config", "ensure_log_dir", "redact", "reset",
+]  # fmt: skip

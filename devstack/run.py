@@ -152,9 +152,13 @@ STACK_SETTINGS = ("MONGO_URI", "REDIS_URL", "SECRET_KEY", "METRICS_DIR", "LOG_FI
 
 def local_files(env: dict[str, str]) -> None:
     """Logs, metrics and backups of this stack under ``var/``: one log file per process
-    (grep them for a request id), metrics no other Ponte stack on the host counts, and
+    (grep them for a request id; only warnings and errors reach the terminal), metrics no
+    other Ponte stack on the host counts, and
     the backups beat makes (``flask --app wsgi backup list`` finds them)."""
     env.setdefault("LOG_FILE", str(VAR / "log" / "{role}-{pid}.log"))
+    # Every line is in those files; the terminal gets warnings and errors. Relaying every
+    # line (supervisord, then this launcher) had cut the API's rate by more than half.
+    env.setdefault("LOG_STDOUT_LEVEL", "WARNING")
     env.setdefault("METRICS_DIR", str(VAR / "metrics"))
     env.setdefault("BACKUP_DIR", str(VAR / "backups"))
 
