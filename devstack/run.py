@@ -48,6 +48,7 @@ def embedded_services(env: dict[str, str]) -> list:
         started.append(proc)
         env["MONGO_URI"] = uri
         _say(f"embedded MongoDB stand-in (mongoeco, SQLite in {VAR / 'mongo'}): {uri}")
+        limites_do_embutido(uri, env.get("MONGO_DB") or settings.DEFAULTS["MONGO_DB"])
     if not env.get("REDIS_URL") and not env.get("REDIS_HOST"):
         state = procs.redis_state("127.0.0.1", REDIS_PORT)
         if state == "auth":
@@ -60,6 +61,20 @@ def embedded_services(env: dict[str, str]) -> list:
         else:
             started.append(_embedded_redis(env))
     return started
+
+
+def limites_do_embutido(uri: str, db_name: str) -> None:
+    """Say so when the embedded store holds more than it carries well (adapters.embutido)."""
+    from pymongo import MongoClient
+
+    from adapters import embutido
+
+    client = MongoClient(uri, serverSelectionTimeoutMS=5000)
+    try:
+        if mensagem := embutido.aviso(client[db_name]):
+            _say(f"WARNING: {mensagem}")
+    finally:
+        client.close()
 
 
 def _embedded_redis(env: dict[str, str]):
