@@ -88,3 +88,20 @@ def carga_inicial(tmp: Path, produtos: int, limite_s: float, engine: str = "sqli
         return {"produtos": produtos, "feitos": feitos, "s": took, "rps": feitos / took, "completo": feitos >= produtos}
     finally:
         stack.close()
+
+
+def eventos_sqlite(produtos: int) -> int:
+    """Events per burst on the default store: its writes take longer the larger the
+    catalogue (about half a second each at 10,000 products), and every bench is bounded."""
+    return max(50, min(500, 200_000 // max(produtos, 1)))
+
+
+def flood(tmp: Path, produtos: int, events: int, engine: str = "sqlite") -> dict:
+    """The issue's flood, one run: ``events`` over ``produtos`` on a fresh stack, beside its ceiling."""
+    stack = Stack(tmp, produtos=produtos, clientes=1, engine=engine)
+    try:
+        stack.start_core()
+        burst, teto = _burst_e_teto(stack, events, 0)
+        return {"produtos": produtos, "events": events, "sync": burst, "bulk_write": teto}
+    finally:
+        stack.close()

@@ -22,9 +22,12 @@ import copy
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bson import ObjectId
 from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Commands that write, and what their reply counts.
 ESCRITAS = {"insert", "update", "delete", "findAndModify"}
@@ -205,6 +208,8 @@ def filtro(cmd: Comando) -> str:
     """The fields a command selects its documents by (what an index must serve)."""
     corpo = cmd.corpo
     alvo = corpo.get("filter") or corpo.get("query")
+    if alvo is None and cmd.nome == "aggregate":
+        alvo = next((etapa["$match"] for etapa in corpo.get("pipeline", []) if "$match" in etapa), None)
     if alvo is None and cmd.nome in ("update", "delete"):
         alvo = (corpo.get("updates") or corpo.get("deletes") or [{}])[0].get("q")
     if cmd.nome == "insert":
@@ -281,3 +286,15 @@ def gravar_checkout(stack, gravador: Gravador, email: str, senha: str) -> list[C
     if respostas[0].status_code != 201:
         raise RuntimeError(f"checkout: {respostas[0].status_code} {respostas[0].get_data(as_text=True)[:300]}")
     return comandos
+
+
+def chave_staff(stack) -> str:
+    """An admin staff key for the stack's database, made by the CLI as make run makes its own."""
+    import subprocess
+    import sys
+
+    resultado = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "create", "--name", "bench", "--scope", "admin",
+         "--quiet"], env=stack.env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return resultado.stdout.strip()

@@ -1,0 +1,143 @@
+"""The new sections of docs/performance.md (issue #19): both engines at several catalogue
+sizes, the default store's flood and initial load, store work per unit of work, and what
+logging costs under ``make run``. Rendered by bench.run; ``--only-store`` rewrites them alone
+(between the markers below), leaving the rest of the page as the last full run left it.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from bench import store
+
+INICIO = "<!-- bench.relatorio: begin (generated; --only-store rewrites it) -->"
+FIM = "<!-- bench.relatorio: end -->"
+MOTORES = {"sqlite": "SQLite (the default store, as `make run` configures it)", "memory": "in memory"}
+
+
+def fmt(x: float, nd: int = 0) -> str:
+    return "n/a" if x != x else f"{x:,.{nd}f}"
+
+
+def _spread(r: dict, nome: str, nd: int = 0) -> str:
+    lo, hi = r[f"{nome}_spread"]
+    return f"{fmt(lo, nd)}-{fmt(hi, nd)}"
+
+
+def escala(resultados: dict, runs: int, seconds: int) -> list[str]:
+    linhas = [
+        "## Both engines by catalogue size",
+        "",
+        f"A fresh stack per engine and size (API, Celery worker with 2 processes, bridge; bench.escala). Medians of "
+        f"{runs} runs, min-max beside them. Sync: a burst of `atualizado` events (the count is in the table: the "
+        "default store takes seconds per event at 10,000 products) until every value shows, beside a raw "
+        "`bulk_write` of the same writes to a copy of the products on the same server. Checkout: 50 customers "
+        f"for {seconds} s, beside the raw replay of one checkout's own MongoDB commands (recorded with a "
+        "`CommandListener`, sent again by 8 threads with new ids and a rotating product).",
+        "",
+        "| engine | products | events | sync events/s | bulk_write/s | sync / ceiling | checkout orders/s | "
+        "checkout p99 ms | replay orders/s | checkout / replay | stock exact |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (motor, produtos), r in resultados.items():
+        linhas.append(
+            f"| {motor} | {produtos:,} | {r['events']:,} | {fmt(r['sync'], 1)} ({_spread(r, 'sync', 1)}) | "
+            f"{fmt(r['bulk_write'], 1)} ({_spread(r, 'bulk_write', 1)}) | {r['sync'] / r['bulk_write']:.0%} | "
+            f"{fmt(r['checkout'], 1)} ({_spread(r, 'checkout', 1)}) | {fmt(r['p99'])} | "
+            f"{fmt(r['replay'], 1)} ({_spread(r, 'replay', 1)}) | {r['checkout'] / r['replay']:.0%} | "
+            f"{'yes' if r['stock_exact'] else '**NO**'} |"
+        )
+    return linhas
+
+
+def padrao(flood: dict | None, carga: dict | None) -> list[str]:
+    linhas = []
+    if flood:
+        linhas += ["", f"The issue's flood on the default store: {flood['events']:,} `atualizado` events over "
+                   f"{flood['produtos']:,} products, one run: **{fmt(flood['sync'])} events/s**, its `bulk_write` "
+                   f"ceiling {fmt(flood['bulk_write'])}/s ({flood['sync'] / flood['bulk_write']:.0%})."]  # fmt: skip
+    if carga:
+        fim = (
+            f"all {carga['produtos']:,} in {carga['s']:.0f} s"
+            if carga["completo"]
+            else f"{carga['feitos']:,} of {carga['produtos']:,} when the bound of {carga['s']:.0f} s stopped it"
+        )
+        linhas += ["", f"The initial CRM load on the default store (an empty SQLite store, {carga['produtos']:,} "
+                   f"`criado` events published at once): **{fmt(carga['rps'], 1)} products/s**, {fim}."]  # fmt: skip
+    return linhas
+
+
+def trabalho(api: dict, sync: dict, tamanho: int) -> list[str]:
+    linhas = [
+        "",
+        "## Store work per unit of work",
+        "",
+        f"MongoDB commands one unit of work sends, and the documents their replies return or say they changed "
+        f"(pymongo command monitoring, in process, {tamanho:,} products, in-memory engine; the counts are the "
+        "application's and carry over to a real MongoDB). mongoeco's `explain` gives no `docsExamined` (and "
+        "reports even an `_id` lookup as a scan of the collection), so the last column names what each command "
+        "selects by: on MongoDB `_id` and the indexed fields examine only what they return.",
+        "",
+        "| unit | commands | docs returned | docs changed | commands (selected by) |",
+        "|---|---|---|---|---|",
+    ]
+    for nome, (comandos, n) in sync.items():
+        if not nome.startswith("_"):
+            linhas.append(_linha(nome, comandos, n))
+    for nome, comandos in api.items():
+        linhas.append(_linha(nome, comandos, 1))
+    return linhas
+
+
+def _linha(nome: str, comandos: list, n: int) -> str:
+    r = store.resumo(comandos, n)
+    vistos: dict[str, int] = {}
+    for c in comandos:
+        chave = f"{c.nome} {c.colecao} ({store.filtro(c)})"
+        vistos[chave] = vistos.get(chave, 0) + 1
+    quais = "; ".join(f"{k}{f' x{v}' if v > 1 else ''}" for k, v in vistos.items()) or "none"
+    nd = 3 if n > 1 else 0
+    return f"| {nome} | {fmt(r['comandos'], nd)} | {fmt(r['devolvidos'], nd)} | {fmt(r['alterados'], nd)} | {quais} |"
+
+
+def logs(medidas: dict[str, dict], seconds: int, runs: int) -> list[str]:
+    base = medidas.get("no access or info lines (LOG_LEVEL=WARNING)", {}).get("rps")
+    linhas = [
+        "",
+        "## Logging under `make run`",
+        "",
+        f"`make run`'s launcher on the default store (bench.logcost), one cached product read by wrk at 50 "
+        f"connections for {seconds} s, {runs} runs (medians); CPU seconds of each role over a run, from /proc.",
+        "",
+        "| logging | req/s | launcher CPU s | supervisord CPU s | web CPU s | relay / web | web ms CPU per request |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for nome, r in medidas.items():
+        relay = (r["launcher"] + r["supervisord"]) / r["web"] if r["web"] else 0
+        por = r["web"] / (r["rps"] * seconds) * 1000 if r["rps"] else float("nan")
+        vs = f" ({r['rps'] / base:.0%})" if base else ""
+        linhas.append(f"| {nome} | {fmt(r['rps'])}{vs} | {r['launcher']:.2f} | {r['supervisord']:.2f} | "
+                      f"{r['web']:.2f} | {relay:.0%} | {por:.2f} |")  # fmt: skip
+    return linhas
+
+
+def secao(dados: dict, args) -> str:
+    partes = [INICIO, ""]
+    partes += escala(dados["escala"], args.runs, args.seconds)
+    partes += padrao(dados.get("flood"), dados.get("carga"))
+    partes += trabalho(dados["api"], dados["sync"], dados["tamanho_trabalho"])
+    partes += logs(dados["logs"], args.log_seconds, args.runs)
+    partes += ["", FIM]
+    return "\n".join(partes)
+
+
+def substituir(texto: str, nova: str, antes_de: str = "## Targets (issue #7)") -> str:
+    """The page with its generated section replaced (or placed before ``antes_de``)."""
+    if INICIO in texto and FIM in texto:
+        a, b = texto.index(INICIO), texto.index(FIM) + len(FIM)
+        return texto[:a] + nova + texto[b:]
+    k = texto.find(antes_de)
+    return texto[:k] + nova + "\n\n" + texto[k:] if k >= 0 else texto.rstrip() + "\n\n" + nova + "\n"
+
+
+__all__ = ["secao", "statistics", "substituir"]
