@@ -121,12 +121,51 @@ def logs(medidas: dict[str, dict], seconds: int, runs: int) -> list[str]:
     return linhas
 
 
+def metas(dados: dict) -> list[str]:
+    """Issue #19's targets that these sections measure, against this run."""
+    motor = {n: r for (m, n), r in dados["escala"].items() if m == "sqlite"}
+    memoria = {n: r for (m, n), r in dados["escala"].items() if m == "memory"}
+    rajada = next(store.resumo(c, n) for nome, (c, n) in dados["sync"].items() if nome.startswith("sync burst"))
+    checkout = store.resumo(dados["api"]["POST /pedidos, one item (checkout)"])
+    flood, carga, logs_ = dados.get("flood"), dados.get("carga"), dados["logs"]
+    relay = next(iter(logs_.values()))
+    padrao_ = list(logs_.values())[1]
+    linhas = [
+        ("default store: sync >= 80% of its bulk_write at every size",
+         ", ".join(f"{n:,}: {r['sync'] / r['bulk_write']:.0%}" for n, r in motor.items()),
+         all(r["sync"] >= 0.8 * r["bulk_write"] for r in motor.values())),
+        ("default store: the 2,000-event flood over 200 products >= 150 events/s (or the store's own ceiling "
+         "below it, with the profile: docs/mongoeco.md)",
+         f"{fmt(flood['sync'])}/s, ceiling {fmt(flood['bulk_write'])}/s" if flood else "n/a",
+         None if not flood else flood["sync"] >= 150 or flood["bulk_write"] < 150),
+        ("default store: 10,000-product initial CRM load <= 10 minutes",
+         f"{fmt(carga['rps'], 1)} products/s over {carga['produtos']:,} ({carga['s']:.0f} s)" if carga else "n/a",
+         None if not carga else carga["rps"] * 600 >= 10_000),
+        ("in-memory engine: checkout >= 60% of its replay ceiling",
+         ", ".join(f"{n:,}: {r['checkout'] / r['replay']:.0%}" for n, r in memoria.items()),
+         all(r["checkout"] >= 0.6 * r["replay"] for r in memoria.values())),
+        ("in-memory engine: checkout p99 <= 500 ms at 50 customers",
+         ", ".join(f"{n:,}: {fmt(r['p99'])} ms" for n, r in memoria.items()),
+         all(r["p99"] <= 500 for r in memoria.values())),
+        ("sync in bursts <= 0.02 MongoDB commands per event", f"{rajada['comandos']:.3f}", rajada["comandos"] <= 0.02),
+        ("a one-item checkout: at most 8 commands", f"{checkout['comandos']:.0f}", checkout["comandos"] <= 8),
+        ("logging: launcher and relay < 1/5 of the web tier's CPU (make run's default)",
+         f"{(padrao_['launcher'] + padrao_['supervisord']) / padrao_['web']:.0%} (every line relayed: "
+         f"{(relay['launcher'] + relay['supervisord']) / relay['web']:.0%})",
+         padrao_["launcher"] + padrao_["supervisord"] < padrao_["web"] / 5),
+    ]  # fmt: skip
+    veredito = {True: "yes", False: "**no**", None: "not measured"}
+    out = ["", "## Targets (issue #19) these sections measure", "", "| target | measured | met |", "|---|---|---|"]
+    return out + [f"| {nome} | {valor} | {veredito[ok]} |" for nome, valor, ok in linhas]
+
+
 def secao(dados: dict, args) -> str:
     partes = [INICIO, ""]
     partes += escala(dados["escala"], args.runs, args.seconds)
     partes += padrao(dados.get("flood"), dados.get("carga"))
     partes += trabalho(dados["api"], dados["sync"], dados["tamanho_trabalho"])
     partes += logs(dados["logs"], args.log_seconds, args.runs)
+    partes += metas(dados)
     partes += ["", FIM]
     return "\n".join(partes)
 

@@ -505,7 +505,8 @@ def main() -> int:
 def _so_relatorio(args, tmp: Path) -> int:
     """``--only-store``: issue #19's sections, spliced into the page the last full run wrote."""
     t0 = time.monotonic()
-    texto = relatorio.secao(run_relatorio(args, tmp), args)
+    dados = run_relatorio(args, tmp)
+    texto = relatorio.secao(dados, args)
     took = time.monotonic() - t0
     texto = texto.replace(relatorio.INICIO, f"{relatorio.INICIO}\n\n*These sections: `.venv/bin/python -m bench.run "
                           f"--only-store --runs {args.runs} --seconds {args.seconds}`, "
