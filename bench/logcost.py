@@ -5,7 +5,8 @@ and gunicorn (master and workers) over a fixed load, for bench.run and by hand.
 
 Starts ``make run``'s launcher (``devstack.run``) in a throwaway folder on free ports, stores
 one product, reads it with wrk (50 connections) and reads each process's CPU time from
-/proc before and after. Everything it started is stopped by PID.
+/proc before and after; before each run, the same load on the bare ``bench.hello_app`` (the
+ceiling). Everything it started is stopped by PID.
 """
 
 from __future__ import annotations
@@ -64,24 +65,42 @@ def _iniciar(var: Path, port: int, extra: dict[str, str]) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
 
+def _hello(tmp: Path) -> tuple[subprocess.Popen, str]:
+    """The ceiling: the bare flask-smorest app on the same gunicorn configuration, no logging."""
+    port = procs.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_", "LOG_"))}
+    env |= {"API_PORT": str(port), "METRICS_DIR": str(tmp / "metrics-hello"), "LOG_LEVEL": "WARNING",
+            "PONTE_VAR_DIR": str(tmp / "hello")}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.hello_app:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    return proc, f"http://127.0.0.1:{port}/hello"
+
+
 def medir(seconds: int, runs: int, extra: dict[str, str]) -> dict:
-    """Median CPU seconds per role over ``runs`` wrk runs of ``seconds``, and requests/s."""
+    """Median CPU seconds per role over ``runs`` wrk runs of ``seconds``, and requests/s
+    (each run after one of the ceiling app, ``hello``)."""
     with tempfile.TemporaryDirectory(prefix="ponte-logcost-") as tmp:
         port = procs.free_port()
         launcher = _iniciar(Path(tmp), port, extra)
+        hello, hello_url = _hello(Path(tmp))
         try:
+            _esperar(hello_url)
             _esperar(f"http://127.0.0.1:{port}/health")
             url = f"http://127.0.0.1:{port}/produtos/{_produto(port, Path(tmp))}"
             api.wrk(url, 10, 2)  # warm-up: the cache line, the workers' first requests
             amostras = []
             for _ in range(runs):
+                teto = api.wrk(hello_url, 50, seconds)["rps"]
                 pids = papeis(launcher.pid)
                 antes = {papel: sum(cpu_s(p) for p in lista) for papel, lista in pids.items()}
                 r = api.wrk(url, 50, seconds)
                 depois = {papel: sum(cpu_s(p) for p in lista) for papel, lista in pids.items()}
-                amostras.append({"rps": r["rps"], **{p: depois[p] - antes[p] for p in pids}})
+                cpu = {p: depois[p] - antes[p] for p in pids}
+                amostras.append({"rps": r["rps"], "hello": teto, "p99": r["p99"], **cpu})
             logs = sum(f.stat().st_size for f in (Path(tmp) / "log").glob("web-*.log"))
         finally:
+            procs.stop(hello)
             launcher.send_signal(signal.SIGINT)
             try:
                 launcher.wait(timeout=120)
