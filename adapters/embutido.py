@@ -26,8 +26,10 @@ def produtos(db: Database) -> int:
     return db["produtos"].estimated_document_count()
 
 
-def aviso(db: Database, limite: int = LIMITE_PRODUTOS) -> str | None:
-    """What to tell an operator whose embedded store holds more than ``limite`` products."""
+def aviso(db: Database, limite: int | None = None) -> str | None:
+    """What to tell an operator whose embedded store holds more than ``limite`` products
+    (``LIMITE_PRODUTOS`` unless given)."""
+    limite = LIMITE_PRODUTOS if limite is None else limite
     if not e_embutido(db):
         return None
     n = produtos(db)

@@ -139,11 +139,3 @@ def test_the_catalogue_size_and_the_embedded_stores_limit(app, app_config, db):
                                     app_config["REDIS_PREFIX"], limite_embutido=2)  # fmt: skip
     texto = metrics.render(metrics.registry(None, extra=[estado])).decode()
     assert "ponte_embedded_store_over_limit 1.0" in texto.splitlines()
-
-
-def test_the_start_up_warning_names_the_limit_only_past_it(db):
-    db.produtos.insert_many([{"nome": f"p{n}"} for n in range(3)])
-    assert embutido.e_embutido(db)
-    assert embutido.aviso(db, limite=3) is None
-    assert "holds 3 products, past the 2" in embutido.aviso(db, limite=2)
-    assert "MONGO_URI" in embutido.aviso(db, limite=2)
