@@ -6,7 +6,11 @@ the raw ``PUBLISH`` rate (bench.sync), measures memory after the load, prints a 
 and rewrites docs/performance.md. Every load is bounded in time and count.
 
     .venv/bin/python -m bench.run [--runs 3] [--seconds 5] [--produtos 2000] [--clientes 150]
-        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync]
+        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync] [--only-store]
+
+Issue #19's sections (both mongoeco engines by catalogue size, store work per unit of work,
+logging under ``make run``: bench.escala, bench.store, bench.logcost, rendered by
+bench.relatorio) come last; ``--only-store`` runs them alone and rewrites them in place.
 """
 
 from __future__ import annotations
@@ -424,7 +428,8 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def main() -> int:
+def argumentos() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
@@ -458,7 +463,11 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
     parser.add_argument("--only-sync", action="store_true", help="sync pipeline and its ceilings only, printed")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = argumentos()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
     # SIGTERM (timeout, Ctrl-C in a runner) still stops every process started.
