@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FILE": None,  # optional; {role} and {pid} are replaced (one file per process)
     "LOG_FILE_MAX_BYTES": 10 * 1024 * 1024,
     "LOG_FILE_BACKUPS": 5,
+    # Lines below this level go to LOG_FILE only, not to stdout (make run: WARNING, its files
+    # have every line; a pipe to a relay made each line cost the web tier: docs/performance.md).
+    "LOG_STDOUT_LEVEL": None,  # unset: LOG_LEVEL
+    "ACCESS_LOG": "all",  # the API's access line: all (one JSON line per request), errors (>= 400), off
     # -- monitoring -----------------------------------------------------------------
     "METRICS_DIR": None,  # Prometheus multiprocess files, shared by the host's processes
     "WORKER_METRICS_PORT": 0,  # >0: a Celery worker also serves /metrics on this port
@@ -155,6 +159,7 @@ REDIS_TLS_FILES = ("REDIS_TLS_CA_FILE", "REDIS_TLS_CERTFILE", "REDIS_TLS_KEYFILE
 MONGO_PASSWORDLESS_AUTH = ("MONGODB-X509", "MONGODB-AWS", "MONGODB-OIDC", "GSSAPI")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ACCESS_LOGS = ("all", "errors", "off")
 
 
 # What `make run` chose (the embedded stores' URIs, its secret), for any Ponte command run
@@ -320,6 +325,12 @@ def _parse_observability(cfg: dict[str, Any]) -> None:
     cfg["LOG_LEVEL"] = str(cfg["LOG_LEVEL"]).upper()
     if cfg["LOG_LEVEL"] not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    cfg["LOG_STDOUT_LEVEL"] = str(cfg["LOG_STDOUT_LEVEL"] or cfg["LOG_LEVEL"]).upper()
+    if cfg["LOG_STDOUT_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"LOG_STDOUT_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    cfg["ACCESS_LOG"] = str(cfg["ACCESS_LOG"]).lower()
+    if cfg["ACCESS_LOG"] not in ACCESS_LOGS:
+        raise ConfigError(f"ACCESS_LOG must be one of {', '.join(ACCESS_LOGS)}")
     if not cfg["METRICS_DIR"]:
         # Shared by every Ponte process of this user on this host (see adapters.metrics).
         cfg["METRICS_DIR"] = os.path.join(tempfile.gettempdir(), f"ponte-metrics-{os.getuid()}")

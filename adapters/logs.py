@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 logger = logging.getLogger(__name__)
 
 CORRELATION_FIELDS = ("request_id", "event_id", "task_id", "task_name")
@@ -85,8 +87,15 @@ _SECRET_PATTERNS = (
 )
 
 
+# Every pattern above needs one of these: a line without any (an access line, most messages)
+# is returned after one search instead of six substitutions.
+_SUSPEITO = re.compile(r"senha|passw|secret|token|api[_-]?key|bearer|basic|ponte_|\$argon2|://", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
     """``text`` with every recognisable secret replaced by ``***``."""
+    if not _SUSPEITO.search(text):
+        return text
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: f"{m['k']}{m['q']}{MASK}", text)
     return text
@@ -129,28 +138,29 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.role = role
         self.host = socket.gethostname()
+        self._ultimo: logging.LogRecord | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Each handler runs its filters: the second one (stdout and LOG_FILE) finds it done.
+        # (Another thread's record in between only means filtering again: it is idempotent.)
+        if self._ultimo is record:
+            return True
+        self._ultimo = record
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
             message = f"{record.msg!r} {record.args!r}"
         record.msg, record.args = redact(message), None
         for key, value in list(vars(record).items()):
+            if key in _RECORD_FIELDS:  # the record's own attributes: none sensitive, msg done above
+                continue
             if key.lower() in SENSITIVE_KEYS:
                 setattr(record, key, MASK)
             elif key.lower() in PAYLOAD_KEYS and key != "args":  # record.args is the format's (None by now)
                 setattr(record, key, OMITTED)
             elif key not in _RECORD_FIELDS and isinstance(value, Mapping | list | tuple | str):
                 setattr(record, key, _limpar(value))
-        if record.exc_info:
-            # Formatters render exc_text when exc_info is gone: only the masked text stays.
-            record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+        _redact_traceback(record)
         for key, value in _context.get().items():
             if not hasattr(record, key):
                 setattr(record, key, value)
@@ -160,6 +170,40 @@ class RedactingFilter(logging.Filter):
         record.role = self.role
         record.host = self.host
         return True
+
+
+def _redact_traceback(record: logging.LogRecord) -> None:
+    if record.exc_info:
+        # Formatters render exc_text when exc_info is gone: only the masked text stays.
+        record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+class _UmaVez:
+    """A formatter shared by the handlers (stdout, LOG_FILE) renders each record once;
+    RotatingFileHandler renders it a second time to decide on rotation."""
+
+    _ultimo: tuple[logging.LogRecord | None, str] = (None, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        ultimo = self._ultimo  # one read: another thread may replace it meanwhile
+        if ultimo[0] is record:
+            return ultimo[1]
+        linha = super().format(record)  # type: ignore[misc]
+        self._ultimo = (record, linha)
+        return linha
+
+
+class JsonUmaVez(_UmaVez, JsonFormatter):
+    pass
+
+
+class TextoUmaVez(_UmaVez, logging.Formatter):
+    pass
 
 
 # -- configuration --------------------------------------------------------------------
@@ -195,9 +239,9 @@ def dict_config(cfg: Mapping[str, Any], role: str) -> dict:
 
 def _formatter(cfg: Mapping[str, Any]) -> dict:
     if cfg["LOG_FORMAT"] != "json":
-        return {"format": TEXT_FORMAT}
+        return {"()": TextoUmaVez, "fmt": TEXT_FORMAT}
     return {
-        "()": "pythonjsonlogger.json.JsonFormatter",
+        "()": JsonUmaVez,
         "fmt": JSON_FIELDS,
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "ts",  # ISO 8601, UTC
@@ -206,12 +250,14 @@ def _formatter(cfg: Mapping[str, Any]) -> dict:
 
 
 def _handlers(cfg: Mapping[str, Any], role: str) -> dict[str, dict]:
+    level = str(cfg["LOG_LEVEL"]).upper()
     handlers: dict[str, dict] = {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "ponte",
             "filters": ["context"],
+            "level": str(cfg.get("LOG_STDOUT_LEVEL") or level).upper(),
         }
     }
     if cfg.get("LOG_FILE"):
@@ -227,6 +273,12 @@ def _handlers(cfg: Mapping[str, Any], role: str) -> dict[str, dict]:
             "filters": ["context"],
         }
     return handlers
+
+
+def access_wanted(modo: str, status: int | None) -> bool:
+    """Whether the API's access line of a response with ``status`` is written
+    (``ACCESS_LOG``: all, errors: 400 and above or no status, off)."""
+    return modo == "all" or (modo == "errors" and (status is None or status >= 400))
 
 
 def ensure_log_dir(cfg: Mapping[str, Any]) -> None:
@@ -251,6 +303,7 @@ def after_fork(cfg: Mapping[str, Any], role: str) -> None:
 
 
 __all__ = [
+    "access_wanted",
     "after_fork",
     "bind",
     "configure",

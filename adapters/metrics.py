@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from adapters import embutido
 from adapters.metrics_dir import ENV
 
 logger = logging.getLogger(__name__)
@@ -109,15 +110,19 @@ def record_sync_event(resultado: str, seq: int, now_s: float) -> None:
 class StateCollector:
     """Figures read from Redis and MongoDB at scrape time."""
 
-    def __init__(self, redis_client: Callable, db: Callable, queues: Iterable[str], prefix: str):
+    def __init__(self, redis_client: Callable, db: Callable, queues: Iterable[str], prefix: str,
+                 limite_embutido: int = embutido.LIMITE_PRODUTOS):  # fmt: skip
         self._redis, self._db = redis_client, db
         self._queues = tuple(queues)
         self._prefix = prefix
+        self._limite = limite_embutido
+        self._embutido: bool | None = None  # asked once: a store does not change kind
 
     def collect(self):
         up = GaugeMetricFamily("ponte_dependency_up", "Whether a scrape-time read succeeded", labels=["dependency"])
         yield from self._redis_figures(up)
         yield self._mongo_figures(up)
+        yield from self._catalogo(up)
         yield up
 
     def _redis_figures(self, up: GaugeMetricFamily) -> tuple:
@@ -161,6 +166,26 @@ class StateCollector:
             logger.warning("metrics: MongoDB figures unavailable", exc_info=True)
             up.add_metric(["mongo"], 0)
         return dead
+
+    def _catalogo(self, up: GaugeMetricFamily):
+        """The catalogue's size and, on the embedded store, the limit it carries well."""
+        try:
+            db = self._db()
+            if self._embutido is None:
+                self._embutido = embutido.e_embutido(db)
+            n = embutido.produtos(db)
+        except Exception:
+            logger.warning("metrics: catalogue size unavailable", exc_info=True)
+            return
+        yield GaugeMetricFamily("ponte_produtos", "Products stored (the catalogue's size)", value=n)
+        if self._embutido:
+            yield GaugeMetricFamily(
+                "ponte_embedded_store_product_limit",
+                "Products the embedded store (mongoeco) carries well; past it, set MONGO_URI (README)",
+                value=self._limite,
+            )
+            yield GaugeMetricFamily("ponte_embedded_store_over_limit", "1 when the embedded store holds more "
+                                    "products than it carries well", value=float(n > self._limite))  # fmt: skip
 
 
 class _AllGroups:

@@ -39,12 +39,16 @@ CODEC_OPTIONS = CodecOptions(tz_aware=True, type_registry=TypeRegistry([DecimalC
 
 INDEXES: dict[str, list[IndexModel]] = {
     "produtos": [
+        # The CRM id's uniqueness lives on its string form: mongoeco checks a unique index on
+        # a number by reading every document of the collection on each write (SQLite: ~0.3 s
+        # per update at 1,000 products), a string through the index (docs/mongoeco.md).
         IndexModel(
-            [("java_id", ASCENDING)],
-            name="java_id_unico",
+            [("chave_java", ASCENDING)],
+            name="chave_java_unica",
             unique=True,
-            partialFilterExpression={"java_id": {"$exists": True}},
+            partialFilterExpression={"chave_java": {"$exists": True}},
         ),
+        IndexModel([("java_id", ASCENDING)], name="por_java_id"),
         IndexModel([("excluido_em", ASCENDING), ("nome_busca", ASCENDING), ("_id", ASCENDING)], name="lista_nome"),
         IndexModel(
             [("excluido_em", ASCENDING), ("categoria_chave", ASCENDING), ("preco", ASCENDING)],
@@ -112,10 +116,29 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# produtos' unique index on the numeric CRM id, before ``chave_java`` took its place.
+INDICE_JAVA_ANTIGO = "java_id_unico"
+
+
 def ensure_indexes(db: Database) -> None:
     """Create every index Ponte's queries rely on; safe to call on every start."""
+    migrar_chave_java(db)
     for collection, models in INDEXES.items():
         db[collection].create_indexes(models)
+
+
+def migrar_chave_java(db: Database) -> None:
+    """A database from before ``chave_java``: give every product with a CRM id its key,
+    make the key unique, then drop the old index (whose key pattern ``por_java_id`` reuses).
+    Uniqueness holds throughout: the new index exists before the old one goes."""
+    col = db["produtos"]
+    if INDICE_JAVA_ANTIGO not in col.index_information():
+        return
+    for doc in col.find({"java_id": {"$exists": True}, "chave_java": {"$exists": False}}, {"java_id": 1}):
+        col.update_one({"_id": doc["_id"]}, {"$set": {"chave_java": str(doc["java_id"])}})
+    col.create_indexes([m for m in INDEXES["produtos"] if m.document["name"] == "chave_java_unica"])
+    col.drop_index(INDICE_JAVA_ANTIGO)
+    logger.info("produtos: unique CRM id moved to chave_java (%s dropped)", INDICE_JAVA_ANTIGO)
 
 
 class MongoConnector:

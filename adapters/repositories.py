@@ -36,6 +36,12 @@ def faixa(minimo, maximo) -> dict:
     return {op: v for op, v in (("$gte", minimo), ("$lte", maximo)) if v is not None}
 
 
+def chave_java(java_id: int) -> dict:
+    """The stored key that makes a product's CRM id unique (``chave_java_unica`` in
+    adapters.mongo: a string, which the embedded store checks through its index)."""
+    return {"chave_java": str(java_id)}
+
+
 def parse_oid(value: str) -> ObjectId | None:
     """The ObjectId behind a public id, or None for anything malformed."""
     return ObjectId(value) if isinstance(value, str) and _OID.match(value) else None
@@ -164,7 +170,8 @@ class MongoProdutoRepository(MongoRepository):
         self.cache = cache
 
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Produto:
-        produto = self._insert(campos, agora, java_id, extra={"excluido_em": None}, seq=seq)
+        chave = chave_java(java_id) if java_id is not None else {}
+        produto = self._insert(campos, agora, java_id, extra={"excluido_em": None, **chave}, seq=seq)
         if self.cache is not None:
             self.cache.invalidar(produto.id)  # listings change: a new catalogue generation
         return produto

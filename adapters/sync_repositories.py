@@ -22,7 +22,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
-from adapters.repositories import MongoClienteRepository, MongoProdutoRepository
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java
 from domain.eventos import EventoInvalido, Regra, Resultado
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class MongoProdutoSync:
         newer sequence is stored, (AUSENTE, None) when there is no such product and
         ``upsert`` is off."""
         filtro = {"java_id": java_id, **_older_than(seq)}
+        change.setdefault("$setOnInsert", {}).update(chave_java(java_id))  # what keeps the CRM id unique
         options = {"projection": {"criado_seq": 1}, "return_document": ReturnDocument.AFTER}
         try:
             doc = self.col.find_one_and_update(filtro, change, upsert=upsert, **options)
@@ -273,7 +274,7 @@ class MongoProdutoSync:
         try:
             doc = self.col.find_one_and_update(
                 {"pendente_vinculo": True, "nome_busca": nome_busca, "criado_seq": {"$lt": seq}},
-                {"$set": {"java_id": java_id, "pendente_vinculo": False}},
+                {"$set": {"java_id": java_id, "pendente_vinculo": False, **chave_java(java_id)}},
                 sort=[("criado_seq", 1)],
                 return_document=ReturnDocument.AFTER,
             )

@@ -6,7 +6,11 @@ the raw ``PUBLISH`` rate (bench.sync), measures memory after the load, prints a 
 and rewrites docs/performance.md. Every load is bounded in time and count.
 
     .venv/bin/python -m bench.run [--runs 3] [--seconds 5] [--produtos 2000] [--clientes 150]
-        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync]
+        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync] [--only-store]
+
+Issue #19's sections (both mongoeco engines by catalogue size, store work per unit of work,
+logging under ``make run``: bench.escala, bench.store, bench.logcost, rendered by
+bench.relatorio) come last; ``--only-store`` runs them alone and rewrites them in place.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api
+from pymongo import monitoring
+
+from bench import api, escala, logcost, relatorio, store
 from bench import sync as syncbench
 from bench.stack import SENHA, TETO, Stack, children, pss_rss_kib
 
@@ -183,6 +189,45 @@ def run_webs(stack: Stack, seconds: int, primeiro_cliente: int) -> dict[str, dic
     return out
 
 
+# What logging costs under make run: (label, settings of that stack).
+LOGS = (
+    ("every line also to the terminal (LOG_STDOUT_LEVEL=INFO: relayed by supervisord and the launcher)",
+     {"LOG_STDOUT_LEVEL": "INFO"}),
+    ("default: every line in var/log, warnings to the terminal", {}),
+    ("ACCESS_LOG=errors", {"ACCESS_LOG": "errors"}),
+    ("no access or info lines (LOG_LEVEL=WARNING)", {"LOG_LEVEL": "WARNING"}),
+)  # fmt: skip
+
+
+def run_relatorio(args, tmp: Path) -> dict:
+    """Issue #19's figures: both engines by catalogue size, the default store's flood and
+    initial load, store work per unit of work, logging under make run (bench.relatorio)."""
+    gravador = store.Gravador()
+    monitoring.register(gravador)  # clients made from now on report to it (only while it records)
+    dados: dict = {"escala": {}}
+    for motor in ("sqlite", "memory"):
+        for n in args.escala:
+            events = escala.eventos_sqlite(n) if motor == "sqlite" else args.events_comparacao
+            print(f"escala: {motor} at {n:,} products, {events:,} events per burst", flush=True)
+            r = escala.medir(motor, n, _pasta(tmp), args.runs, events, args.seconds, gravador)
+            dados["escala"][(motor, n)] = r | {"events": events}
+    dados["flood"] = escala.flood(_pasta(tmp), 200, args.events_comparacao)
+    dados["carga"] = escala.carga_inicial(_pasta(tmp), args.carga, args.carga_limite_s)
+    dados["tamanho_trabalho"] = 1_000
+    stack = Stack(_pasta(tmp), produtos=1_000, clientes=2)
+    try:
+        dados["sync"] = store.unidades_sync(stack, gravador, stack.batch_max)
+        dados["api"] = store.unidades_api(stack, gravador, stack.clientes[0], SENHA, store.chave_staff(stack))
+    finally:
+        stack.close()
+    dados["logs"] = {nome: logcost.medir(args.log_seconds, args.runs, env) for nome, env in LOGS}
+    return dados
+
+
+def _pasta(tmp: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=tmp))
+
+
 def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
     rows = []
     for name, values in stack.memory().items():
@@ -193,7 +238,16 @@ def memory_table(stack: Stack) -> list[tuple[str, int, int]]:
 
 
 def render(
-    results: dict, sync: dict, mem: list, escala: dict, pools: dict, webs: dict, args, started: str, took: float
+    results: dict,
+    sync: dict,
+    mem: list,
+    escala: dict,
+    pools: dict,
+    webs: dict,
+    args,
+    started: str,
+    took: float,
+    novos: str = "",
 ) -> str:
     runs, seconds = args.runs, args.seconds
     rates = ",".join(f"{r:g}" for r in args.rates)
@@ -316,6 +370,8 @@ def render(
         ),
         "",
     ]
+    if novos:
+        lines += [novos, ""]
     lines += targets(results, sync, mem, max(args.rates))
     lines += ["", NOTES.read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
@@ -372,7 +428,8 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def main() -> int:
+def argumentos() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
@@ -389,10 +446,28 @@ def main() -> int:
         default=[50.0, 250.0, 500.0],
         help="steady events/s of the latency runs, comma-separated",
     )
+    parser.add_argument(
+        "--escala",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[200, 1_000, 10_000],
+        help="catalogue sizes of the engines' table, comma-separated",
+    )
+    parser.add_argument("--carga", type=int, default=1_000, help="criado events of the initial load")
+    parser.add_argument("--carga-limite-s", type=float, default=300, help="bound of the initial load, seconds")
+    parser.add_argument("--log-seconds", type=int, default=10, help="seconds of each logging run")
+    parser.add_argument(
+        "--only-store",
+        action="store_true",
+        help="issue #19's sections only (engines, store work, logging): rewritten in place",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
     parser.add_argument("--only-sync", action="store_true", help="sync pipeline and its ceilings only, printed")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = argumentos()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
     # SIGTERM (timeout, Ctrl-C in a runner) still stops every process started.
@@ -400,6 +475,8 @@ def main() -> int:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ponte-bench-") as tmp:
+        if args.only_store:
+            return _so_relatorio(args, Path(tmp))
         clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS) + len(WEBS)))
         stack = Stack(Path(tmp), produtos=args.produtos, clientes=clientes)
         args.batch_max = stack.batch_max
@@ -425,11 +502,27 @@ def main() -> int:
             webs = run_webs(stack, args.seconds, primeiro_cliente=50 * (args.runs + len(ESCALAS)))
         finally:
             stack.close()
-    text = render(results, sync, mem, escala, pools, webs, args, started, time.monotonic() - t0)
+        novos = relatorio.secao(run_relatorio(args, Path(tmp)), args)
+    text = render(results, sync, mem, escala, pools, webs, args, started, time.monotonic() - t0, novos)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(exist_ok=True)
         DOC.write_text(text)
+    return 0
+
+
+def _so_relatorio(args, tmp: Path) -> int:
+    """``--only-store``: issue #19's sections, spliced into the page the last full run wrote."""
+    t0 = time.monotonic()
+    dados = run_relatorio(args, tmp)
+    texto = relatorio.secao(dados, args)
+    took = time.monotonic() - t0
+    texto = texto.replace(relatorio.INICIO, f"{relatorio.INICIO}\n\n*These sections: `.venv/bin/python -m bench.run "
+                          f"--only-store --runs {args.runs} --seconds {args.seconds}`, "
+                          f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, {took:.0f} s.*", 1)  # fmt: skip
+    print(texto)
+    if not args.no_write:
+        DOC.write_text(relatorio.substituir(DOC.read_text(), texto))
     return 0
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import settings  # noqa: E402
 from adapters.mongo import CODEC_OPTIONS, INDEXES, ensure_indexes  # noqa: E402
 from adapters.passwords import Argon2Hasher  # noqa: E402
-from adapters.repositories import MongoClienteRepository, MongoProdutoRepository  # noqa: E402
+from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java  # noqa: E402
 from devstack import procs  # noqa: E402
 
 SECRET = "bench-secret-key-long-enough-for-production-mode-0123456789"
@@ -59,7 +59,8 @@ def children(pid: int) -> list[int]:
 
 
 class Stack:
-    def __init__(self, tmp: Path, produtos: int = 10_000, clientes: int = 1_000, workers: int = 2):
+    def __init__(self, tmp: Path, produtos: int = 10_000, clientes: int = 1_000, workers: int = 2,
+                 engine: str = "memory"):  # fmt: skip
         self.tmp = tmp
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs = []
@@ -69,7 +70,11 @@ class Stack:
         t0 = time.monotonic()
         seed = tmp / "seed.bson"
         self.produto_ids, self.clientes = self._write_seed(seed, produtos, clientes)
-        self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine="memory", seed=str(seed))
+        # engine="sqlite": the store as ``make run`` configures it (a file, see devstack.run).
+        self.engine = engine
+        arquivo = str(tmp / "mongo" / "ponte.sqlite") if engine == "sqlite" else None
+        self.mongo_proc, self.mongo_uri = procs.start_mongo(procs.free_port(), engine=engine, path=arquivo,
+                                                            seed=str(seed))  # fmt: skip
         self.load_s = time.monotonic() - t0
         self.redis_port = procs.free_port()
         try:
@@ -82,6 +87,8 @@ class Stack:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "REDIS_", "API_", "PONTE_"))},
             "PONTE_ENV": "production",
+            # Loopback stores without users (mongoeco has none): production refuses them otherwise.
+            "TRUSTED_NETWORK": "true",
             "SECRET_KEY": SECRET,
             "MONGO_URI": self.mongo_uri,
             "MONGO_DB": "bench",
@@ -138,7 +145,8 @@ class Stack:
                 "descricao": f"Descrição do produto {i}",
                 "categoria": CATEGORIAS[i % len(CATEGORIAS)],
             }
-            docs.append({"_id": ObjectId(), **repo.to_doc(campos), "java_id": 100_000 + i, "criado_em": agora,
+            docs.append({"_id": ObjectId(), **repo.to_doc(campos), "java_id": 100_000 + i, **chave_java(100_000 + i),
+                         "criado_em": agora,
                          "atualizado_em": agora, "versao": 1, "excluido_em": None})  # fmt: skip
         return docs
 
@@ -187,6 +195,21 @@ class Stack:
         self.wait_http(f"http://127.0.0.1:{self.hello_port}/hello")
         self.wait_http(f"http://127.0.0.1:{self.nolimit_port}/health")
         self.wait_http(f"http://127.0.0.1:{self.flask_port}/health")
+        deadline = time.monotonic() + 60
+        while self.redis.pubsub_numsub("produtos")[0][1] < 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("bridge did not subscribe")
+            time.sleep(0.05)
+
+    def start_core(self) -> None:
+        """Only what a sync burst and a checkout need: the API, a Celery worker, the bridge."""
+        self.start("web", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                   API_PORT=self.api_port)  # fmt: skip
+        self.start("worker", [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q",
+                              "default,sync,pagamentos,envios", "-c", str(self.workers), "--without-mingle",
+                              "--without-gossip", "--loglevel=WARNING"])  # fmt: skip
+        self.start("bridge", [sys.executable, "-m", "bridge"])
+        self.wait_http(f"http://127.0.0.1:{self.api_port}/health")
         deadline = time.monotonic() + 60
         while self.redis.pubsub_numsub("produtos")[0][1] < 1:
             if time.monotonic() > deadline:

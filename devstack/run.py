@@ -48,6 +48,7 @@ def embedded_services(env: dict[str, str]) -> list:
         started.append(proc)
         env["MONGO_URI"] = uri
         _say(f"embedded MongoDB stand-in (mongoeco, SQLite in {VAR / 'mongo'}): {uri}")
+        limites_do_embutido(uri, env.get("MONGO_DB") or settings.DEFAULTS["MONGO_DB"])
     if not env.get("REDIS_URL") and not env.get("REDIS_HOST"):
         state = procs.redis_state("127.0.0.1", REDIS_PORT)
         if state == "auth":
@@ -60,6 +61,22 @@ def embedded_services(env: dict[str, str]) -> list:
         else:
             started.append(_embedded_redis(env))
     return started
+
+
+def limites_do_embutido(uri: str, db_name: str) -> None:
+    """Say so when the embedded store holds more than it carries well (adapters.embutido)."""
+    from pymongo import MongoClient
+
+    from adapters import embutido
+
+    client = MongoClient(uri, serverSelectionTimeoutMS=5000)
+    try:
+        if mensagem := embutido.aviso(client[db_name]):
+            _say(f"WARNING: {mensagem}")
+    except Exception as exc:  # a check that fails must not keep the stack from starting
+        _say(f"could not count the embedded store's products: {exc}")
+    finally:
+        client.close()
 
 
 def _embedded_redis(env: dict[str, str]):
@@ -152,9 +169,13 @@ STACK_SETTINGS = ("MONGO_URI", "REDIS_URL", "SECRET_KEY", "METRICS_DIR", "LOG_FI
 
 def local_files(env: dict[str, str]) -> None:
     """Logs, metrics and backups of this stack under ``var/``: one log file per process
-    (grep them for a request id), metrics no other Ponte stack on the host counts, and
+    (grep them for a request id; only warnings and errors reach the terminal), metrics no
+    other Ponte stack on the host counts, and
     the backups beat makes (``flask --app wsgi backup list`` finds them)."""
     env.setdefault("LOG_FILE", str(VAR / "log" / "{role}-{pid}.log"))
+    # Every line is in those files; the terminal gets warnings and errors. Relaying every
+    # line (supervisord, then this launcher) had cut the API's rate by more than half.
+    env.setdefault("LOG_STDOUT_LEVEL", "WARNING")
     env.setdefault("METRICS_DIR", str(VAR / "metrics"))
     env.setdefault("BACKUP_DIR", str(VAR / "backups"))
 

@@ -77,3 +77,32 @@ def test_an_oversized_body_gets_its_413_over_a_real_connection(gunicorn, tamanho
         assert resp.status_code == 413 and resp.json()["code"] == 413
         for _ in range(3):  # the same connection, or a new one: either way it answers
             assert session.get(gunicorn.url + "/health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("modo", ["all", "errors", "off"])
+def test_access_log_writes_the_lines_access_log_asks_for(mongo_uri, redis_url, db_name, tmp_path, modo):
+    import json
+
+    from tests.e2e.conftest import start_gunicorn
+    from tests.helpers import wait_for
+
+    log = tmp_path / "web-{pid}.log"
+    server = start_gunicorn(mongo_uri, redis_url, db_name, tmp_path, ACCESS_LOG=modo, LOG_FILE=log)
+    try:
+        assert http("GET", server.url + "/produtos?page_size=1", headers={"X-Request-ID": f"ok-{modo}"})[0] == 200
+        assert http("GET", server.url + "/produtos/nao-existe", headers={"X-Request-ID": f"erro-{modo}"})[0] == 404
+        # A request after both: once its line is there (or, with access lines off, its
+        # application line), the two before it have been written too.
+        assert http("POST", server.url + "/produtos", body={"nome": "x"}, headers=server.auth)[0] == 422
+        linhas = lambda: [  # noqa: E731
+            json.loads(line) for f in tmp_path.glob("web-*.log") for line in f.read_text().splitlines() if line
+        ]
+        acesso = lambda: [line["message"] for line in linhas() if line["logger"] == "gunicorn.access"]  # noqa: E731
+        if modo != "off":
+            wait_for(lambda: any('"POST /produtos' in m for m in acesso()), timeout=20, what="the access line")
+    finally:
+        server.close()
+    mensagens = acesso()
+    assert any("request_id=ok-" in m for m in mensagens) == (modo == "all")
+    assert any("request_id=erro-" in m for m in mensagens) == (modo != "off")
+    assert all(" 200 " not in m for m in mensagens) or modo == "all"

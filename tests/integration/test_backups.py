@@ -30,7 +30,7 @@ def semear(db) -> None:
         {"_id": ObjectId(), "nome": f"Caneca {i}", "preco": Decimal128(f"{i}9.90"), "estoque": i, "criado_em": T0}
         for i in range(1, 6)
     ]
-    produtos[0]["java_id"] = 101
+    produtos[0] |= {"java_id": 101, "chave_java": "101"}
     db.produtos.insert_many(produtos)
     clientes = [
         {"_id": ObjectId(), "nome": n, "email_norm": f"{n}@x.com", "criado_em": T0 + timedelta(days=i)}
@@ -110,7 +110,7 @@ def test_unique_and_partial_indexes_work_after_a_restore(db, tmp_path):
         db.clientes.insert_one({"email_norm": "ana@x.com"})
     db.produtos.insert_many([{"nome": "sem java_id"}, {"nome": "outro sem java_id"}])  # partial: allowed
     with pytest.raises(DuplicateKeyError):
-        db.produtos.insert_one({"java_id": 101})
+        db.produtos.insert_one({"java_id": 101, "chave_java": "101"})
 
 
 def test_the_backup_is_in_mongodumps_layout(db, tmp_path):
@@ -122,10 +122,11 @@ def test_the_backup_is_in_mongodumps_layout(db, tmp_path):
     assert docs == list(db.produtos.find(sort=[("_id", 1)]))
     meta = json.loads((pasta / "produtos.metadata.json").read_text())
     assert meta["collectionName"] == "produtos" and meta["type"] == "collection"
-    java_id = next(i for i in meta["indexes"] if i["name"] == "java_id_unico")
+    chave = next(i for i in meta["indexes"] if i["name"] == "chave_java_unica")
+    por_java = next(i for i in meta["indexes"] if i["name"] == "por_java_id")
     # Canonical extended JSON, as mongodump writes it.
-    assert java_id["key"] == {"java_id": {"$numberInt": "1"}}
-    assert java_id["unique"] is True and java_id["partialFilterExpression"] == {"java_id": {"$exists": True}}
+    assert por_java["key"] == {"java_id": {"$numberInt": "1"}}
+    assert chave["unique"] is True and chave["partialFilterExpression"] == {"chave_java": {"$exists": True}}
     assert {"name": "_id_", "key": {"_id": {"$numberInt": "1"}}} in meta["indexes"]
     manifest = json.loads((Path(feito.path) / MANIFEST).read_text())
     assert manifest["db"] == db.name and datetime.fromisoformat(manifest["created_at"]).utcoffset() is not None

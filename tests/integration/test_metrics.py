@@ -8,7 +8,7 @@ import time
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters import metrics
+from adapters import embutido, metrics
 from devstack.procs import free_port
 from tests.conftest import make_key
 from tests.unit.test_deploy import used_metric_names
@@ -126,3 +126,16 @@ def test_ready_counts_live_workers_per_queue_from_their_heartbeats(app, app_conf
     r.zadd(f"{prefix}:workers:envios", {"w3@host": now})
     resp = anon.get("/ready")
     assert resp.status_code == 200 and resp.get_json()["status"] == "ok"
+
+
+def test_the_catalogue_size_and_the_embedded_stores_limit(app, app_config, db):
+    db.produtos.insert_many([{"nome": f"p{n}"} for n in range(3)])
+    got = scrape(metrics_client(app))
+    assert got["ponte_produtos"][frozenset()] == 3
+    # The test store is mongoeco: the limit it carries well is shown, and not passed.
+    assert got["ponte_embedded_store_product_limit"][frozenset()] == embutido.LIMITE_PRODUTOS
+    assert got["ponte_embedded_store_over_limit"][frozenset()] == 0
+    estado = metrics.StateCollector(lambda: redis.Redis.from_url(app_config["REDIS_URL"]), lambda: db, (),
+                                    app_config["REDIS_PREFIX"], limite_embutido=2)  # fmt: skip
+    texto = metrics.render(metrics.registry(None, extra=[estado])).decode()
+    assert "ponte_embedded_store_over_limit 1.0" in texto.splitlines()

@@ -21,7 +21,14 @@ from devstack import procs
 def test_a_seeded_server_serves_the_documents_and_their_indexes(tmp_path):
     agora = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
     docs = [
-        {"_id": ObjectId(), "java_id": 900 + n, "nome": f"P{n}", "preco": Decimal("10.10"), "criado_em": agora}
+        {
+            "_id": ObjectId(),
+            "java_id": 900 + n,
+            "chave_java": str(900 + n),
+            "nome": f"P{n}",
+            "preco": Decimal("10.10"),
+            "criado_em": agora,
+        }
         for n in range(1_500)
     ]
     seed = tmp_path / "seed.bson"
@@ -46,7 +53,7 @@ def test_a_seeded_server_serves_the_documents_and_their_indexes(tmp_path):
         assert set(db.produtos.index_information()) == {"_id_"} | {m.document["name"] for m in INDEXES["produtos"]}
         ensure_indexes(db)  # what every process does on start: nothing to build
         with pytest.raises(DuplicateKeyError):
-            db.produtos.insert_one({"java_id": 900, "nome": "outro"})  # the unique index holds the seeded data
+            db.produtos.insert_one({"java_id": 900, "chave_java": "900", "nome": "outro"})  # the unique index holds
     finally:
         client.close()
         procs.stop(proc)

@@ -199,3 +199,34 @@ print(os.getpid(), child)
     child_text = (folder / f"web-{child}.log").read_text()
     assert "from the parent" in parent_text and "from the child" not in parent_text
     assert "from the child" in child_text and json.loads(child_text.splitlines()[-1])["process"] == int(child)
+
+
+def test_access_wanted_follows_access_log():
+    assert [logs.access_wanted("all", s) for s in (200, 404, None)] == [True, True, True]
+    assert [logs.access_wanted("errors", s) for s in (200, 304, 400, 500, None)] == [False, False, True, True, True]
+    assert [logs.access_wanted("off", s) for s in (200, 500)] == [False, False]
+
+
+def test_stdout_gets_the_lines_at_log_stdout_level_and_the_file_every_line(tmp_path, capsys):
+    cfg = settings.load({"LOG_FILE": str(tmp_path / "{role}.log"), "LOG_STDOUT_LEVEL": "warning"})
+    logs.configure(cfg, "web")
+    try:
+        logging.getLogger("ponte.teste").info("so no arquivo senha=segredo1")
+        logging.getLogger("ponte.teste").warning("nos dois")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        impresso = capsys.readouterr().out.splitlines()
+        arquivo = (tmp_path / "web.log").read_text().splitlines()
+    finally:
+        logs.configure(settings.load({}), "test")
+    assert [json.loads(line)["message"] for line in impresso] == ["nos dois"]
+    assert [json.loads(line)["message"] for line in arquivo] == ["so no arquivo senha=***", "nos dois"]
+    assert arquivo[1] == impresso[0]  # rendered once, the same line in both
+
+
+def test_log_stdout_level_defaults_to_log_level_and_is_checked():
+    assert settings.load({"LOG_LEVEL": "ERROR"})["LOG_STDOUT_LEVEL"] == "ERROR"
+    with pytest.raises(settings.ConfigError):
+        settings.load({"LOG_STDOUT_LEVEL": "chatty"})
+    with pytest.raises(settings.ConfigError):
+        settings.load({"ACCESS_LOG": "sometimes"})
