@@ -538,7 +538,7 @@ def pagina(linhas: list[Linha], inicio: datetime, duracao_s: float, rate: float)
         f"{sum(li.duplicados for li in stream)} duplicated; "
         f"{sum(li.reenviados for li in stream)} entries resent by the CRM after Redis lost its data. "
         + (
-            "Every other stream entry was applied exactly once."
+            "Every stream entry was written once (a resend or redelivery of a written entry changed nothing)."
             if not inesperados
             else "Unexpected: " + "; ".join(li.cenario for li in inesperados) + "."
         ),
