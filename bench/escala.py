@@ -46,11 +46,11 @@ def medir(engine: str, produtos: int, tmp: Path, runs: int, events: int, seconds
         oids = [ObjectId(p) for p in stack.produto_ids[:200]]
         # Not measured: the products' first events (each worker process reads a product it has
         # never met once, then shares its id: the main sync table's "first burst" row).
-        _burst_e_teto(stack, events, runs)
+        _burst_e_teto(stack, events, 0)  # numbered below the runs': theirs must apply
         linhas: dict[str, list[float]] = {"sync": [], "bulk_write": [], "checkout": [], "p99": [], "replay": []}
         exato = True
         for r in range(runs):
-            burst, teto = _burst_e_teto(stack, events, r)
+            burst, teto = _burst_e_teto(stack, events, r + 1)
             stack.drain()
             clientes = stack.clientes[r * CLIENTES_POR_RODADA : (r + 1) * CLIENTES_POR_RODADA]
             pedidos = api.checkout(stack.api_port, clientes, SENHA, stack.produto_ids, seconds, stack.db)
