@@ -18,11 +18,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from bench import api
+from bench.stack import wait_http
 from devstack import procs
 from devstack.supervise import main_processes
 
@@ -85,8 +85,8 @@ def medir(seconds: int, runs: int, extra: dict[str, str]) -> dict:
         launcher = _iniciar(Path(tmp), port, extra)
         hello, hello_url = _hello(Path(tmp))
         try:
-            _esperar(hello_url)
-            _esperar(f"http://127.0.0.1:{port}/health")
+            wait_http(hello_url, 120)
+            wait_http(f"http://127.0.0.1:{port}/health", 120)
             url = f"http://127.0.0.1:{port}/produtos/{_produto(port, Path(tmp))}"
             api.wrk(url, 10, 2)  # warm-up: the cache line, the workers' first requests
             amostras = []
@@ -109,18 +109,6 @@ def medir(seconds: int, runs: int, extra: dict[str, str]) -> dict:
     resumo = api.summary(amostras)
     resumo["web_log_bytes"] = logs
     return resumo
-
-
-def _esperar(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def main() -> int:

@@ -255,17 +255,7 @@ class Stack:
         procs.stop(self.procs.pop(name), timeout=30)
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except Exception:  # not listening yet
-                time.sleep(0.1)
-        raise RuntimeError(f"{url} did not answer")
+        wait_http(url, timeout)
 
     def memory(self) -> dict[str, list[tuple[int, int]]]:
         """(PSS, RSS) KiB of each process, by role: masters and their children."""
@@ -285,3 +275,18 @@ class Stack:
             procs.stop(self.redis_proc)
         for log in self.logs:
             log.close()
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    """Until ``url`` answers 200 (a process starting up), or RuntimeError after ``timeout``."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except Exception:  # not listening yet
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
