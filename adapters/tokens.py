@@ -42,6 +42,11 @@ class JwtTokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), self._ttl
 
     def verificar(self, token: str) -> Identidade:
+        claims = self.decodificar(token)
+        return self.conferir(claims, self._redis.mget(self.chaves_revogacao(claims)))
+
+    def decodificar(self, token: str) -> dict:
+        """The token's claims if its signature, audience and lifetime hold (no Redis)."""
         try:
             claims = jwt.decode(
                 token,
@@ -56,7 +61,16 @@ class JwtTokens:
         # (an old build, a leaked signing path) must not outlive what Ponte would issue.
         if float(claims["exp"]) - float(claims["iat"]) > self._ttl + 1:
             raise NaoAutenticado("Token inválido ou expirado.")
-        revogado, todos_ate = self._redis.mget(self._prefix + claims["jti"], self._prefix_cliente + str(claims["sub"]))
+        return claims
+
+    def chaves_revogacao(self, claims: dict) -> list[str]:
+        """The deny-list keys to read (one MGET) before the token may be honoured; split out
+        so that the fast read path reads them in its own round trip."""
+        return [self._prefix + claims["jti"], self._prefix_cliente + str(claims["sub"])]
+
+    def conferir(self, claims: dict, valores: list) -> Identidade:
+        """The identity, given the values of ``chaves_revogacao(claims)``."""
+        revogado, todos_ate = valores
         if revogado is not None or (todos_ate is not None and float(claims["iat"]) <= float(todos_ate)):
             raise NaoAutenticado("Token revogado.")
         return Identidade("cliente", id=str(claims["sub"]), token_id=claims["jti"], token_exp=claims["exp"])

@@ -32,6 +32,7 @@ from webapp.envios.routes import blp as envios_blp
 from webapp.eventos.routes import blp as eventos_blp
 from webapp.health.routes import blp as health_blp
 from webapp.jsonio import PonteJSONProvider
+from webapp.leitura_autenticada import LeituraAutenticada
 from webapp.leitura_rapida import LeituraRapida
 from webapp.pagamentos.routes import blp as pagamentos_blp
 from webapp.pedidos.routes import blp as pedidos_blp
@@ -117,7 +118,7 @@ def _register_layers(app: Flask, cfg: dict[str, Any]) -> None:
         )
     app.after_request(_conditional_get)
     if cfg["LEITURA_RAPIDA"]:
-        app.wsgi_app = LeituraRapida(app.wsgi_app, app, limiter)
+        app.wsgi_app = LeituraRapida(LeituraAutenticada(app.wsgi_app, app, limiter), app, limiter)
     if cfg["PROXY_COUNT"]:  # outermost: every layer inside sees the client's address
         n = cfg["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

@@ -31,20 +31,15 @@ import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import redis
-from limits.storage import RedisStorage
-from limits.strategies import FixedWindowRateLimiter
 from werkzeug.http import is_resource_modified
 
-from adapters import metrics
 from webapp.etag import etag_de
-from webapp.limits import prefixo
-from webapp.observability import REQUEST_ID
-from webapp.security import HSTS, cabecalhos_fixos
+from webapp.fastpath import RateCounter, finish, regras
+from webapp.security import cabecalhos_fixos
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +67,6 @@ class LeituraRapida:
 
     def _preparar(self) -> None:
         # Imported here: the schema module pulls the whole smorest stack in.
-        from limits import parse
-
         from webapp.produtos.schemas import ProdutoSchema
 
         app = self.flask_app
@@ -89,10 +82,8 @@ class LeituraRapida:
             return etag_de(produto.versao), (dumps(schema.dump(produto)) + "\n").encode()
 
         self.renderizar = renderizar
-        self.limite = parse(app.config["RATELIMIT_DEFAULT"]) if app.config["RATELIMIT_ENABLED"] else None
-        self.prefixo = prefixo(app.config)
-        rotas = {r.endpoint: r.rule for r in app.url_map.iter_rules()}
-        self.rotas = {ENDPOINT_PRODUTO: rotas[ENDPOINT_PRODUTO], ENDPOINT_LISTA: rotas[ENDPOINT_LISTA]}
+        self.contador = RateCounter(app, self.limiter)
+        self.rotas = regras(app, ENDPOINT_PRODUTO, ENDPOINT_LISTA)
         self.cabecalhos = cabecalhos_fixos(anonimo=True)
         self._pronto = True
 
@@ -187,33 +178,16 @@ class LeituraRapida:
         only Flask can count, so Flask answers."""
         pipe = self.cache.client.pipeline(transaction=False)
         ler(pipe)
-        chave = None
-        if self.limite is not None:
-            estrategia = self.limiter.limiter
-            storage = estrategia.storage
-            if not (isinstance(estrategia, FixedWindowRateLimiter) and isinstance(storage, RedisStorage)):
-                return None
-            # flask_limiter.util.get_remote_address: request.remote_addr or "127.0.0.1".
-            endereco = environ.get("REMOTE_ADDR") or "127.0.0.1"
-            chave = storage.prefixed_key(self.limite.key_for(self.prefixo, endereco, endpoint))
-            # What limits' incr_expire.lua does, as two plain commands: an expiry set only
-            # by the window's first hit (EXPIRE NX, Redis >= 7).
-            pipe.incrby(chave, 1)
-            pipe.expire(chave, self.limite.get_expiry(), nx=True)
+        chave = self.contador.contar(pipe, environ, endpoint)
+        if chave is False:
+            return None
         resultados = pipe.execute()
         lido = resultados[0]
         if not achou(lido):
             if chave:
                 self.cache.client.decr(chave)  # Flask answers and counts this request itself
             return lido, False
-        return lido, chave is None or int(resultados[1]) <= self.limite.amount
+        return lido, self.contador.dentro(chave, resultados[1] if chave else None)
 
     def _fim(self, environ, endpoint, inicio, status, headers, body) -> tuple[str, list, bytes]:
-        dado = environ.get("HTTP_X_REQUEST_ID", "")
-        headers.append(("X-Request-ID", dado if REQUEST_ID.match(dado) else uuid.uuid4().hex))
-        if environ.get("wsgi.url_scheme") == "https":
-            headers.append(("Strict-Transport-Security", HSTS))
-        rota = self.rotas[endpoint]
-        metrics.http_requests().labels("GET", rota, status[:3]).inc()
-        metrics.http_latency().labels("GET", rota).observe(time.perf_counter() - inicio)
-        return status, headers, body
+        return finish(environ, self.rotas[endpoint], inicio, status, headers, body)

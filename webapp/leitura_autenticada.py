@@ -1,0 +1,183 @@
+"""The hot path of a logged-in shopper and of staff reading the catalogue: four reads
+answered without entering Flask.
+
+- ``GET /clientes/me``, ``GET /carrinhos/me``, ``GET /pedidos/<24 hex>`` with a customer
+  token, and ``GET /produtos/<24 hex>`` with a staff key; no query string, no ``Origin``
+  (CORS stays Flask's), no conditional header.
+
+Through Flask such a read costs two Redis round trips (Flask-Limiter's count, then the
+token's deny-list) and Flask-Limiter's per-request resolution: about 1 ms of CPU, three
+times the read itself. Here the count and the deny-list read share one pipeline, and the
+rest is what the view does: the same identity checks (``JwtTokens.decodificar`` and
+``conferir``, ``chaves.autenticar``), the view's own ``@acesso`` policy, the same service
+call, schema and JSON provider.
+
+Only a success is answered here. Anything else (a bad or revoked credential, a policy
+that refuses, a missing record, a breached limit, Redis unreachable, any surprise) is
+handed to Flask, uncounted, and Flask answers it as always, counting it itself.
+``tests/integration/test_leitura_autenticada.py`` compares both paths byte for byte.
+``LEITURA_RAPIDA=false`` turns this off with the anonymous fast path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import redis
+
+from domain.errors import DomainError
+from domain.seguranca import Identidade
+from services import carrinhos, chaves, clientes, pedidos, produtos
+from webapp.etag import etag_de
+from webapp.fastpath import RateCounter, finish, regras
+from webapp.security import cabecalhos_fixos
+
+logger = logging.getLogger(__name__)
+
+# Conditional requests and CORS are Flask's; so is a HEAD.
+PASSA_ADIANTE = ("HTTP_ORIGIN", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE")
+
+
+@dataclass(frozen=True)
+class Rota:
+    padrao: re.Pattern
+    endpoint: str
+    staff: bool  # the credential this path serves: a staff key, else a customer token
+    ler: Callable  # (ctx, identity, url argument) -> (entity, has an ETag)
+    argumento: str | None = None  # the view's URL argument, for its policy
+
+
+ROTAS = (
+    Rota(re.compile(r"^/clientes/me/?$"), "clientes.ClienteAtual", False,
+         lambda ctx, ident, _: (clientes.obter(ctx, ident.id), True)),
+    Rota(re.compile(r"^/carrinhos/me/?$"), "carrinhos.MeuCarrinho", False,
+         lambda ctx, ident, _: (carrinhos.ver(ctx, ident.id), False)),
+    Rota(re.compile(r"^/pedidos/([0-9a-f]{24})/?$"), "pedidos.PedidoPorId", False,
+         lambda ctx, ident, pid: (pedidos.obter(ctx, pid, ident.id), False), "pedido_id"),
+    Rota(re.compile(r"^/produtos/([0-9a-f]{24})/?$"), "produtos.ProdutoPorId", True,
+         lambda ctx, _, pid: (produtos.obter(ctx, pid), True), "produto_id"),
+)  # fmt: skip
+
+
+class Recusa(Exception):
+    """This request is Flask's to answer."""
+
+
+class LeituraAutenticada:
+    """WSGI middleware in front of the Flask app (inside ``ProxyFix``); its handles are
+    taken at the first request, after gunicorn forks."""
+
+    def __init__(self, wsgi_app: Callable, flask_app, limiter) -> None:
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.limiter = limiter
+        self._pronto = False
+
+    def _preparar(self) -> None:
+        # Imported here: the schema modules pull the whole smorest stack in.
+        from webapp.carrinhos.schemas import CarrinhoSchema
+        from webapp.clientes.schemas import ClienteSchema
+        from webapp.pedidos.schemas import PedidoSchema
+        from webapp.produtos.schemas import ProdutoSchema
+
+        app = self.flask_app
+        self.res = app.extensions["ponte"]
+        self.dumps = app.json.dumps
+        schemas = (ClienteSchema(), CarrinhoSchema(), PedidoSchema(), ProdutoSchema())
+        self.schemas = {rota.endpoint: schema for rota, schema in zip(ROTAS, schemas, strict=True)}
+        self.politicas = {rota.endpoint: app.view_functions[rota.endpoint].view_class.get._politica for rota in ROTAS}
+        self.rotas = regras(app, *(rota.endpoint for rota in ROTAS))
+        self.contador = RateCounter(app, self.limiter)
+        self.cabecalhos = cabecalhos_fixos(anonimo=False)
+        self._pronto = True
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        achado = self._rota(environ)
+        if achado is not None:
+            try:
+                if not self._pronto:
+                    self._preparar()
+                status, headers, body = self._servir(environ, *achado)
+                start_response(status, headers)
+                return [body]
+            except Recusa:
+                pass
+            except redis.RedisError as exc:
+                logger.debug("authenticated fast path without Redis (%s); Flask answers", exc)
+            except Exception:  # the fast path must never be the reason a read fails
+                logger.exception("authenticated fast path failed; Flask answers")
+        return self.wsgi_app(environ, start_response)
+
+    @staticmethod
+    def _rota(environ: dict) -> tuple[Rota, str | None, str] | None:
+        """The route, its URL argument and the credential, when this path may serve it."""
+        if environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING"):
+            return None
+        if any(h in environ for h in PASSA_ADIANTE):
+            return None
+        credencial = _credencial(environ)
+        if credencial is None:
+            return None
+        path = environ.get("PATH_INFO", "")
+        for rota in ROTAS:
+            if (match := rota.padrao.match(path)) and rota.staff == credencial.startswith("ponte_"):
+                return rota, (match.group(1) if match.groups() else None), credencial
+        return None
+
+    def _servir(self, environ: dict, rota: Rota, arg: str | None, credencial: str) -> tuple[str, list, bytes]:
+        inicio = time.perf_counter()
+        tokens = self.res.tokens()
+        claims = None if rota.staff else _ou_recusa(tokens.decodificar, credencial)
+        cliente = self.res.redis.client
+        pipe = cliente.pipeline(transaction=False)
+        chave = self.contador.contar(pipe, environ, rota.endpoint)
+        if chave is False:
+            raise Recusa
+        if claims is not None:
+            pipe.mget(tokens.chaves_revogacao(claims))
+        resultados = pipe.execute() if len(pipe) else []
+        if not self.contador.dentro(chave, resultados[0] if chave else None):
+            raise Recusa  # Flask counts it too and answers 429 with its Retry-After
+        try:
+            ident = self._identidade(credencial, claims, resultados[-1] if claims is not None else None)
+            self.politicas[rota.endpoint].verificar(ident, {rota.argumento: arg} if rota.argumento else {})
+            entidade, com_etag = _ou_recusa(rota.ler, self.res.contexto(ident.ator), ident, arg)
+        except Recusa:
+            if chave:
+                cliente.decr(chave)  # Flask answers and counts this request itself
+            raise
+        body = (self.dumps(self.schemas[rota.endpoint].dump(entidade)) + "\n").encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if com_etag:
+            headers.append(("ETag", etag_de(entidade.versao)))
+        return finish(environ, self.rotas[rota.endpoint], inicio, "200 OK", headers + self.cabecalhos, body)
+
+    def _identidade(self, credencial: str, claims: dict | None, revogacao: list | None) -> Identidade:
+        if claims is not None:
+            return _ou_recusa(self.res.tokens().conferir, claims, revogacao)
+        ident = chaves.autenticar(self.res.chaves_repo(), credencial)
+        if ident is None:
+            raise Recusa
+        return ident
+
+
+def _credencial(environ: dict) -> str | None:
+    """``webapp.security._credencial`` on the WSGI environ; None where Flask would refuse."""
+    auth = environ.get("HTTP_AUTHORIZATION")
+    if auth is not None:
+        scheme, _, value = auth.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    key = environ.get("HTTP_X_API_KEY")
+    return key.strip() or None if key is not None else None
+
+
+def _ou_recusa(fn: Callable, *args):
+    """``fn(*args)``; a domain refusal (401, 403, 404...) becomes Flask's to answer."""
+    try:
+        return fn(*args)
+    except DomainError:
+        raise Recusa from None
