@@ -37,8 +37,9 @@ def faixa(minimo, maximo) -> dict:
 
 
 def chave_java(java_id: int) -> dict:
-    """The stored key that makes a product's CRM id unique (``chave_java_unica`` in
-    adapters.mongo: a string, which the embedded store checks through its index)."""
+    """The stored key that makes a product's or a customer's CRM id unique
+    (``chave_java_unica`` in adapters.mongo: a string, which the embedded store checks
+    through its index)."""
     return {"chave_java": str(java_id)}
 
 
@@ -270,8 +271,9 @@ class MongoClienteRepository(MongoRepository):
         return Conflito("E-mail já cadastrado.", {"email": ["Já existe um cliente com este e-mail."]})
 
     def add(self, campos: dict, agora: datetime, java_id: int | None = None, seq: int | None = None) -> Cliente:
+        chave = chave_java(java_id) if java_id is not None else {}
         try:
-            return self._insert(campos, agora, java_id, seq=seq)
+            return self._insert(campos, agora, java_id, extra=chave, seq=seq)
         except DuplicateKeyError:
             raise self._conflict() from None
 

@@ -343,13 +343,16 @@ class MongoClienteSync:
         change = self._change(campos, seq, agora)
         email_norm = change["$set"]["email_norm"]
         key = {"java_id": java_id} if java_id else {"email_norm": email_norm}
+        if java_id:
+            change["$setOnInsert"].update(chave_java(java_id))  # what keeps the CRM id unique
         filtro = {**key, **_older_than(seq)}
         for _ in range(TENTATIVAS_CLIENTE):
             if java_id and not self.col.count_documents(key, limit=1):
                 # Linked by a concurrent event meanwhile: the conditional write below decides.
                 with suppress(DuplicateKeyError):
                     self.col.update_one(
-                        {"email_norm": email_norm, "java_id": {"$exists": False}}, {"$set": {"java_id": java_id}}
+                        {"email_norm": email_norm, "java_id": {"$exists": False}},
+                        {"$set": {"java_id": java_id, **chave_java(java_id)}},
                     )
             try:
                 result = self.col.update_one(filtro, change, upsert=True)
@@ -399,6 +402,7 @@ class MongoClienteSync:
 
 
 def _indice_email(exc: DuplicateKeyError) -> bool:
-    """The duplicate is on the customers' e-mail index (else on ``java_id``)."""
+    """The duplicate is on the customers' e-mail index (else on the CRM id's,
+    ``chave_java_unica``: neither its name nor its key ``chave_java`` says ``email_norm``)."""
     index = (exc.details or {}).get("keyPattern", {})
     return "email_norm" in index or "email_norm" in str(exc)

@@ -36,6 +36,7 @@ def semear(db) -> None:
         {"_id": ObjectId(), "nome": n, "email_norm": f"{n}@x.com", "criado_em": T0 + timedelta(days=i)}
         for i, n in enumerate(["ana", "bia", "caio"])
     ]
+    clientes[0] |= {"java_id": 201, "chave_java": "201"}
     db.clientes.insert_many(clientes)
     db.pedidos.insert_one(
         {
@@ -111,6 +112,8 @@ def test_unique_and_partial_indexes_work_after_a_restore(db, tmp_path):
     db.produtos.insert_many([{"nome": "sem java_id"}, {"nome": "outro sem java_id"}])  # partial: allowed
     with pytest.raises(DuplicateKeyError):
         db.produtos.insert_one({"java_id": 101, "chave_java": "101"})
+    with pytest.raises(DuplicateKeyError):
+        db.clientes.insert_one({"email_norm": "outra@x.com", "java_id": 201, "chave_java": "201"})
 
 
 def test_the_backup_is_in_mongodumps_layout(db, tmp_path):
@@ -128,6 +131,8 @@ def test_the_backup_is_in_mongodumps_layout(db, tmp_path):
     assert por_java["key"] == {"java_id": {"$numberInt": "1"}}
     assert chave["unique"] is True and chave["partialFilterExpression"] == {"chave_java": {"$exists": True}}
     assert {"name": "_id_", "key": {"_id": {"$numberInt": "1"}}} in meta["indexes"]
+    clientes = json.loads((pasta / "clientes.metadata.json").read_text())["indexes"]
+    assert {i["name"] for i in clientes} >= {"chave_java_unica", "por_java_id"}
     manifest = json.loads((Path(feito.path) / MANIFEST).read_text())
     assert manifest["db"] == db.name and datetime.fromisoformat(manifest["created_at"]).utcoffset() is not None
     assert manifest["collections"]["produtos"] == {"documents": 5}

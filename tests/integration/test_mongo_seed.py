@@ -31,10 +31,13 @@ def test_a_seeded_server_serves_the_documents_and_their_indexes(tmp_path):
         }
         for n in range(1_500)
     ]
+    clientes = [{"_id": ObjectId(), "java_id": 50 + n, "chave_java": str(50 + n), "email_norm": f"c{n}@x.com"}
+                for n in range(3)]  # fmt: skip
     seed = tmp_path / "seed.bson"
     with seed.open("wb") as f:
-        specs = [m.document for m in INDEXES["produtos"]]
-        f.write(BSON.encode({"ns": "semeado.produtos", "indexes": specs}))
+        for coll in ("produtos", "clientes"):
+            f.write(BSON.encode({"ns": f"semeado.{coll}", "indexes": [m.document for m in INDEXES[coll]]}))
+        f.write(BSON.encode({"ns": "semeado.clientes", "documents": clientes}))
         for start in range(0, len(docs), 1000):
             f.write(
                 BSON.encode(
@@ -54,6 +57,9 @@ def test_a_seeded_server_serves_the_documents_and_their_indexes(tmp_path):
         ensure_indexes(db)  # what every process does on start: nothing to build
         with pytest.raises(DuplicateKeyError):
             db.produtos.insert_one({"java_id": 900, "chave_java": "900", "nome": "outro"})  # the unique index holds
+        assert set(db.clientes.index_information()) == {"_id_"} | {m.document["name"] for m in INDEXES["clientes"]}
+        with pytest.raises(DuplicateKeyError):
+            db.clientes.insert_one({"java_id": 51, "chave_java": "51", "email_norm": "outro@x.com"})
     finally:
         client.close()
         procs.stop(proc)

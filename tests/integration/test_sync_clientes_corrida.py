@@ -2,10 +2,11 @@
 
 A conditional upsert is a query and then, when nothing matched, an insert. When two
 workers apply events of the same new CRM customer, one worker's query may find nothing,
-the other worker insert the customer right then, and the first worker's insert hit the
-unique index (``java_id``, or ``email_norm`` when both carry the same e-mail). The event
-that lost that race must still apply when it is the newer one: it is neither obsolete nor
-an "e-mail of another customer". Only an e-mail held by a *different* customer is.
+the other worker insert the customer right then, and the first worker's insert hit a
+unique index (the CRM id's ``chave_java``, or ``email_norm`` when both carry the same
+e-mail). The event that lost that race must still apply when it is the newer one: it is
+neither obsolete nor an "e-mail of another customer". Only an e-mail held by a *different*
+customer is.
 
 The interleaving is made deterministic: the losing worker's upsert is split into its two
 halves, with the winner's whole write between them (``_ColecaoNaCorrida``).
@@ -132,3 +133,13 @@ def test_an_api_customer_registering_the_email_during_the_race_is_linked(mdb, db
     assert sync.aplicar(*evento, agora) == "aplicado"
     [doc] = db.clientes.find({})
     assert (doc["java_id"], doc["nome"], doc["sync_seq"]) == (3, "Maria do CRM", 2)
+
+
+def test_every_sync_write_of_a_crm_id_stores_its_unique_key(mdb, db):
+    """The key ``chave_java_unica`` keeps unique (else two customers could share a CRM id):
+    written by the upsert that creates a customer and by the link to an API customer."""
+    agora = datetime.now(UTC)
+    db.clientes.insert_one({"nome": "Bia", "email_norm": "bia@example.com", "criado_em": agora})
+    MongoClienteSync(mdb).aplicar(3, _campos(3, "maria@example.com"), 1, agora)
+    MongoClienteSync(mdb).aplicar(5, _campos(5, "bia@example.com", "Bia"), 2, agora)
+    assert {d["java_id"]: d["chave_java"] for d in db.clientes.find({})} == {3: "3", 5: "5"}
