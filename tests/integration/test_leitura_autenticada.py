@@ -13,7 +13,8 @@ from tests.integration.test_metrics import metrics_client, scrape
 from webapp import create_app
 
 SENHA = "senha-forte-123"
-ENDERECO = {"rua": "Rua 10", "numero": "100", "bairro": "Centro", "cidade": "Goiânia", "estado": "GO", "cep": "74000-000"}
+ENDERECO = {"rua": "Rua 10", "numero": "100", "bairro": "Centro", "cidade": "Goiânia", "estado": "GO",
+            "cep": "74000-000"}  # fmt: skip
 
 
 @pytest.fixture
@@ -29,7 +30,8 @@ def par(app_config):
 def novo_cliente(anon) -> tuple[dict, dict]:
     """A new customer and the Authorization header of a fresh token of theirs."""
     email = f"c{uuid.uuid4().hex[:10]}@example.com"
-    cliente = anon.post("/clientes", json={"nome": "Maria", "email": email, "senha": SENHA, "endereco": ENDERECO}).get_json()
+    novo = {"nome": "Maria", "email": email, "senha": SENHA, "endereco": ENDERECO}
+    cliente = anon.post("/clientes", json=novo).get_json()
     token = anon.post("/auth/login", json={"email": email, "senha": SENHA}).get_json()["access_token"]
     return cliente, {"Authorization": f"Bearer {token}"}
 
@@ -39,9 +41,10 @@ def compra(anon, client):
     """A customer with one order and one item in their cart again."""
     cliente, auth = novo_cliente(anon)
     p = criar(client, estoque=50)
-    assert anon.post("/carrinhos/me/itens", json={"produto_id": p["id"], "quantidade": 2}, headers=auth).status_code < 300
+    itens = "/carrinhos/me/itens"
+    assert anon.post(itens, json={"produto_id": p["id"], "quantidade": 2}, headers=auth).status_code < 300
     pedido = anon.post("/pedidos", json={"pagamento_metodo": "boleto"}, headers=auth).get_json()
-    assert anon.post("/carrinhos/me/itens", json={"produto_id": p["id"], "quantidade": 1}, headers=auth).status_code < 300
+    assert anon.post(itens, json={"produto_id": p["id"], "quantidade": 1}, headers=auth).status_code < 300
     return {"cliente": cliente, "auth": auth, "pedido": pedido, "produto": p}
 
 
@@ -72,7 +75,7 @@ def test_each_read_is_flasks_answer_byte_for_byte(par, compra, staff_key):
 def test_refusals_are_flasks(par, compra, anon, client, staff_key):
     rapido, _ = par
     c = rapido.test_client()
-    outro, outro_auth = novo_cliente(anon)
+    _, outro_auth = novo_cliente(anon)
     pedido = f"/pedidos/{compra['pedido']['id']}"
     visitas = _flask_visitas(rapido)
     assert c.get(pedido, headers=outro_auth).status_code == 404  # another customer's order
