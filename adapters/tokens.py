@@ -29,6 +29,7 @@ class JwtTokens:
         self._redis = redis_client
         self._prefix = f"{prefix}:auth:revogado:"
         self._prefix_cliente = f"{prefix}:auth:revogado_cliente:"
+        self.chave_geracao = f"{prefix}:auth:chaves_geracao"
 
     def emitir(self, cliente_id: str) -> tuple[str, int]:
         now = time.time()  # iat with its fraction (a NumericDate may have one): see revogar_todos
@@ -78,6 +79,15 @@ class JwtTokens:
     def revogar(self, ident: Identidade) -> None:
         restante = max(1, int(ident.token_exp - time.time()) + 1)
         self._redis.set(self._prefix + ident.token_id, 1, ex=restante)
+
+    def chave_revogada(self) -> None:
+        # A new random value, not a counter: one set again after Redis lost its data
+        # (``nova_geracao``) can never equal a value some process remembers.
+        self._redis.set(self.chave_geracao, secrets.token_hex(8))
+
+    def nova_geracao(self) -> None:
+        """Start a key generation where there is none (first use, or Redis lost its data)."""
+        self._redis.set(self.chave_geracao, secrets.token_hex(8), nx=True)
 
     def revogar_todos(self, cliente_id: str) -> None:
         # Tokens issued up to now; one issued right after (a log-in with the new password)

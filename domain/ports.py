@@ -131,6 +131,10 @@ class TokenService(Protocol):
         """Every token issued to the customer until now stops working (the customer was
         deleted, or their password changed)."""
 
+    def chave_revogada(self) -> None:
+        """A staff key is being revoked: what any process remembers of verified keys is stale
+        (``webapp.leitura_autenticada``). Raises when it cannot say so (Redis unreachable)."""
+
 
 class LoginGuard(Protocol):
     def verificar(self, chave: str) -> None:

@@ -36,8 +36,12 @@ def revogar(ctx: Contexto, prefixo: str) -> None:
     # Checked before the write, not atomically with it: only two admins revoking the last
     # two admin keys at the same instant could both pass, and the CLI can create another.
     seguranca.verificar_revogacao([c for c in ctx.chaves.list() if c.revogada_em is None], prefixo)
+    # The key generation moves before the write (so that a revocation Redis cannot announce
+    # does not happen: 503, nothing changed) and after it (a key verified in between).
+    ctx.tokens.chave_revogada()
     if not ctx.chaves.revogar(prefixo, agora()):
         raise NaoEncontrado("Chave não encontrada ou já revogada.")
+    ctx.tokens.chave_revogada()
     ctx.auditar("chave", prefixo, "revogada")
 
 

@@ -21,6 +21,7 @@ handed to Flask, uncounted, and Flask answers it as always, counting it itself.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -47,19 +48,19 @@ class Rota:
     padrao: re.Pattern
     endpoint: str
     staff: bool  # the credential this path serves: a staff key, else a customer token
-    ler: Callable  # (ctx, identity, url argument) -> (entity, has an ETag)
+    ler: Callable  # (middleware, ctx, identity, url argument, last pipeline read) -> (entity, has an ETag)
     argumento: str | None = None  # the view's URL argument, for its policy
 
 
 ROTAS = (
     Rota(re.compile(r"^/clientes/me/?$"), "clientes.ClienteAtual", False,
-         lambda ctx, ident, _: (clientes.obter(ctx, ident.id), True)),
+         lambda _m, ctx, ident, _, __: (clientes.obter(ctx, ident.id), True)),
     Rota(re.compile(r"^/carrinhos/me/?$"), "carrinhos.MeuCarrinho", False,
-         lambda ctx, ident, _: (carrinhos.ver(ctx, ident.id), False)),
+         lambda _m, ctx, ident, _, __: (carrinhos.ver(ctx, ident.id), False)),
     Rota(re.compile(r"^/pedidos/([0-9a-f]{24})/?$"), "pedidos.PedidoPorId", False,
-         lambda ctx, ident, pid: (pedidos.obter(ctx, pid, ident.id), False), "pedido_id"),
+         lambda _m, ctx, ident, pid, _: (pedidos.obter(ctx, pid, ident.id), False), "pedido_id"),
     Rota(re.compile(r"^/produtos/([0-9a-f]{24})/?$"), "produtos.ProdutoPorId", True,
-         lambda ctx, _, pid: (produtos.obter(ctx, pid), True), "produto_id"),
+         lambda m, ctx, _, pid, raw: (m.produto(ctx, pid, raw), True), "produto_id"),
 )  # fmt: skip
 
 
@@ -93,6 +94,7 @@ class LeituraAutenticada:
         self.rotas = regras(app, *(rota.endpoint for rota in ROTAS))
         self.contador = RateCounter(app, self.limiter)
         self.cabecalhos = cabecalhos_fixos(anonimo=False)
+        self.chaves = ChavesVerificadas()
         self._pronto = True
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -139,13 +141,18 @@ class LeituraAutenticada:
             raise Recusa
         if claims is not None:
             pipe.mget(tokens.chaves_revogacao(claims))
-        resultados = pipe.execute() if len(pipe) else []
+        else:  # a staff key: its generation, and the product from the cache if there
+            pipe.get(tokens.chave_geracao)
+            pipe.get(self.res.produto_cache.chave_produto(arg) if self.res.produto_cache else "-")
+        resultados = pipe.execute()
         if not self.contador.dentro(chave, resultados[0] if chave else None):
             raise Recusa  # Flask counts it too and answers 429 with its Retry-After
+        lidos = resultados[2:] if chave else resultados
         try:
-            ident = self._identidade(credencial, claims, resultados[-1] if claims is not None else None)
+            ident = self._identidade(credencial, claims, lidos[0])
             self.politicas[rota.endpoint].verificar(ident, {rota.argumento: arg} if rota.argumento else {})
-            entidade, com_etag = _ou_recusa(rota.ler, self.res.contexto(ident.ator), ident, arg)
+            ctx = self.res.contexto(ident.ator)
+            entidade, com_etag = _ou_recusa(rota.ler, self, ctx, ident, arg, lidos[-1])
         except Recusa:
             if chave:
                 cliente.decr(chave)  # Flask answers and counts this request itself
@@ -156,12 +163,47 @@ class LeituraAutenticada:
             headers.append(("ETag", etag_de(entidade.versao)))
         return finish(environ, self.rotas[rota.endpoint], inicio, "200 OK", headers + self.cabecalhos, body)
 
-    def _identidade(self, credencial: str, claims: dict | None, revogacao: list | None) -> Identidade:
+    def produto(self, ctx, produto_id: str, cache_raw: bytes | None):
+        """From the cache entry read in the pipeline (only visible products are cached, as
+        the view's own read would find them), else the view's read."""
+        return self.res.produto_cache.carregar(cache_raw) if cache_raw else produtos.obter(ctx, produto_id)
+
+    def _identidade(self, credencial: str, claims: dict | None, lido) -> Identidade:
+        """A customer's from the token and its deny-list values; a staff key's from memory
+        while the key generation is the one it was verified under, else from MongoDB."""
         if claims is not None:
-            return _ou_recusa(self.res.tokens().conferir, claims, revogacao)
-        ident = chaves.autenticar(self.res.chaves_repo(), credencial)
+            return _ou_recusa(self.res.tokens().conferir, claims, lido)
+        if lido is None:
+            self.res.tokens().nova_geracao()  # this key is checked in MongoDB; the next remembered
+        return self.chaves.identidade(credencial, lido, lambda: chaves.autenticar(self.res.chaves_repo(), credencial))
+
+
+class ChavesVerificadas:
+    """Staff keys this process verified against MongoDB, each under the key generation read
+    before that check. Revoking a key moves the generation (``chaves.revogar``), so a
+    remembered key is checked again at its next use; with no generation in Redis (lost with
+    its data, or never set) nothing is remembered. An entry also ages out after ``IDADE_S``."""
+
+    IDADE_S = 300
+    MAX = 1024
+
+    def __init__(self) -> None:
+        self._lembradas: dict[str, tuple[bytes, float, Identidade]] = {}
+
+    def identidade(self, credencial: str, geracao: bytes | None, verificar: Callable) -> Identidade:
+        chave = hashlib.sha256(credencial.encode()).hexdigest()  # the clear key is kept nowhere
+        agora = time.monotonic()
+        lembrada = self._lembradas.get(chave)
+        if geracao is not None and lembrada and lembrada[0] == geracao and agora - lembrada[1] < self.IDADE_S:
+            return lembrada[2]
+        ident = verificar()
         if ident is None:
+            self._lembradas.pop(chave, None)
             raise Recusa
+        if geracao is not None:
+            if len(self._lembradas) >= self.MAX:
+                self._lembradas.clear()
+            self._lembradas[chave] = (geracao, agora, ident)
         return ident
 
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from devstack.procs import free_port
 from tests.integration.test_leitura_rapida import _flask_visitas, cabecalhos, criar
 from tests.integration.test_metrics import metrics_client, scrape
 from webapp import create_app
@@ -138,3 +139,51 @@ def test_fast_answers_are_counted_under_the_route_template(par, compra):
         assert rapido.test_client().get("/clientes/me", headers=compra["auth"]).status_code == 200
     assert visitas == []
     assert scrape(m)["ponte_http_requests_total"][chave] == antes + 3
+
+
+def test_a_remembered_staff_key_stops_working_as_soon_as_it_is_revoked(par, client, compra):
+    rapido, _ = par
+    c = rapido.test_client()
+    url = f"/produtos/{compra['produto']['id']}"
+    nova = client.post("/chaves", json={"nome": "lembrada", "escopos": ["clientes:read"]}).get_json()
+    staff = {"X-API-Key": nova["chave"]}
+    visitas = _flask_visitas(rapido)
+    assert [c.get(url, headers=staff).status_code for _ in range(3)] == [200] * 3
+    assert visitas == []  # verified once against MongoDB, then remembered
+    assert client.delete(f"/chaves/{nova['prefixo']}").status_code == 204
+    assert c.get(url, headers=staff).status_code == 401
+    assert visitas == [url]
+
+
+def test_a_revocation_redis_cannot_announce_changes_nothing(app_config, client):
+    """With Redis unreachable the key generation cannot move: the revocation is a 503 and
+    the key stays as it was, to be revoked when Redis is back."""
+    nova = client.post("/chaves", json={"nome": "sem redis", "escopos": ["clientes:read"]}).get_json()
+    sem_redis = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    try:
+        admin = sem_redis.test_client()
+        admin.environ_base["HTTP_AUTHORIZATION"] = client.environ_base["HTTP_AUTHORIZATION"]
+        assert admin.delete(f"/chaves/{nova['prefixo']}").status_code == 503
+    finally:
+        sem_redis.extensions["ponte"].close()
+    chaves = {c["prefixo"]: c for c in client.get("/chaves").get_json()}
+    assert chaves[nova["prefixo"]]["revogada_em"] is None
+    assert client.delete(f"/chaves/{nova['prefixo']}").status_code == 204
+
+
+def test_a_key_generation_lost_with_redis_is_started_again(par, client, compra, app_config):
+    import redis
+
+    rapido, _ = par
+    c = rapido.test_client()
+    url = f"/produtos/{compra['produto']['id']}"
+    nova = client.post("/chaves", json={"nome": "flush", "escopos": ["clientes:read"]}).get_json()
+    staff = {"X-API-Key": nova["chave"]}
+    assert c.get(url, headers=staff).status_code == 200
+    r = redis.Redis.from_url(app_config["REDIS_URL"])
+    chave = rapido.extensions["ponte"].tokens().chave_geracao
+    antes = r.get(chave)
+    assert antes is not None
+    r.delete(chave)  # as a Redis that restarted empty
+    c.get(url, headers=staff)  # refills the cache and starts a new generation
+    assert r.get(chave) not in (None, antes)
