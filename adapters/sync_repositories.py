@@ -19,7 +19,7 @@ from uuid import uuid4
 from bson import ObjectId
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java
@@ -203,6 +203,66 @@ class MongoProdutoSync:
             if self.cache is not None:
                 self.cache.invalidar(*tocados)
         return resultados
+
+    def criar_varios(self, eventos: list, agora: datetime) -> list[tuple[Resultado, str | None]]:
+        """Create in one ``bulk_write`` the products of events (``java_id``, ``acao``,
+        ``campos``, ``seq``) that ``aplicar_varios`` found absent: (CRIADO, id) for each
+        event that created its product, AUSENTE for the rest, left to the one-by-one path
+        (a removido, a product's later events, a name an id-0 ``criado`` awaits, a product
+        stored meanwhile by another worker).
+
+        Each write is an upsert whose filter is the CRM id's unique key alone, with the
+        whole document in ``$setOnInsert``: on MongoDB the same single index lookup as the
+        one-by-one upsert; mongoeco (SQLite) finds such a key through its index where the
+        conditional filter of ``_upsert`` costs it reads of the whole collection. A product
+        that exists by then is left as it is (its write matches, changing nothing).
+        """
+        resultados: list[tuple[Resultado, str | None]] = [(Resultado.AUSENTE, None)] * len(eventos)
+        primeiros: dict[int, int] = {}
+        for i in sorted(range(len(eventos)), key=lambda k: eventos[k].seq):
+            primeiros.setdefault(eventos[i].java_id, i)
+        docs = {i: self._doc_novo(eventos[i], agora) for i in primeiros.values() if eventos[i].acao != "removido"}
+        aguardados = self._nomes_pendentes({d["nome_busca"] for d in docs.values() if "nome_busca" in d})
+        docs = {i: d for i, d in docs.items() if d.get("nome_busca") not in aguardados}
+        if not docs:
+            return resultados
+        ordem = list(docs)
+        ops = [UpdateOne(chave_java(eventos[i].java_id), {"$setOnInsert": docs[i]}, upsert=True) for i in ordem]
+        try:
+            criados = self.col.bulk_write(ops, ordered=False).upserted_ids
+        except BulkWriteError as exc:
+            # Another worker created some of them meanwhile (the key is unique): the rest stand.
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
+                raise
+            criados = {u["index"]: u["_id"] for u in exc.details.get("upserted", ())}
+        ids = {eventos[ordem[k]].java_id: str(doc_id) for k, doc_id in criados.items()}
+        for k in criados:
+            resultados[ordem[k]] = (Resultado.CRIADO, ids[eventos[ordem[k]].java_id])
+        self._lembrar(ids)
+        if self.cache is not None and ids:
+            self.cache.invalidar(*ids.values())
+        self._descartar_pendentes_de([docs[ordem[k]] for k in criados])
+        return resultados
+
+    def _doc_novo(self, ev, agora: datetime) -> dict:
+        """The document the one-by-one upsert of ``ev`` would create (``aplicar``)."""
+        change = self._change_aplicar(ev.campos, ev.seq, agora, reviver=ev.acao == "criado")
+        return {**change["$set"], **change["$setOnInsert"], "java_id": ev.java_id, "versao": 1}
+
+    def _nomes_pendentes(self, nomes: set[str]) -> set[str]:
+        """Which of ``nomes`` an id-0 product awaiting its real id holds (one query)."""
+        if not nomes:
+            return set()
+        query = {"nome_busca": {"$in": sorted(nomes)}, "pendente_vinculo": True}
+        return {d["nome_busca"] for d in self.col.find(query, {"nome_busca": 1})}
+
+    def _descartar_pendentes_de(self, criados: list[dict]) -> None:
+        """What the one-by-one path does after a creation, for the names an id-0 product
+        stored meanwhile holds (the race of ``descartar_pendentes_anteriores``)."""
+        for nome in self._nomes_pendentes({d["nome_busca"] for d in criados if "nome_busca" in d}):
+            for doc in criados:
+                if doc.get("nome_busca") == nome:
+                    self.descartar_pendentes_anteriores(nome, doc["criado_seq"])
 
     def _ler_desconhecidos(self, java_ids: set[int]) -> dict[int, int]:
         """Find the ids of the products of ``java_ids`` this process does not know yet:

@@ -275,6 +275,9 @@ class ProdutoSync(Protocol):
     def aplicar_varios(self, eventos: list, agora: datetime) -> list[ResultadoSync]:
         """Many events of known products (``java_id``, ``acao``, ``campos``, ``seq``) at once."""
 
+    def criar_varios(self, eventos: list, agora: datetime) -> list[ResultadoSync]:
+        """The products of events ``aplicar_varios`` found absent, created at once where they can be."""
+
     def vincular_pendente(self, java_id: int, nome_busca: str, seq: int) -> bool: ...
 
     def superado(self, nome_busca: str, seq: int) -> bool: ...

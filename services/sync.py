@@ -75,9 +75,17 @@ def aplicar_lote(ctx: Contexto, envelopes: list[Envelope]) -> list[dict]:
 
 
 def _produtos_em_lote(ctx: Contexto, lote, resultados: list) -> None:
-    """One bulk write and one audit insert; a product not stored yet goes one by one."""
+    """One bulk write for the stored products, one for those to create, one audit insert;
+    what neither could write goes one by one."""
     itens = [_EventoComSeq(ev.java_id, ev.acao, ev.campos, env.seq) for _, env, ev in lote]
-    escritos = ctx.sync_produtos.aplicar_varios(itens, agora())
+    momento = agora()
+    escritos = ctx.sync_produtos.aplicar_varios(itens, momento)
+    # Products not stored yet (an initial load's) are created together too, where they can be.
+    ausentes = [k for k, (resultado, _) in enumerate(escritos) if resultado == Resultado.AUSENTE]
+    if ausentes:
+        criados = ctx.sync_produtos.criar_varios([itens[k] for k in ausentes], momento)
+        for k, criado in zip(ausentes, criados, strict=True):
+            escritos[k] = criado
     registros = []
     for (i, env, ev), (resultado, doc_id) in zip(lote, escritos, strict=True):
         if resultado == Resultado.AUSENTE:
