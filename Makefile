@@ -8,6 +8,7 @@ test: venv
 	scripts/test.sh
 
 bench: venv
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
 	.venv/bin/python -m bench.run
 
 # The disaster scenarios of docs/drill.md against a throwaway make run stack (~10 minutes).

@@ -28,7 +28,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-i
 
 
 class AccessLog(glogging.Logger):
-    """gunicorn's logger, writing the access line per ``ACCESS_LOG`` (all, errors, off).
+    """gunicorn's logger, writing the access line per ``ACCESS_LOG`` (writes, all, errors, off).
 
     The line is ``access_log_format``'s, built from its six fields alone: gunicorn's own
     builds a dictionary of every header and environment variable for each request first
@@ -36,10 +36,12 @@ class AccessLog(glogging.Logger):
 
     def access(self, resp, req, environ, request_time):
         status = getattr(resp, "status_code", None)
-        if not logs.access_wanted(_cfg["ACCESS_LOG"], status):
+        ms = request_time.seconds * 1000 + request_time.microseconds // 1000
+        if not logs.access_wanted(
+            _cfg["ACCESS_LOG"], status, ms, _cfg["ACCESS_LOG_SLOW_MS"], environ["REQUEST_METHOD"]
+        ):
             return
         pedido = f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
-        ms = request_time.seconds * 1000 + request_time.microseconds // 1000
         request_id = next((v for k, v in resp.headers if k.lower() == "x-request-id"), "-")
         self.access_log.info('%s "%s" %s %s %sms request_id=%s', environ.get("REMOTE_ADDR", "-"), pedido,
                              status, getattr(resp, "sent", None), ms, request_id)  # fmt: skip

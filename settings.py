@@ -52,7 +52,12 @@ DEFAULTS: dict[str, Any] = {
     # Lines below this level go to LOG_FILE only, not to stdout (make run: WARNING, its files
     # have every line; a pipe to a relay made each line cost the web tier: docs/performance.md).
     "LOG_STDOUT_LEVEL": None,  # unset: LOG_LEVEL
-    "ACCESS_LOG": "all",  # the API's access line: all (one JSON line per request), errors (>= 400), off
+    # The API's access line: writes (every request but a successful read, and any request
+    # slower than ACCESS_LOG_SLOW_MS), all (one JSON line per request), errors (>= 400, and
+    # slow ones), off. Every request is counted in /metrics by route and status either way;
+    # a line per request cost a fifth of a cached read's CPU (docs/performance.md).
+    "ACCESS_LOG": "writes",
+    "ACCESS_LOG_SLOW_MS": 1000,
     # -- monitoring -----------------------------------------------------------------
     "METRICS_DIR": None,  # Prometheus multiprocess files, shared by the host's processes
     "WORKER_METRICS_PORT": 0,  # >0: a Celery worker also serves /metrics on this port
@@ -112,6 +117,7 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-never-use-in-production"  # noqa:
 SECRET_MIN_LENGTH = 32
 
 _INTS = {
+    "ACCESS_LOG_SLOW_MS",
     "MONGO_TIMEOUT_MS",
     "REDIS_PORT",
     "REDIS_DB",
@@ -159,7 +165,7 @@ REDIS_TLS_FILES = ("REDIS_TLS_CA_FILE", "REDIS_TLS_CERTFILE", "REDIS_TLS_KEYFILE
 MONGO_PASSWORDLESS_AUTH = ("MONGODB-X509", "MONGODB-AWS", "MONGODB-OIDC", "GSSAPI")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-ACCESS_LOGS = ("all", "errors", "off")
+ACCESS_LOGS = ("writes", "all", "errors", "off")
 
 
 # What `make run` chose (the embedded stores' URIs, its secret), for any Ponte command run

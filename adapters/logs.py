@@ -275,10 +275,19 @@ def _handlers(cfg: Mapping[str, Any], role: str) -> dict[str, dict]:
     return handlers
 
 
-def access_wanted(modo: str, status: int | None) -> bool:
-    """Whether the API's access line of a response with ``status`` is written
-    (``ACCESS_LOG``: all, errors: 400 and above or no status, off)."""
-    return modo == "all" or (modo == "errors" and (status is None or status >= 400))
+LEITURAS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def access_wanted(modo: str, status: int | None, ms: int = 0, lento_ms: int = 0, metodo: str = "GET") -> bool:
+    """Whether the API's access line of a response is written (``ACCESS_LOG``): ``all``;
+    ``writes``: every request but a successful read (the bulk of the traffic, counted in
+    /metrics anyway); ``errors``: 400 and above or no status; ``off``. With ``writes`` and
+    ``errors``, a request that took ``lento_ms`` or more (when set) is written too."""
+    if modo in ("writes", "errors"):
+        if status is None or status >= 400 or 0 < lento_ms <= ms:
+            return True
+        return modo == "writes" and metodo not in LEITURAS
+    return modo == "all"
 
 
 def ensure_log_dir(cfg: Mapping[str, Any]) -> None:

@@ -6,11 +6,13 @@ the raw ``PUBLISH`` rate (bench.sync), measures memory after the load, prints a 
 and rewrites docs/performance.md. Every load is bounded in time and count.
 
     .venv/bin/python -m bench.run [--runs 3] [--seconds 5] [--produtos 2000] [--clientes 150]
-        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync] [--only-store]
+        [--events 1000] [--rates 50,250] [--no-write] [--only-api] [--only-sync] [--only-store] [--only-auth]
 
 Issue #19's sections (both mongoeco engines by catalogue size, store work per unit of work,
 logging under ``make run``: bench.escala, bench.store, bench.logcost, rendered by
 bench.relatorio) come last; ``--only-store`` runs them alone and rewrites them in place.
+``--only-auth`` measures the authenticated reads and checkout latency (bench.autenticadas)
+and rewrites its own section.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from pymongo import monitoring
 
-from bench import api, escala, logcost, relatorio, store
+from bench import api, autenticadas, escala, logcost, relatorio, store
 from bench import sync as syncbench
 from bench.stack import SENHA, TETO, Stack, children, pss_rss_kib
 
@@ -191,10 +193,11 @@ def run_webs(stack: Stack, seconds: int, primeiro_cliente: int) -> dict[str, dic
 
 # What logging costs under make run: (label, settings of that stack).
 LOGS = (
-    ("every line also to the terminal (LOG_STDOUT_LEVEL=INFO: relayed by supervisord and the launcher)",
-     {"LOG_STDOUT_LEVEL": "INFO"}),
-    ("default: every line in var/log, warnings to the terminal", {}),
-    ("ACCESS_LOG=errors", {"ACCESS_LOG": "errors"}),
+    ("every line, one access line per request, also to the terminal (ACCESS_LOG=all, LOG_STDOUT_LEVEL=INFO: "
+     "relayed by supervisord and the launcher)", {"ACCESS_LOG": "all", "LOG_STDOUT_LEVEL": "INFO"}),
+    ("default: access lines for writes, errors and slow requests (ACCESS_LOG=writes); every line in var/log, "
+     "warnings to the terminal", {}),
+    ("ACCESS_LOG=all: one access line per request, in var/log", {"ACCESS_LOG": "all"}),
     ("no access or info lines (LOG_LEVEL=WARNING)", {"LOG_LEVEL": "WARNING"}),
 )  # fmt: skip
 
@@ -460,6 +463,9 @@ def argumentos() -> argparse.Namespace:
         action="store_true",
         help="issue #19's sections only (engines, store work, logging): rewritten in place",
     )
+    parser.add_argument(
+        "--only-auth", action="store_true", help="authenticated reads and checkout latency only: rewritten in place"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
     parser.add_argument("--only-sync", action="store_true", help="sync pipeline and its ceilings only, printed")
@@ -477,6 +483,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ponte-bench-") as tmp:
         if args.only_store:
             return _so_relatorio(args, Path(tmp))
+        if args.only_auth:
+            return _so_autenticadas(args, Path(tmp))
         clientes = max(args.clientes, 50 * (args.runs + len(ESCALAS) + len(WEBS)))
         stack = Stack(Path(tmp), produtos=args.produtos, clientes=clientes)
         args.batch_max = stack.batch_max
@@ -523,6 +531,18 @@ def _so_relatorio(args, tmp: Path) -> int:
     print(texto)
     if not args.no_write:
         DOC.write_text(relatorio.substituir(DOC.read_text(), texto))
+    return 0
+
+
+def _so_autenticadas(args, tmp: Path) -> int:
+    """``--only-auth``: the authenticated reads and checkout latency, spliced into the page."""
+    gravador = store.Gravador()
+    monitoring.register(gravador)
+    dados = autenticadas.medir(tmp, args.runs, args.seconds, gravador)
+    texto = autenticadas.secao(dados, args.runs, args.seconds, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    print(texto)
+    if not args.no_write:
+        DOC.write_text(autenticadas.substituir(DOC.read_text(), texto))
     return 0
 
 

@@ -27,6 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import redis
 
@@ -48,19 +49,20 @@ class Rota:
     padrao: re.Pattern
     endpoint: str
     staff: bool  # the credential this path serves: a staff key, else a customer token
-    ler: Callable  # (middleware, ctx, identity, url argument, last pipeline read) -> (entity, has an ETag)
+    ler: Callable  # (middleware, identity, url argument, last pipeline read) -> (ETag or None, body)
     argumento: str | None = None  # the view's URL argument, for its policy
 
 
 ROTAS = (
     Rota(re.compile(r"^/clientes/me/?$"), "clientes.ClienteAtual", False,
-         lambda _m, ctx, ident, _, __: (clientes.obter(ctx, ident.id), True)),
+         lambda m, ident, _, __: m.render("clientes.ClienteAtual", clientes.obter(m.ctx(ident), ident.id), True)),
     Rota(re.compile(r"^/carrinhos/me/?$"), "carrinhos.MeuCarrinho", False,
-         lambda _m, ctx, ident, _, __: (carrinhos.ver(ctx, ident.id), False)),
+         lambda m, ident, _, __: m.render("carrinhos.MeuCarrinho", carrinhos.ver(m.ctx(ident), ident.id), False)),
     Rota(re.compile(r"^/pedidos/([0-9a-f]{24})/?$"), "pedidos.PedidoPorId", False,
-         lambda _m, ctx, ident, pid, _: (pedidos.obter(ctx, pid, ident.id), False), "pedido_id"),
+         lambda m, ident, pid, _: m.render("pedidos.PedidoPorId", pedidos.obter(m.ctx(ident), pid, ident.id), False),
+         "pedido_id"),
     Rota(re.compile(r"^/produtos/([0-9a-f]{24})/?$"), "produtos.ProdutoPorId", True,
-         lambda m, ctx, _, pid, raw: (m.produto(ctx, pid, raw), True), "produto_id"),
+         lambda m, ident, pid, raw: m.produto(ident, pid, raw), "produto_id"),
 )  # fmt: skip
 
 
@@ -95,6 +97,14 @@ class LeituraAutenticada:
         self.contador = RateCounter(app, self.limiter)
         self.cabecalhos = cabecalhos_fixos(anonimo=False)
         self.chaves = ChavesVerificadas()
+        carregar = self.res.produto_cache.carregar if self.res.produto_cache else None
+
+        @lru_cache(maxsize=2048)
+        def render_cache(raw: bytes) -> tuple[str | None, bytes]:
+            # A pure function of the cached bytes, as in webapp.leitura_rapida.
+            return self.render("produtos.ProdutoPorId", carregar(raw), True)
+
+        self._render_cache = render_cache
         self._pronto = True
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -151,22 +161,30 @@ class LeituraAutenticada:
         try:
             ident = self._identidade(credencial, claims, lidos[0])
             self.politicas[rota.endpoint].verificar(ident, {rota.argumento: arg} if rota.argumento else {})
-            ctx = self.res.contexto(ident.ator)
-            entidade, com_etag = _ou_recusa(rota.ler, self, ctx, ident, arg, lidos[-1])
+            etag, body = _ou_recusa(rota.ler, self, ident, arg, lidos[-1])
         except Recusa:
             if chave:
                 cliente.decr(chave)  # Flask answers and counts this request itself
             raise
-        body = (self.dumps(self.schemas[rota.endpoint].dump(entidade)) + "\n").encode()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        if com_etag:
-            headers.append(("ETag", etag_de(entidade.versao)))
+        if etag:
+            headers.append(("ETag", etag))
         return finish(environ, self.rotas[rota.endpoint], inicio, "200 OK", headers + self.cabecalhos, body)
 
-    def produto(self, ctx, produto_id: str, cache_raw: bytes | None):
+    def ctx(self, ident: Identidade):
+        return self.res.contexto(ident.ator)
+
+    def render(self, endpoint: str, entidade, com_etag: bool) -> tuple[str | None, bytes]:
+        """The view's body (its schema, the app's JSON provider) and ETag."""
+        body = (self.dumps(self.schemas[endpoint].dump(entidade)) + "\n").encode()
+        return (etag_de(entidade.versao) if com_etag else None), body
+
+    def produto(self, ident: Identidade, produto_id: str, cache_raw: bytes | None) -> tuple[str | None, bytes]:
         """From the cache entry read in the pipeline (only visible products are cached, as
-        the view's own read would find them), else the view's read."""
-        return self.res.produto_cache.carregar(cache_raw) if cache_raw else produtos.obter(ctx, produto_id)
+        the view's own read would find them), rendered once per entry; else the view's read."""
+        if cache_raw:
+            return self._render_cache(cache_raw)
+        return self.render("produtos.ProdutoPorId", produtos.obter(self.ctx(ident), produto_id), True)
 
     def _identidade(self, credencial: str, claims: dict | None, lido) -> Identidade:
         """A customer's from the token and its deny-list values; a staff key's from memory

@@ -79,7 +79,7 @@ def test_an_oversized_body_gets_its_413_over_a_real_connection(gunicorn, tamanho
             assert session.get(gunicorn.url + "/health", timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("modo", ["all", "errors", "off"])
+@pytest.mark.parametrize("modo", ["writes", "all", "errors", "off"])
 def test_access_log_writes_the_lines_access_log_asks_for(mongo_uri, redis_url, db_name, tmp_path, modo):
     import json
 
@@ -91,6 +91,11 @@ def test_access_log_writes_the_lines_access_log_asks_for(mongo_uri, redis_url, d
     try:
         assert http("GET", server.url + "/produtos?page_size=1", headers={"X-Request-ID": f"ok-{modo}"})[0] == 200
         assert http("GET", server.url + "/produtos/nao-existe", headers={"X-Request-ID": f"erro-{modo}"})[0] == 404
+        novo = {"nome": f"Lupa {modo}", "preco": 1, "estoque": 1}
+        assert (
+            http("POST", server.url + "/produtos", body=novo, headers={**server.auth, "X-Request-ID": f"w-{modo}"})[0]
+            == 201
+        )
         # A request after both: once its line is there (or, with access lines off, its
         # application line), the two before it have been written too.
         assert http("POST", server.url + "/produtos", body={"nome": "x"}, headers=server.auth)[0] == 422
@@ -105,4 +110,5 @@ def test_access_log_writes_the_lines_access_log_asks_for(mongo_uri, redis_url, d
     mensagens = acesso()
     assert any("request_id=ok-" in m for m in mensagens) == (modo == "all")
     assert any("request_id=erro-" in m for m in mensagens) == (modo != "off")
+    assert any("request_id=w-" in m for m in mensagens) == (modo in ("writes", "all"))  # a successful write
     assert all(" 200 " not in m for m in mensagens) or modo == "all"
