@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from adapters import contrato
+from adapters.store_errors import REDIS_ERRORS
 from domain.errors import DomainError
 from domain.eventos import para_exibir
 from domain.rejeitados import ESTADOS, PENDENTE, RejeitadoFiltro
@@ -53,11 +54,14 @@ def list_():
 def revoke(prefix: str):
     """Revoke the key with this prefix; requests using it get 401 at once.
 
-    The last active admin key is refused: create another admin key first."""
+    The last active admin key is refused: create another admin key first. Redis must be
+    reachable (the API's processes learn of the revocation through it)."""
     try:
         chaves.revogar(_ctx(), prefix)
     except DomainError as exc:  # unknown prefix, last admin key: a message, not a traceback
         raise click.ClickException(exc.message) from exc
+    except REDIS_ERRORS as exc:
+        raise click.ClickException(f"Redis unreachable, nothing revoked; try again: {exc}") from exc
     click.echo(f"revoked {prefix}")
 
 

@@ -108,3 +108,18 @@ def test_the_last_admin_key_cannot_be_revoked_through_the_cli(app, anon):
     assert runner.invoke(args=["keys", "create", "--name", "ops-2", "--scope", "admin"]).exit_code == 0
     assert runner.invoke(args=["keys", "revoke", prefixo]).exit_code == 0
     assert anon.get("/chaves", headers=bearer(key)).status_code == 401
+
+
+def test_cli_revoke_without_redis_says_so_and_changes_nothing(app, app_config, anon):
+    from devstack.procs import free_port
+    from webapp import create_app
+
+    key = make_key(app, ("clientes:read",))
+    prefixo = key.split("_")[1]
+    sem_redis = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    try:
+        result = sem_redis.test_cli_runner().invoke(args=["keys", "revoke", prefixo])
+    finally:
+        sem_redis.extensions["ponte"].close()
+    assert result.exit_code == 1 and "nothing revoked" in result.output
+    assert anon.get("/clientes", headers=bearer(key)).status_code == 200
