@@ -199,11 +199,3 @@ def secao(d: dict, runs: int, seconds: int, quando: str) -> str:
                f"{rit['p99']:,.0f} | {rit['n']:.0f} orders; {rit['atrasos']:.0f} started late |",
                "", f"Stock exact after every run: **{'yes' if f['stock_exact'] else 'no'}**.", "", FIM]  # fmt: skip
     return "\n".join(linhas)
-
-
-def substituir(texto: str, nova: str, antes_de: str = "## Targets (issue #7)") -> str:
-    if INICIO in texto and FIM in texto:
-        a, b = texto.index(INICIO), texto.index(FIM) + len(FIM)
-        return texto[:a] + nova + texto[b:]
-    k = texto.find(antes_de)
-    return texto[:k] + nova + "\n\n" + texto[k:] if k >= 0 else texto.rstrip() + "\n\n" + nova + "\n"

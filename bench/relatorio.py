@@ -173,10 +173,12 @@ def secao(dados: dict, args) -> str:
     return "\n".join(partes)
 
 
-def substituir(texto: str, nova: str, antes_de: str = "## Targets (issue #7)") -> str:
-    """The page with its generated section replaced (or placed before ``antes_de``)."""
-    if INICIO in texto and FIM in texto:
-        a, b = texto.index(INICIO), texto.index(FIM) + len(FIM)
+def substituir(texto: str, nova: str, antes_de: str = "## Targets (issue #7)", inicio: str = INICIO,
+               fim: str = FIM) -> str:  # fmt: skip
+    """The page with its generated section (between ``inicio`` and ``fim``) replaced, or
+    placed before ``antes_de``."""
+    if inicio in texto and fim in texto:
+        a, b = texto.index(inicio), texto.index(fim) + len(fim)
         return texto[:a] + nova + texto[b:]
     k = texto.find(antes_de)
     return texto[:k] + nova + "\n\n" + texto[k:] if k >= 0 else texto.rstrip() + "\n\n" + nova + "\n"

@@ -542,7 +542,8 @@ def _so_autenticadas(args, tmp: Path) -> int:
     texto = autenticadas.secao(dados, args.runs, args.seconds, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     print(texto)
     if not args.no_write:
-        DOC.write_text(autenticadas.substituir(DOC.read_text(), texto))
+        pagina = relatorio.substituir(DOC.read_text(), texto, inicio=autenticadas.INICIO, fim=autenticadas.FIM)
+        DOC.write_text(pagina)
     return 0
 
 

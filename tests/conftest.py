@@ -164,6 +164,19 @@ def client(app, staff_key):
 
 
 @pytest.fixture
+def par(app_config):
+    """The same app twice on the same stores: with and without the fast read paths
+    (``LEITURA_RAPIDA``), to compare their answers."""
+    from webapp import create_app
+
+    rapido = create_app(app_config)
+    lento = create_app({**app_config, "LEITURA_RAPIDA": "false"})
+    yield rapido, lento
+    for a in (rapido, lento):
+        a.extensions["ponte"].close()
+
+
+@pytest.fixture
 def anon(app):
     """A test client with no credential."""
     return app.test_client()

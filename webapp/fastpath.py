@@ -21,6 +21,18 @@ from webapp.observability import REQUEST_ID
 from webapp.security import HSTS
 
 
+class FastPath:
+    """A WSGI middleware in front of the Flask app (inside ``ProxyFix``). Its handles on
+    Redis, MongoDB and the limiter are taken at the first request (``_preparar``), after
+    gunicorn forks."""
+
+    def __init__(self, wsgi_app, flask_app, limiter) -> None:
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.limiter = limiter
+        self._pronto = False
+
+
 class RateCounter:
     """Flask-Limiter's fixed-window count of one request, added to a pipeline."""
 

@@ -35,7 +35,7 @@ from domain.errors import DomainError
 from domain.seguranca import Identidade
 from services import carrinhos, chaves, clientes, pedidos, produtos
 from webapp.etag import etag_de
-from webapp.fastpath import RateCounter, finish, regras
+from webapp.fastpath import FastPath, RateCounter, finish, regras
 from webapp.security import cabecalhos_fixos
 
 logger = logging.getLogger(__name__)
@@ -70,15 +70,8 @@ class Recusa(Exception):
     """This request is Flask's to answer."""
 
 
-class LeituraAutenticada:
-    """WSGI middleware in front of the Flask app (inside ``ProxyFix``); its handles are
-    taken at the first request, after gunicorn forks."""
-
-    def __init__(self, wsgi_app: Callable, flask_app, limiter) -> None:
-        self.wsgi_app = wsgi_app
-        self.flask_app = flask_app
-        self.limiter = limiter
-        self._pronto = False
+class LeituraAutenticada(FastPath):
+    """The four authenticated reads of the module docstring, or Flask."""
 
     def _preparar(self) -> None:
         # Imported here: the schema modules pull the whole smorest stack in.

@@ -38,7 +38,7 @@ import redis
 from werkzeug.http import is_resource_modified
 
 from webapp.etag import etag_de
-from webapp.fastpath import RateCounter, finish, regras
+from webapp.fastpath import FastPath, RateCounter, finish, regras
 from webapp.security import cabecalhos_fixos
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,8 @@ PROPRIOS = frozenset({"x-request-id", "date", "content-length", "set-cookie", "s
 MAX_QUERY = 512  # longer query strings are not worth a cache key: Flask answers
 
 
-class LeituraRapida:
-    """WSGI middleware in front of the Flask app (inside ``ProxyFix``). Its handles on
-    Redis and the limiter are taken at the first request, after gunicorn forks."""
-
-    def __init__(self, wsgi_app: Callable, flask_app, limiter) -> None:
-        self.wsgi_app = wsgi_app
-        self.flask_app = flask_app
-        self.limiter = limiter
-        self._pronto = False
+class LeituraRapida(FastPath):
+    """Anonymous product and listing reads from Redis, or Flask."""
 
     def _preparar(self) -> None:
         # Imported here: the schema module pulls the whole smorest stack in.

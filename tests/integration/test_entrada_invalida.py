@@ -8,7 +8,6 @@ import pytest
 
 from tests.integration.test_errors import check_shape
 from tests.integration.test_pedidos import cliente_logado
-from webapp import create_app
 
 
 def criar_produto(client, estoque=5) -> dict:
@@ -105,16 +104,6 @@ def test_surrogate_pairs_are_text(client):
 
 
 # -- 4. an empty credential header --------------------------------------------------------
-@pytest.fixture
-def par(app_config):
-    """The same app twice on the same stores: with and without the fast read path."""
-    rapido = create_app(app_config)
-    lento = create_app({**app_config, "LEITURA_RAPIDA": "false"})
-    yield rapido, lento
-    for a in (rapido, lento):
-        a.extensions["ponte"].close()
-
-
 @pytest.mark.parametrize("cabecalho", ["X-API-Key", "Authorization"])
 def test_empty_credential_header_gets_flasks_answer(par, client, cabecalho):
     rapido, lento = par

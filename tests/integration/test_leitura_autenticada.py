@@ -18,16 +18,6 @@ ENDERECO = {"rua": "Rua 10", "numero": "100", "bairro": "Centro", "cidade": "Goi
             "cep": "74000-000"}  # fmt: skip
 
 
-@pytest.fixture
-def par(app_config):
-    """The same app twice on the same stores: with and without the fast paths."""
-    rapido = create_app(app_config)
-    lento = create_app({**app_config, "LEITURA_RAPIDA": "false"})
-    yield rapido, lento
-    for a in (rapido, lento):
-        a.extensions["ponte"].close()
-
-
 def novo_cliente(anon) -> tuple[dict, dict]:
     """A new customer and the Authorization header of a fresh token of theirs."""
     email = f"c{uuid.uuid4().hex[:10]}@example.com"

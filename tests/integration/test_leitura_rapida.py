@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
-
 from devstack.procs import free_port
 from tests.integration.test_metrics import metrics_client, scrape
 from webapp import create_app
@@ -28,16 +26,6 @@ def _path():
     from flask import request
 
     return request.path
-
-
-@pytest.fixture
-def par(app_config, client):
-    """The same app twice on the same stores: with and without the fast path."""
-    rapido = create_app(app_config)
-    lento = create_app({**app_config, "LEITURA_RAPIDA": "false"})
-    yield rapido, lento
-    for a in (rapido, lento):
-        a.extensions["ponte"].close()
 
 
 def criar(client, **campos) -> dict:
