@@ -94,8 +94,15 @@ class Cliente:
     def call(self, method: str, path: str, body=None, headers=None):
         data = json.dumps(body).encode() if body is not None else None
         hdrs = {"Content-Type": "application/json", **(headers or {}), **getattr(self, "auth", {})}
-        self.conn.request(method, path, body=data, headers=hdrs)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=hdrs)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gunicorn closed the idle keep-alive connection (a customer at a shop's pace
+            # waits longer than its 5 s) before reading the request: send it again.
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=hdrs)
+            resp = self.conn.getresponse()
         raw = resp.read()
         return resp.status, (json.loads(raw) if raw else None)
 

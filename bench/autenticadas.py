@@ -29,7 +29,8 @@ from pathlib import Path
 from bson import ObjectId
 
 from bench import api, store
-from bench.stack import SENHA, Stack
+from bench.logcost import cpu_s
+from bench.stack import SENHA, Stack, children
 
 INICIO = "<!-- bench.autenticadas: begin (generated; --only-auth rewrites it) -->"
 FIM = "<!-- bench.autenticadas: end -->"
@@ -147,13 +148,23 @@ def _leituras(stack: Stack, runs: int, seconds: int, gravador) -> dict:
     replays: dict[str, list[float]] = {nome: [] for nome, cmds in comandos.items() if cmds}
     for _ in range(runs):  # interleaved, so noise moves the ceilings and Ponte together
         for nome, (url, scr) in cenarios.items():
-            amostras[nome].append(api.wrk(url, 50, seconds, scr))
+            antes = _cpu(stack, nome)
+            r = api.wrk(url, 50, seconds, scr)
+            depois, n = _cpu(stack, nome), max(1.0, r["rps"] * seconds)
+            amostras[nome].append(r | {f"{k}_ms": (depois[k] - antes[k]) * 1000 / n for k in antes})
         for nome, medidas in replays.items():
             medidas.append(store.replay(stack.db.client, comandos[nome], [ObjectId()], seconds))
     out = {nome: api.summary(s) for nome, s in amostras.items()}
     for nome, cmds in comandos.items():
         out[nome] |= {"comandos": len(cmds), "replay": statistics.median(replays[nome]) if cmds else float("nan")}
     return {"leituras": out}
+
+
+def _cpu(stack: Stack, cenario: str) -> dict[str, float]:
+    """CPU seconds so far of the web workers serving ``cenario``, the store and Redis."""
+    web = children(stack.procs["hello" if cenario == "hello" else "web"].pid)
+    return {"web": sum(cpu_s(p) for p in web), "store": cpu_s(stack.mongo_proc.pid),
+            "redis": cpu_s(stack.redis_proc.pid)}  # fmt: skip
 
 
 def _checkouts(stack: Stack, runs: int, seconds: int, comandos) -> dict:
@@ -182,14 +193,15 @@ def secao(d: dict, runs: int, seconds: int, quando: str) -> str:
     linhas = [INICIO, "", f"*This section: {comando}, {quando}.*", "", "## Authenticated reads and checkout latency",
               "", __doc__.split("\n\n", 1)[1].strip(), "",
               "| read at 50 connections | req/s | spread | vs hello | MongoDB commands | their raw replay/s | "
-              "vs the replay | p99 ms | errors |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "vs the replay | p99 ms | errors | CPU ms per read: web, store, Redis |",
+              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for nome, r in leituras.items():
         n = r.get("comandos")
         replay = "-" if n is None else ("none" if not n else f"{r['replay']:,.0f}")
         share = f"{r['rps'] / r['replay']:.0%}" if n else "-"
         linhas.append(f"| {nome} | {r['rps']:,.0f} | {r['spread'][0]:,.0f}-{r['spread'][1]:,.0f} | "
                       f"{r['rps'] / hello:.0%} | {'-' if n is None else n} | {replay} | {share} | {r['p99']:.1f} | "
-                      f"{r['errors']:.0f} |")  # fmt: skip
+                      f"{r['errors']:.0f} | {r['web_ms']:.2f}, {r['store_ms']:.2f}, {r['redis_ms']:.2f} |")  # fmt: skip
     f, rit = d["fechado"], d["ritmo"]
     piso = CLIENTES / d["replay"] * 1000
     linhas += ["", "| checkout, 50 customers | orders/s | p50 ms | p99 ms | note |", "|---|---|---|---|---|",
