@@ -78,9 +78,12 @@ def carga_inicial(tmp: Path, produtos: int, limite_s: float, engine: str = "sqli
             for n in range(produtos):
                 pipe.publish("produtos", syncbench.evento(900_000 + n, 1).replace("atualizado", "criado"))
             pipe.execute()
-        feitos = 0
+        feitos, curva, marca = 0, [], t0 + 60
         while time.monotonic() - t0 < limite_s:
-            time.sleep(1.0)
+            time.sleep(1.0)  # the pace of the polling (the load runs in other processes)
+            if time.monotonic() >= marca:  # the store's size each minute: how the rate falls
+                curva.append((round(time.monotonic() - t0), stack.db.produtos.estimated_document_count()))
+                marca += 60
             if syncbench.ocioso(stack.redis):
                 feitos = stack.db.produtos.count_documents({})
                 if feitos >= produtos:
@@ -88,7 +91,8 @@ def carga_inicial(tmp: Path, produtos: int, limite_s: float, engine: str = "sqli
         else:
             feitos = stack.db.produtos.estimated_document_count()
         took = time.monotonic() - t0
-        return {"produtos": produtos, "feitos": feitos, "s": took, "rps": feitos / took, "completo": feitos >= produtos}
+        return {"produtos": produtos, "feitos": feitos, "s": took, "rps": feitos / took, "completo": feitos >= produtos,
+                "curva": curva}  # fmt: skip
     finally:
         stack.close()
 

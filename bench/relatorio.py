@@ -64,6 +64,9 @@ def padrao(flood: dict | None, carga: dict | None) -> list[str]:
         )
         linhas += ["", f"The initial CRM load on the default store (an empty SQLite store, {carga['produtos']:,} "
                    f"`criado` events published at once): **{fmt(carga['rps'], 1)} products/s**, {fim}."]  # fmt: skip
+        if carga.get("curva"):
+            linhas[-1] += " Products stored, minute by minute: " + ", ".join(
+                f"{n:,} at {t} s" for t, n in carga["curva"]) + "."  # fmt: skip
     return linhas
 
 
@@ -140,8 +143,8 @@ def metas(dados: dict) -> list[str]:
          f"{fmt(flood['sync'])}/s, ceiling {fmt(flood['bulk_write'])}/s" if flood else "n/a",
          None if not flood else flood["sync"] >= 150 or flood["bulk_write"] < 150),
         ("default store: 10,000-product initial CRM load <= 10 minutes",
-         f"{fmt(carga['rps'], 1)} products/s over {carga['produtos']:,} ({carga['s']:.0f} s)" if carga else "n/a",
-         None if not carga else carga["rps"] * 600 >= 10_000),
+         f"{carga['feitos']:,} of {carga['produtos']:,} products in {carga['s']:.0f} s" if carga else "n/a",
+         None if not carga else (carga["produtos"] >= 10_000 and carga["completo"] and carga["s"] <= 600)),
         ("in-memory engine: checkout >= 60% of its replay ceiling",
          ", ".join(f"{n:,}: {r['checkout'] / r['replay']:.0%}" for n, r in memoria.items()),
          all(r["checkout"] >= 0.6 * r["replay"] for r in memoria.values())),

@@ -455,8 +455,8 @@ def argumentos() -> argparse.Namespace:
         default=[200, 1_000, 10_000],
         help="catalogue sizes of the engines' table, comma-separated",
     )
-    parser.add_argument("--carga", type=int, default=1_000, help="criado events of the initial load")
-    parser.add_argument("--carga-limite-s", type=float, default=300, help="bound of the initial load, seconds")
+    parser.add_argument("--carga", type=int, default=10_000, help="criado events of the initial load (the target's)")
+    parser.add_argument("--carga-limite-s", type=float, default=720, help="bound of the initial load, seconds")
     parser.add_argument("--log-seconds", type=int, default=10, help="seconds of each logging run")
     parser.add_argument(
         "--only-store",
