@@ -19,6 +19,7 @@ steady rate, half of what the back-to-back run sustained, p99 from each order's 
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -209,5 +210,34 @@ def secao(d: dict, runs: int, seconds: int, quando: str) -> str:
                f"{d['replay']:.1f} orders/s sets a least mean wait of {piso:,.0f} ms for 50 waiting |",
                f"| at a pace of {rit['ritmo']:.1f} orders/s | {rit['ritmo']:.1f} | {rit['p50']:,.0f} | "
                f"{rit['p99']:,.0f} | {rit['n']:.0f} orders; {rit['atrasos']:.0f} started late |",
-               "", f"Stock exact after every run: **{'yes' if f['stock_exact'] else 'no'}**.", "", FIM]  # fmt: skip
-    return "\n".join(linhas)
+               "", f"Stock exact after every run: **{'yes' if f['stock_exact'] else 'no'}**."]  # fmt: skip
+    return "\n".join(linhas + _metas(d) + ["", FIM])
+
+
+def _metas(d: dict) -> list[str]:
+    """Issue #19's targets this section measures. The CPU budget: at 45% of hello, this
+    machine's cores give each read ``cores / (0.45 x hello/s)`` of CPU, all processes included."""
+    leituras, hello = d["leituras"], d["leituras"]["hello"]["rps"]
+    orcamento = (os.cpu_count() or 1) * 1000 / (0.45 * hello)
+    piso_web = leituras["GET /produtos/{id}, anonymous (for comparison)"]["web_ms"]
+    veredito = {True: "yes", False: "**no**"}
+    out = ["", "### Targets (issue #19) this section measures", "",
+           f"At 45% of hello each read may take {orcamento:.2f} ms of CPU in all (this machine's "
+           f"{os.cpu_count()} cores, wrk included); the web tier's least for a read is the anonymous fast path's "
+           f"{piso_web:.2f} ms.", "", "| target | measured | met |", "|---|---|---|"]  # fmt: skip
+    for nome, r in leituras.items():
+        if r.get("comandos") is None:
+            continue
+        por_que = f"; its MongoDB command alone: {r['store_ms']:.2f} ms of the store's CPU" if r["comandos"] else ""
+        out.append(f"| {nome} >= 45% of hello, p99 <= 60 ms | {r['rps'] / hello:.0%}, p99 {r['p99']:.0f} ms{por_que} | "
+                   f"{veredito[r['rps'] >= 0.45 * hello and r['p99'] <= 60]} |")  # fmt: skip
+    f, rit = d["fechado"], d["ritmo"]
+    out += [f"| checkout p99 <= 500 ms, 50 customers back to back | {f['p99']:,.0f} ms (least mean wait at the replay "
+            f"ceiling: {CLIENTES / d['replay'] * 1000:,.0f} ms) | {veredito[f['p99'] <= 500]} |",
+            f"| checkout p99 <= 500 ms, 50 customers at {rit['ritmo']:.1f} orders/s | {rit['p99']:,.0f} ms | "
+            f"{veredito[rit['p99'] <= 500]} |",
+            f"| checkout >= 60% of its replay ceiling | {f['rps'] / d['replay']:.0%} | "
+            f"{veredito[f['rps'] >= 0.6 * d['replay']]} |",
+            f"| checkout: no oversell | {'exact' if f['stock_exact'] else 'NOT exact'} | "
+            f"{veredito[f['stock_exact']]} |"]  # fmt: skip
+    return out
