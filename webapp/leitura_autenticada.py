@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import redis
-
+from adapters.store_errors import MONGO_DOWN, REDIS_ERRORS
 from domain.errors import DomainError
 from domain.seguranca import Identidade
 from services import carrinhos, chaves, clientes, pedidos, produtos
@@ -111,8 +110,8 @@ class LeituraAutenticada(FastPath):
                 return [body]
             except Recusa:
                 pass
-            except redis.RedisError as exc:
-                logger.debug("authenticated fast path without Redis (%s); Flask answers", exc)
+            except (*REDIS_ERRORS, *MONGO_DOWN) as exc:  # Flask meets it too, and answers 503
+                logger.debug("authenticated fast path without its stores (%s); Flask answers", exc)
             except Exception:  # the fast path must never be the reason a read fails
                 logger.exception("authenticated fast path failed; Flask answers")
         return self.wsgi_app(environ, start_response)
@@ -153,11 +152,11 @@ class LeituraAutenticada(FastPath):
         lidos = resultados[2:] if chave else resultados
         try:
             ident = self._identidade(credencial, claims, lidos[0])
-            self.politicas[rota.endpoint].verificar(ident, {rota.argumento: arg} if rota.argumento else {})
+            _ou_recusa(self.politicas[rota.endpoint].verificar, ident, {rota.argumento: arg} if rota.argumento else {})
             etag, body = _ou_recusa(rota.ler, self, ident, arg, lidos[-1])
-        except Recusa:
+        except Exception:  # a refusal, or a store that failed: Flask answers and counts it itself
             if chave:
-                cliente.decr(chave)  # Flask answers and counts this request itself
+                cliente.decr(chave)
             raise
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         if etag:

@@ -177,3 +177,20 @@ def test_a_key_generation_lost_with_redis_is_started_again(par, client, compra, 
     r.delete(chave)  # as a Redis that restarted empty
     c.get(url, headers=staff)  # refills the cache and starts a new generation
     assert r.get(chave) not in (None, antes)
+
+
+def test_mongodb_down_is_flasks_503_counted_once(app_config):
+    from adapters.tokens import JwtTokens
+
+    cfg = {**app_config, "MONGO_URI": f"mongodb://127.0.0.1:{free_port()}", "MONGO_TIMEOUT_MS": 300,
+           "RATELIMIT_DEFAULT": "3 per minute", "REDIS_PREFIX": f"rl-{uuid.uuid4().hex}"}  # fmt: skip
+    app = create_app(cfg)
+    try:
+        token, _ = JwtTokens(app.config["SECRET_KEY"], app.config["TOKEN_TTL_S"], None, "x").emitir("6a" * 12)
+        c = app.test_client()
+        visitas = _flask_visitas(app)
+        codigos = [c.get("/clientes/me", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(4)]
+        assert codigos == [503, 503, 503, 429]
+        assert len(visitas) == 4
+    finally:
+        app.extensions["ponte"].close()
