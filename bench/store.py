@@ -172,7 +172,7 @@ def unidades_sync(stack, gravador: Gravador, lote: int) -> dict[str, tuple[list[
     from datetime import UTC, datetime
     from uuid import uuid4
 
-    from adapters.contexto import montar_contexto
+    from bootstrap import montar_contexto
     from pymongo import MongoClient
 
     from adapters.cache import ProdutoCache
