@@ -172,13 +172,13 @@ def unidades_sync(stack, gravador: Gravador, lote: int) -> dict[str, tuple[list[
     from datetime import UTC, datetime
     from uuid import uuid4
 
-    from bootstrap import montar_contexto
     from pymongo import MongoClient
 
     from adapters.cache import ProdutoCache
     from adapters.mongo import CODEC_OPTIONS
     from adapters.sequencia import RedisSequencia
     from bench.sync import evento
+    from bootstrap import montar_contexto
     from domain.eventos import Envelope
     from services import sync
 
