@@ -18,6 +18,7 @@ and rewrites its own section.
 from __future__ import annotations
 
 import argparse
+import pickle
 import platform
 import shutil
 import signal
@@ -202,29 +203,54 @@ LOGS = (
 )  # fmt: skip
 
 
+# The phases of run_relatorio done so far: a run that fails at its fortieth minute keeps them
+# (``--retomar`` goes on from there); removed once the page is written.
+PONTO = ROOT / "var" / "bench-relatorio.pickle"
+
+
 def run_relatorio(args, tmp: Path) -> dict:
     """Issue #19's figures: both engines by catalogue size, the default store's flood and
     initial load, store work per unit of work, logging under make run (bench.relatorio)."""
     gravador = store.Gravador()
     monitoring.register(gravador)  # clients made from now on report to it (only while it records)
-    dados: dict = {"escala": {}}
+    dados: dict = pickle.loads(PONTO.read_bytes()) if args.retomar and PONTO.exists() else {"escala": {}}
     for motor in ("sqlite", "memory"):
         for n in args.escala:
+            if (motor, n) in dados["escala"]:
+                continue
             events = escala.eventos_sqlite(n) if motor == "sqlite" else args.events_comparacao
             print(f"escala: {motor} at {n:,} products, {events:,} events per burst", flush=True)
             r = escala.medir(motor, n, _pasta(tmp), args.runs, events, args.seconds, gravador)
             dados["escala"][(motor, n)] = r | {"events": events}
-    dados["flood"] = escala.flood(_pasta(tmp), 200, args.events_comparacao)
-    dados["carga"] = escala.carga_inicial(_pasta(tmp), args.carga, args.carga_limite_s)
+            _guardar(dados)
+    fases = {
+        "flood": lambda: escala.flood(_pasta(tmp), 200, args.events_comparacao),
+        "carga": lambda: escala.carga_inicial(_pasta(tmp), args.carga, args.carga_limite_s),
+        "api": lambda: _unidades(tmp, gravador, dados),
+        "logs": lambda: {nome: logcost.medir(args.log_seconds, args.runs, env) for nome, env in LOGS},
+    }
+    for nome, fase in fases.items():
+        if nome not in dados:
+            print(f"relatorio: {nome}", flush=True)
+            dados[nome] = fase()
+            _guardar(dados)
+    return dados
+
+
+def _unidades(tmp: Path, gravador, dados: dict) -> dict:
+    """Store work per unit (``dados["sync"]`` too); the API's units returned."""
     dados["tamanho_trabalho"] = 1_000
     stack = Stack(_pasta(tmp), produtos=1_000, clientes=2)
     try:
         dados["sync"] = store.unidades_sync(stack, gravador, stack.batch_max)
-        dados["api"] = store.unidades_api(stack, gravador, stack.clientes[0], SENHA, store.chave_staff(stack))
+        return store.unidades_api(stack, gravador, stack.clientes[0], SENHA, store.chave_staff(stack))
     finally:
         stack.close()
-    dados["logs"] = {nome: logcost.medir(args.log_seconds, args.runs, env) for nome, env in LOGS}
-    return dados
+
+
+def _guardar(dados: dict) -> None:
+    PONTO.parent.mkdir(exist_ok=True)
+    PONTO.write_bytes(pickle.dumps(dados))
 
 
 def _pasta(tmp: Path) -> Path:
@@ -466,6 +492,9 @@ def argumentos() -> argparse.Namespace:
     parser.add_argument(
         "--only-auth", action="store_true", help="authenticated reads and checkout latency only: rewritten in place"
     )
+    parser.add_argument(
+        "--retomar", action="store_true", help="--only-store: go on from the phases a failed run kept (var/)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     parser.add_argument("--only-api", action="store_true", help="API scenarios only, printed (a quick loop)")
     parser.add_argument("--only-sync", action="store_true", help="sync pipeline and its ceilings only, printed")
@@ -531,6 +560,7 @@ def _so_relatorio(args, tmp: Path) -> int:
     print(texto)
     if not args.no_write:
         DOC.write_text(relatorio.substituir(DOC.read_text(), texto))
+    PONTO.unlink(missing_ok=True)
     return 0
 
 
