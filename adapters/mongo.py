@@ -37,6 +37,18 @@ class DecimalCodec(TypeCodec):
 
 CODEC_OPTIONS = CodecOptions(tz_aware=True, type_registry=TypeRegistry([DecimalCodec()]))
 
+# The most values one ``$in`` carries. MongoDB takes far more; the embedded default's
+# engine (mongoeco on SQLite) refuses about 450 or more ("Expression tree is too large"),
+# and a bridge batch is 500 events. A few more round trips on MongoDB, none refused here.
+IN_MAX = 200
+
+
+def fatias(valores: list, tamanho: int = IN_MAX):
+    """``valores`` in consecutive slices of at most ``tamanho``: one ``$in`` each."""
+    for inicio in range(0, len(valores), tamanho):
+        yield valores[inicio : inicio + tamanho]
+
+
 INDEXES: dict[str, list[IndexModel]] = {
     "produtos": [
         # The CRM id's uniqueness lives on its string form: mongoeco checks a unique index on

@@ -20,6 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import ProdutoCache
+from adapters.mongo import fatias
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
 from domain.errors import Conflito
@@ -189,14 +190,15 @@ class MongoProdutoRepository(MongoRepository):
         return produto
 
     def varios(self, produto_ids: list[str]) -> dict[str, Produto | None]:
-        """``get`` of several products in two round trips at most, whatever their number:
-        one cache read, then one MongoDB read of the misses by ``_id``."""
+        """``get`` of several products in few round trips, whatever their number: one cache
+        read, then the misses by ``_id`` (one MongoDB read per ``IN_MAX`` of them)."""
         lidos = self.cache.ler_varios(produto_ids) if self.cache is not None else {}
         produtos = {pid: lidos.get(pid, (None, ""))[0] for pid in produto_ids}
         faltam = {oid: pid for pid, p in produtos.items() if p is None and (oid := parse_oid(pid)) is not None}
         if not faltam:
             return produtos
-        for doc in self.col.find({"_id": {"$in": list(faltam)}, **self.visible}):
+        docs = (d for parte in fatias(list(faltam)) for d in self.col.find({"_id": {"$in": parte}, **self.visible}))
+        for doc in docs:
             pid = faltam[doc["_id"]]
             produtos[pid] = self.to_entity(doc)
             if self.cache is not None:

@@ -22,6 +22,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
+from adapters.mongo import fatias
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java
 from domain.eventos import EventoInvalido, Regra, Resultado
 
@@ -253,8 +254,11 @@ class MongoProdutoSync:
         """Which of ``nomes`` an id-0 product awaiting its real id holds (one query)."""
         if not nomes:
             return set()
-        query = {"nome_busca": {"$in": sorted(nomes)}, "pendente_vinculo": True}
-        return {d["nome_busca"] for d in self.col.find(query, {"nome_busca": 1})}
+        return {
+            d["nome_busca"]
+            for parte in fatias(sorted(nomes))
+            for d in self.col.find({"nome_busca": {"$in": parte}, "pendente_vinculo": True}, {"nome_busca": 1})
+        }
 
     def _descartar_pendentes_de(self, criados: list[dict]) -> None:
         """What the one-by-one path does after a creation, for the names an id-0 product
@@ -276,7 +280,12 @@ class MongoProdutoSync:
         if not novos:
             return {}
         ultimo, lidos = {}, {}
-        for doc in self.col.find({"java_id": {"$in": novos}}, {"java_id": 1, "sync_seq": 1}):
+        docs = (
+            d
+            for parte in fatias(novos)
+            for d in self.col.find({"java_id": {"$in": parte}}, {"java_id": 1, "sync_seq": 1})
+        )
+        for doc in docs:
             lidos[doc["java_id"]] = str(doc["_id"])
             ultimo[doc["java_id"]] = doc.get("sync_seq", -1)
         self._lembrar(lidos)
@@ -289,8 +298,9 @@ class MongoProdutoSync:
         worker), sends its events down the one-by-one path, which finds it by CRM id (or
         creates it)."""
         java_ids = sorted({eventos[i].java_id for i in escritos})
+        projecao = {"java_id": 1, "sync_marcas": 1}
         docs = {
-            d["java_id"]: d for d in self.col.find({"java_id": {"$in": java_ids}}, {"java_id": 1, "sync_marcas": 1})
+            d["java_id"]: d for parte in fatias(java_ids) for d in self.col.find({"java_id": {"$in": parte}}, projecao)
         }
         for i in escritos:
             ev = eventos[i]
