@@ -36,6 +36,7 @@ from adapters.pedidos_repository import MongoPedidoRepository
 from adapters.per_process import PerProcess
 from adapters.presence import WorkerPresence
 from adapters.publicador import RedisPublicador
+from adapters.read_cache import ReadCache
 from adapters.redis_client import RedisConnector, celery_broker_ssl, redis_from_settings, tls_options
 from adapters.rejeitados_repository import MongoRejeitadoRepository
 from adapters.repositories import (
@@ -97,23 +98,23 @@ _BUNDLES: dict[tuple, tuple] = {}
 _BUNDLES_MAX = 64
 
 
-def _repositorios(db: Database, cache: ProdutoCache | None) -> dict:
+def _repositorios(db: Database, cache: ProdutoCache | None, leituras: ReadCache | None) -> dict:
     """The repositories over ``db``, built once per process and reused by every request
     and task: they hold only collection handles, so threads can share them."""
-    key = (os.getpid(), id(db.client), db.name, id(cache))
+    key = (os.getpid(), id(db.client), db.name, id(cache), id(leituras))
     found = _BUNDLES.get(key)
-    if found is not None and found[0] is db.client and found[1] is cache and found[2] == db.codec_options:
+    if found is not None and found[0] is db.client and found[1] == (cache, leituras) and found[2] == db.codec_options:
         return found[3]
     repos = {
         "produtos": MongoProdutoRepository(db, cache),
-        "clientes": MongoClienteRepository(db),
+        "clientes": MongoClienteRepository(db, leituras),
         "chaves": MongoChaveRepository(db),
         "auditoria": MongoAuditoriaRepository(db),
         "sync_produtos": MongoProdutoSync(db, cache),
-        "sync_clientes": MongoClienteSync(db),
+        "sync_clientes": MongoClienteSync(db, leituras),
         "rejeitados": MongoRejeitadoRepository(db),
-        "carrinhos": MongoCarrinhoRepository(db),
-        "pedidos": MongoPedidoRepository(db),
+        "carrinhos": MongoCarrinhoRepository(db, leituras),
+        "pedidos": MongoPedidoRepository(db, leituras),
         "idempotencia": MongoIdempotenciaRepository(db),
         "estoque": MongoEstoque(db, cache),
         "pagamentos": MongoPagamentoRepository(db),
@@ -122,15 +123,22 @@ def _repositorios(db: Database, cache: ProdutoCache | None) -> dict:
     }
     if len(_BUNDLES) >= _BUNDLES_MAX:
         _BUNDLES.clear()  # many apps in one process (tests): start over
-    _BUNDLES[key] = (db.client, cache, db.codec_options, repos)
+    _BUNDLES[key] = (db.client, (cache, leituras), db.codec_options, repos)
     return repos
 
 
 def montar_contexto(
-    db: Database, hasher, ator: str, request_id: str | None = None, cache: ProdutoCache | None = None, **extra
+    db: Database,
+    hasher,
+    ator: str,
+    request_id: str | None = None,
+    cache: ProdutoCache | None = None,
+    leituras: ReadCache | None = None,
+    **extra,
 ) -> Contexto:
-    """Every repository on ``db``; those that read or change products share ``cache``."""
-    return Contexto(hasher=hasher, ator=ator, request_id=request_id, **_repositorios(db, cache), **extra)
+    """Every repository on ``db``; those that read or change products share ``cache``,
+    those that change what a customer reads of their own invalidate ``leituras``."""
+    return Contexto(hasher=hasher, ator=ator, request_id=request_id, **_repositorios(db, cache, leituras), **extra)
 
 
 _DEFAULT: Any = object()
@@ -149,6 +157,10 @@ class Resources:
         self._numerar = numerar
         ttl = cfg["PRODUTO_CACHE_TTL_S"]
         self._cache = PerProcess(lambda: ProdutoCache(self.redis.client, cfg["REDIS_PREFIX"], ttl)) if ttl > 0 else None
+        # Always there, whatever its TTL: every writer invalidates (adapters.read_cache).
+        self._leituras = PerProcess(
+            lambda: ReadCache(self.redis.client, cfg["REDIS_PREFIX"], cfg["LEITURA_CACHE_TTL_S"])
+        )
 
     def contexto(self, ator: str, request_id: str | None = None, cache: ProdutoCache | None = _DEFAULT) -> Contexto:
         """The context of one request or task: this process's repositories and ports."""
@@ -158,6 +170,7 @@ class Resources:
             ator,
             request_id,
             cache=self.produto_cache if cache is _DEFAULT else cache,
+            leituras=self.read_cache,
             # API writes take a number in the CRM's order; a worker's CRM events carry theirs.
             sequencia=self.sequencia() if self._numerar else None,
             despachante=self.despachante(),
@@ -170,6 +183,11 @@ class Resources:
     def produto_cache(self) -> ProdutoCache | None:
         """One per process; None when ``PRODUTO_CACHE_TTL_S`` is 0."""
         return self._cache.get() if self._cache is not None else None
+
+    @property
+    def read_cache(self) -> ReadCache:
+        """One per process: what ``webapp.leitura_autenticada`` reads and every writer invalidates."""
+        return self._leituras.get()
 
     def chaves_repo(self) -> MongoChaveRepository:
         return MongoChaveRepository(self.mongo.db())

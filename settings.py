@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 19456,
     "ARGON2_PARALLELISM": 1,
     "PRODUTO_CACHE_TTL_S": 60,  # product read cache in Redis; 0 turns it off
+    "LEITURA_CACHE_TTL_S": 60,  # a customer's own reads in Redis (adapters.read_cache); 0: off
     "LEITURA_RAPIDA": "true",  # anonymous cached product reads answered before Flask
     # -- CRM bridge and sync workers ---------------------------------------------
     "BRIDGE_CHANNELS": "produtos,canal-clientes",
@@ -130,6 +131,7 @@ _INTS = {
     "LOG_FILE_BACKUPS",
     "WORKER_METRICS_PORT",
     "PRODUTO_CACHE_TTL_S",
+    "LEITURA_CACHE_TTL_S",
     "WORKER_HEARTBEAT_S",
     "TOKEN_TTL_S",
     "LOGIN_MAX_FAILURES",

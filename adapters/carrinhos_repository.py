@@ -7,6 +7,7 @@ from datetime import datetime
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.read_cache import CARRINHO, ReadCache
 from adapters.repositories import parse_oid
 from domain.carrinhos import Carrinho, ItemCarrinho
 from domain.errors import DadosInvalidos
@@ -15,8 +16,14 @@ from domain.errors import DadosInvalidos
 class MongoCarrinhoRepository:
     """One open cart per customer, keyed by the customer's id."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, read_cache: ReadCache | None = None):
         self.col = db["carrinhos"]
+        self.read_cache = read_cache
+
+    def _invalidar(self, cliente_id: str) -> None:
+        """After any write of this cart: ``adapters.read_cache``'s entry goes."""
+        if self.read_cache is not None:
+            self.read_cache.invalidate(CARRINHO, cliente_id)
 
     def get(self, cliente_id: str) -> Carrinho:
         return self._carrinho(cliente_id, self.col.find_one({"_id": cliente_id}) or {})
@@ -44,6 +51,12 @@ class MongoCarrinhoRepository:
 
     def definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
         """Set a line's quantity, adding the line if needed (at most ``maximo`` lines)."""
+        try:
+            self._definir_item(cliente_id, produto_id, quantidade, agora, maximo)
+        finally:  # even a write whose answer was lost may have changed the cart
+            self._invalidar(cliente_id)
+
+    def _definir_item(self, cliente_id: str, produto_id: str, quantidade: int, agora: datetime, maximo: int) -> None:
         r = self.col.update_one(
             {"_id": cliente_id, "itens.produto_id": produto_id},
             {"$set": {"itens.$.quantidade": quantidade, "atualizado_em": agora}},
@@ -60,18 +73,24 @@ class MongoCarrinhoRepository:
         except DuplicateKeyError:
             # The cart exists but the filter failed: full, or the line appeared meanwhile.
             if self.col.count_documents({"_id": cliente_id, "itens.produto_id": produto_id}):
-                return self.definir_item(cliente_id, produto_id, quantidade, agora, maximo)
+                return self._definir_item(cliente_id, produto_id, quantidade, agora, maximo)
             raise DadosInvalidos({"itens": [f"No máximo {maximo} produtos diferentes por carrinho."]}) from None
 
     def remover_item(self, cliente_id: str, produto_id: str, agora: datetime) -> bool:
-        r = self.col.update_one(
-            {"_id": cliente_id, "itens.produto_id": produto_id},
-            {"$pull": {"itens": {"produto_id": produto_id}}, "$set": {"atualizado_em": agora}},
-        )
+        try:
+            r = self.col.update_one(
+                {"_id": cliente_id, "itens.produto_id": produto_id},
+                {"$pull": {"itens": {"produto_id": produto_id}}, "$set": {"atualizado_em": agora}},
+            )
+        finally:
+            self._invalidar(cliente_id)
         return r.modified_count == 1
 
     def esvaziar(self, cliente_id: str, agora: datetime) -> None:
-        self.col.update_one({"_id": cliente_id}, {"$set": {"itens": [], "atualizado_em": agora}})
+        try:
+            self.col.update_one({"_id": cliente_id}, {"$set": {"itens": [], "atualizado_em": agora}})
+        finally:
+            self._invalidar(cliente_id)
 
     def list(self, offset: int, limit: int) -> tuple[list[Carrinho], int]:
         query = {"itens.0": {"$exists": True}}

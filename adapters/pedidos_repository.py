@@ -10,13 +10,15 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from adapters.read_cache import PEDIDO, ReadCache
 from adapters.repositories import faixa, parse_oid
 from domain.pedidos import ItemPedido, Pedido, PedidoFiltro, PedidoJaExiste
 
 
 class MongoPedidoRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, read_cache: ReadCache | None = None):
         self.col = db["pedidos"]
+        self.read_cache = read_cache
 
     @staticmethod
     def _entity(doc: dict) -> Pedido:
@@ -52,13 +54,20 @@ class MongoPedidoRepository:
         cancellation is marked pending in the same write: what follows it (stock, payment,
         shipment) is finished by ``concluir_cancelamento`` and, if that stops, by the beat."""
         extra = {"cancelamento_pendente": True} if para == "cancelado" else {}
-        doc = self.col.find_one_and_update(
+        try:
+            doc = self._mudar(pedido_id, de, para, agora, extra)
+        finally:  # even a write whose answer was lost may have moved the order
+            if self.read_cache is not None:
+                self.read_cache.invalidate(PEDIDO, pedido_id)
+        return self._entity(doc) if doc else None
+
+    def _mudar(self, pedido_id: str, de: str, para: str, agora: datetime, extra: dict) -> dict | None:
+        return self.col.find_one_and_update(
             {"_id": parse_oid(pedido_id), "status": de},
             {"$set": {"status": para, "atualizado_em": agora, **extra},
              "$push": {"historico": {"status": para, "em": agora}}, "$inc": {"versao": 1}},
             return_document=ReturnDocument.AFTER,
         )  # fmt: skip
-        return self._entity(doc) if doc else None
 
     def tomar_liberacao(self, pedido_id: str, produto_id: str) -> bool:
         """Mark this cancelled order's stock of ``produto_id`` as given back: True only the

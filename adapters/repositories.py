@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import ProdutoCache
 from adapters.mongo import fatias
+from adapters.read_cache import CLIENTE, ReadCache
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
 from domain.errors import Conflito
@@ -257,6 +258,15 @@ class MongoClienteRepository(MongoRepository):
     optional_fields = ("endereco", "telefone")
     derived = {"nome": ("nome_busca", chave_busca), "email": ("email_norm", normalizar_email)}
 
+    def __init__(self, db: Database, read_cache: ReadCache | None = None):
+        super().__init__(db)
+        self.read_cache = read_cache
+
+    def invalidar(self, cliente_id: str | None) -> None:
+        """After any write of this customer: ``adapters.read_cache``'s entry goes."""
+        if cliente_id and self.read_cache is not None:
+            self.read_cache.invalidate(CLIENTE, cliente_id)
+
     def to_doc(self, campos: dict) -> dict:
         doc = super().to_doc(campos)
         if isinstance(doc.get("endereco"), Endereco):
@@ -284,6 +294,8 @@ class MongoClienteRepository(MongoRepository):
             return super().update(cliente_id, campos, agora, versao, substituir, seq)
         except DuplicateKeyError:
             raise self._conflict() from None
+        finally:  # even a write whose answer was lost may have changed the customer
+            self.invalidar(cliente_id)
 
     def list(self, filtro: ClienteFiltro, offset: int, limit: int) -> tuple[list[Cliente], int]:
         query: dict = {}
@@ -303,7 +315,10 @@ class MongoClienteRepository(MongoRepository):
 
     def delete(self, cliente_id: str, versao: VersaoEsperada | None) -> bool:
         query = self._match(cliente_id, versao)
-        return bool(query) and self.col.delete_one(query).deleted_count == 1
+        try:
+            return bool(query) and self.col.delete_one(query).deleted_count == 1
+        finally:
+            self.invalidar(cliente_id if query else None)
 
 
 class MongoChaveRepository(MongoRepository):

@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
 from adapters.mongo import fatias
+from adapters.read_cache import ReadCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java
 from domain.eventos import EventoInvalido, Regra, Resultado
 
@@ -400,9 +401,16 @@ class MongoProdutoSync:
 
 
 class MongoClienteSync:
-    def __init__(self, db: Database):
-        self._repo = MongoClienteRepository(db)
+    def __init__(self, db: Database, read_cache: ReadCache | None = None):
+        self._repo = MongoClienteRepository(db, read_cache)
         self.col = self._repo.col
+
+    def _escrever(self, filtro: dict, change: dict, upsert: bool = False) -> dict | None:
+        """One conditional write; the customer as it was (None: none matched, or upserted),
+        whose cached read goes (``adapters.read_cache``)."""
+        antes = self.col.find_one_and_update(filtro, change, {"_id": 1}, upsert=upsert)
+        self._repo.invalidar(str(antes["_id"]) if antes else None)
+        return antes
 
     def aplicar(self, java_id: int, campos: dict, seq: int, agora: datetime) -> Resultado:
         """Upsert a customer by CRM id (id 0: by e-mail) if ``seq`` is newer.
@@ -420,13 +428,12 @@ class MongoClienteSync:
             if java_id and not self.col.count_documents(key, limit=1):
                 # Linked by a concurrent event meanwhile: the conditional write below decides.
                 with suppress(DuplicateKeyError):
-                    self.col.update_one(
+                    self._escrever(
                         {"email_norm": email_norm, "java_id": {"$exists": False}},
                         {"$set": {"java_id": java_id, **chave_java(java_id)}},
                     )
             try:
-                result = self.col.update_one(filtro, change, upsert=True)
-                return Resultado.CRIADO if result.upserted_id is not None else Resultado.APLICADO
+                return Resultado.APLICADO if self._escrever(filtro, change, upsert=True) else Resultado.CRIADO
             except DuplicateKeyError as exc:
                 duplicado = exc
             if resultado := self._apos_duplicado(duplicado, java_id, email_norm, key, filtro, change):
@@ -458,7 +465,7 @@ class MongoClienteSync:
         API customer's who registered meanwhile (to link): once more from the top."""
         outro_cliente = EventoInvalido(f"e-mail {email_norm} pertence a outro cliente", Regra.EMAIL_DE_OUTRO)
         try:
-            if self.col.update_one(filtro, change).matched_count:
+            if self._escrever(filtro, change):
                 return Resultado.APLICADO
         except DuplicateKeyError:
             raise outro_cliente from None  # ours is stored and older; the e-mail is another's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.carrinhos import ITENS_MAXIMO, LinhaCarrinho, precificar, validar_quantidade
+from domain.carrinhos import ITENS_MAXIMO, Carrinho, LinhaCarrinho, precificar, validar_quantidade
 from domain.errors import DadosInvalidos, NaoEncontrado
 from services.common import agora
 from services.contexto import Contexto
@@ -21,11 +21,20 @@ class CarrinhoPrecificado:
 
 def ver(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:
     """The cart with current prices; lines whose product was hidden are listed apart."""
-    carrinho = ctx.carrinhos.get(cliente_id)
+    return precificado(ctx, obter(ctx, cliente_id))
+
+
+def obter(ctx: Contexto, cliente_id: str) -> Carrinho:
+    """The cart's lines, without prices (an empty cart when the customer has none)."""
+    return ctx.carrinhos.get(cliente_id)
+
+
+def precificado(ctx: Contexto, carrinho: Carrinho) -> CarrinhoPrecificado:
+    """``carrinho`` at its products' current prices (``ver``'s second half)."""
     produtos = ctx.produtos.varios([item.produto_id for item in carrinho.itens])
     linhas, total = precificar(carrinho, produtos)
     indisponiveis = [pid for pid, p in produtos.items() if p is None]
-    return CarrinhoPrecificado(cliente_id, linhas, total, indisponiveis)
+    return CarrinhoPrecificado(carrinho.cliente_id, linhas, total, indisponiveis)
 
 
 def ver_de_cliente(ctx: Contexto, cliente_id: str) -> CarrinhoPrecificado:

@@ -7,10 +7,11 @@ answered without entering Flask.
 
 Through Flask such a read costs two Redis round trips (Flask-Limiter's count, then the
 token's deny-list) and Flask-Limiter's per-request resolution: about 1 ms of CPU, three
-times the read itself. Here the count and the deny-list read share one pipeline, and the
-rest is what the view does: the same identity checks (``JwtTokens.decodificar`` and
-``conferir``, ``chaves.autenticar``), the view's own ``@acesso`` policy, the same service
-call, schema and JSON provider.
+times the read itself. Here the count and the deny-list read share one pipeline, with a
+customer's own profile, cart lines or order from ``adapters.read_cache`` when cached (so a
+hit sends no MongoDB command), and the rest is what the view does: the same identity
+checks (``JwtTokens.decodificar`` and ``conferir``, ``chaves.autenticar``), the view's own
+``@acesso`` policy, the same service call, schema and JSON provider.
 
 Only a success is answered here. Anything else (a bad or revoked credential, a policy
 that refuses, a missing record, a breached limit, Redis unreachable, any surprise) is
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from adapters.read_cache import CARRINHO, CLIENTE, PEDIDO, carrinho_dump, carrinho_load
 from adapters.store_errors import MONGO_DOWN, REDIS_ERRORS
 from domain.errors import DomainError
 from domain.seguranca import Identidade
@@ -48,18 +50,20 @@ class Rota:
     padrao: re.Pattern
     endpoint: str
     staff: bool  # the credential this path serves: a staff key, else a customer token
-    ler: Callable  # (middleware, identity, url argument, last pipeline read) -> (ETag or None, body)
+    ler: Callable  # (middleware, identity, url argument, its cache read) -> (ETag or None, body)
     argumento: str | None = None  # the view's URL argument, for its policy
+    cache: str | None = None  # its kind in adapters.read_cache (a customer's own reads)
 
 
 ROTAS = (
     Rota(re.compile(r"^/clientes/me/?$"), "clientes.ClienteAtual", False,
-         lambda m, ident, _, __: m.render("clientes.ClienteAtual", clientes.obter(m.ctx(ident), ident.id), True)),
+         lambda m, ident, _, lido: m.cacheado(CLIENTE, ident.id, ident, lido, lambda: m.render(
+             "clientes.ClienteAtual", clientes.obter(m.ctx(ident), ident.id), True)), cache=CLIENTE),
     Rota(re.compile(r"^/carrinhos/me/?$"), "carrinhos.MeuCarrinho", False,
-         lambda m, ident, _, __: m.render("carrinhos.MeuCarrinho", carrinhos.ver(m.ctx(ident), ident.id), False)),
+         lambda m, ident, _, lido: m.carrinho(ident, lido), cache=CARRINHO),
     Rota(re.compile(r"^/pedidos/([0-9a-f]{24})/?$"), "pedidos.PedidoPorId", False,
-         lambda m, ident, pid, _: m.render("pedidos.PedidoPorId", pedidos.obter(m.ctx(ident), pid, ident.id), False),
-         "pedido_id"),
+         lambda m, ident, pid, lido: m.cacheado(PEDIDO, pid, ident, lido, lambda: m.render(
+             "pedidos.PedidoPorId", pedidos.obter(m.ctx(ident), pid, ident.id), False)), "pedido_id", PEDIDO),
     Rota(re.compile(r"^/produtos/([0-9a-f]{24})/?$"), "produtos.ProdutoPorId", True,
          lambda m, ident, pid, raw: m.produto(ident, pid, raw), "produto_id"),
 )  # fmt: skip
@@ -143,6 +147,8 @@ class LeituraAutenticada(FastPath):
             raise Recusa
         if claims is not None:
             pipe.mget(tokens.chaves_revogacao(claims))
+            if self.res.read_cache.ttl_s > 0:  # the read itself, if cached (a miss: its generation)
+                pipe.mget(self.res.read_cache.keys(rota.cache, arg or str(claims["sub"])))
         else:  # a staff key: its generation, and the product from the cache if there
             pipe.get(tokens.chave_geracao)
             pipe.get(self.res.produto_cache.chave_produto(arg) if self.res.produto_cache else "-")
@@ -153,7 +159,7 @@ class LeituraAutenticada(FastPath):
         try:
             ident = self._identidade(credencial, claims, lidos[0])
             _ou_recusa(self.politicas[rota.endpoint].verificar, ident, {rota.argumento: arg} if rota.argumento else {})
-            etag, body = _ou_recusa(rota.ler, self, ident, arg, lidos[-1])
+            etag, body = _ou_recusa(rota.ler, self, ident, arg, lidos[1] if len(lidos) > 1 else None)
         except Exception:  # a refusal, or a store that failed: Flask answers and counts it itself
             if chave:
                 cliente.decr(chave)
@@ -170,6 +176,34 @@ class LeituraAutenticada(FastPath):
         """The view's body (its schema, the app's JSON provider) and ETag."""
         body = (self.dumps(self.schemas[endpoint].dump(entidade)) + "\n").encode()
         return (etag_de(entidade.versao) if com_etag else None), body
+
+    def cacheado(self, kind: str, entity_id: str, ident: Identidade, lido, ler: Callable) -> tuple[str | None, bytes]:
+        """A customer's profile or order: the entry the pipeline read (its owner, ETag and
+        body), else ``ler()`` stored under the generation the pipeline saw. Someone else's
+        order is Flask's to refuse."""
+        raw, geracao = lido or (None, None)
+        if raw:
+            dono, etag, body = raw.split(b"\n", 2)
+            if dono.decode() != ident.id:
+                raise Recusa
+            return etag.decode() or None, body
+        etag, body = ler()
+        self.res.read_cache.store(
+            kind, entity_id, geracao, b"\n".join([ident.id.encode(), (etag or "").encode(), body])
+        )
+        return etag, body
+
+    def carrinho(self, ident: Identidade, lido) -> tuple[str | None, bytes]:
+        """The cart's lines from the cache entry, else MongoDB; priced at each read (its
+        products' own cache), as ``carrinhos.ver``."""
+        raw, geracao = lido or (None, None)
+        ctx = self.ctx(ident)
+        if raw:
+            carrinho = carrinho_load(ident.id, raw)
+        else:
+            carrinho = carrinhos.obter(ctx, ident.id)
+            self.res.read_cache.store(CARRINHO, ident.id, geracao, carrinho_dump(carrinho))
+        return self.render("carrinhos.MeuCarrinho", carrinhos.precificado(ctx, carrinho), False)
 
     def produto(self, ident: Identidade, produto_id: str, cache_raw: bytes | None) -> tuple[str | None, bytes]:
         """From the cache entry read in the pipeline (only visible products are cached, as

@@ -37,15 +37,15 @@ class _ColecaoNaCorrida:
     def __getattr__(self, name):
         return getattr(self._col, name)
 
-    def update_one(self, filtro, change, upsert=False, **kwargs):
+    def find_one_and_update(self, filtro, change, projection=None, upsert=False, **kwargs):
         if upsert and self._rival is not None:
             rival, self._rival = self._rival, None
             assert self._col.count_documents(filtro) == 0  # the query half: no match yet
             rival()
             # The insert half: a fresh _id cannot match, so the server inserts the document
             # built from the filter's equalities and the change, as an upsert does.
-            return self._col.update_one({**filtro, "_id": ObjectId()}, change, upsert=True, **kwargs)
-        return self._col.update_one(filtro, change, upsert=upsert, **kwargs)
+            filtro = {**filtro, "_id": ObjectId()}
+        return self._col.find_one_and_update(filtro, change, projection, upsert=upsert, **kwargs)
 
 
 def _campos(java_id: int, email: str, nome: str = "Maria Souza") -> dict:

@@ -53,6 +53,9 @@ def test_leituras_autenticadas(app, client, compra, db_name):
             assert quem.get(url).status_code == 200
         assert len(c.mongo) + len(c.redis) <= teto, f"{url}\n{c.resumo()}"
         assert c.sem_chave() == [] or c.mongo[0][1] == "api_keys", c.resumo()  # a key by its unique prefix
+        if quem is cliente:  # read again: from adapters.read_cache, in the pipeline of the limit count
+            assert c.mongo == [], f"{url}\n{c.resumo()}"
+            assert c.redis[0].startswith("pipeline("), c.resumo()
 
 
 def test_uma_tarefa_de_pagamento(app, client, compra, db_name):
