@@ -6,7 +6,11 @@ an order and an item in their cart. Interleaved runs of wrk at 50 connections:
 
 - ``hello`` (the ceiling), and the four authenticated reads of the issue, each request
   with the next customer's token (``/clientes/me``, ``/carrinhos/me``, their ``/pedidos/{id}``)
-  or the staff key (``/produtos/{id}`` over 1,000 products);
+  or the staff key (``/produtos/{id}`` over 1,000 products). A customer's reads come from
+  the customer read cache once each customer has read once (``adapters.read_cache``), as
+  a shopper's repeated reads of their cart and order would;
+- the three customer reads again, *not cached*: the same API with ``LEITURA_CACHE_TTL_S=0``,
+  so every read is what a first read (a miss) costs;
 - each read's own ceiling on this store: the MongoDB commands it sends (recorded with a
   ``CommandListener``), replayed raw by 8 threads (gunicorn's 2 x 4) for as long.
 
@@ -36,6 +40,8 @@ from bench.stack import SENHA, Stack, children
 INICIO = "<!-- bench.autenticadas: begin (generated; --only-auth rewrites it) -->"
 FIM = "<!-- bench.autenticadas: end -->"
 CLIENTES = 50
+# A customer read against the API with LEITURA_CACHE_TTL_S=0: every read is a miss.
+NAO_CACHEADA = ", not cached"
 
 
 def _preparar(stack: Stack) -> list[tuple[str, str]]:
@@ -64,13 +70,15 @@ def _script(tmp: Path, nome: str, pedidos: list[tuple[str, str]]) -> Path:
 
 
 def gravar_leituras(stack: Stack, gravador, leituras: dict[str, tuple[str, str]]) -> dict[str, list]:
-    """The MongoDB commands each read sends (through the app in process, once warm)."""
-    client = store._app(stack, stack.tmp).test_client()
+    """The MongoDB commands each read sends (through the app in process, once warm); the
+    ``NAO_CACHEADA`` ones with the customer read cache off."""
+    clients = {ttl: store._app(stack, stack.tmp, LEITURA_CACHE_TTL_S=ttl).test_client() for ttl in ("60", "0")}
     out = {}
     for nome, (path, auth) in leituras.items():
+        client = clients["0" if nome.endswith(NAO_CACHEADA) else "60"]
         for _ in range(2):  # warm: a staff key is remembered from its second use
             assert client.get(path, headers={"Authorization": auth}).status_code == 200, nome
-        out[nome] = gravador.gravar(lambda p=path, a=auth: client.get(p, headers={"Authorization": a}))
+        out[nome] = gravador.gravar(lambda p=path, a=auth, c=client: c.get(p, headers={"Authorization": a}))
     return out
 
 
@@ -119,6 +127,10 @@ def medir(tmp: Path, runs: int, seconds: int, gravador) -> dict:
         stack.start("hello", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.hello_app:app"],
                     API_PORT=stack.hello_port, METRICS_DIR=stack.tmp / "m2")  # fmt: skip
         stack.wait_http(f"http://127.0.0.1:{stack.hello_port}/hello")
+        # The same API with the customer read cache off: what a first read (a miss) costs.
+        stack.start("nocache", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                    API_PORT=stack.nolimit_port, LEITURA_CACHE_TTL_S=0, METRICS_DIR=stack.tmp / "m3")  # fmt: skip
+        stack.wait_http(f"http://127.0.0.1:{stack.nolimit_port}/health")
         comandos = store.gravar_checkout(stack, gravador, stack.clientes[-1], SENHA)
         return _leituras(stack, runs, seconds, gravador) | _checkouts(stack, runs, seconds, comandos)
     finally:
@@ -131,17 +143,23 @@ def _leituras(stack: Stack, runs: int, seconds: int, gravador) -> dict:
     base = f"http://127.0.0.1:{stack.api_port}"
     api.aquecer(base, stack.produto_ids[:1000])
     ids = stack.produto_ids[:1000]
-    cenarios = {
-        "hello": (f"http://127.0.0.1:{stack.hello_port}/hello", None),
-        "GET /produtos/{id}, anonymous (for comparison)": (base, api.ids_script(stack.tmp, ids)),
+    leitura_cliente = {
         "GET /clientes/me": (base, _script(stack.tmp, "me", [(a, "/clientes/me") for a, _ in pedidos])),
         "GET /carrinhos/me": (base, _script(stack.tmp, "carrinho", [(a, "/carrinhos/me") for a, _ in pedidos])),
         "GET /pedidos/{id}": (base, _script(stack.tmp, "pedido", [(a, f"/pedidos/{p}") for a, p in pedidos])),
+    }
+    sem_cache = f"http://127.0.0.1:{stack.nolimit_port}"
+    cenarios = {
+        "hello": (f"http://127.0.0.1:{stack.hello_port}/hello", None),
+        "GET /produtos/{id}, anonymous (for comparison)": (base, api.ids_script(stack.tmp, ids)),
+        **leitura_cliente,
+        **{f"{nome}{NAO_CACHEADA}": (sem_cache, scr) for nome, (_, scr) in leitura_cliente.items()},
         "GET /produtos/{id}, staff key": (base, _script(stack.tmp, "staff", [(staff, f"/produtos/{p}") for p in ids])),
     }
     uma = {"GET /clientes/me": ("/clientes/me", pedidos[0][0]), "GET /carrinhos/me": ("/carrinhos/me", pedidos[0][0]),
            "GET /pedidos/{id}": (f"/pedidos/{pedidos[0][1]}", pedidos[0][0]),
            "GET /produtos/{id}, staff key": (f"/produtos/{ids[0]}", staff)}  # fmt: skip
+    uma |= {f"{nome}{NAO_CACHEADA}": uma[nome] for nome in leitura_cliente}
     comandos = gravar_leituras(stack, gravador, uma)
     for url, scr in cenarios.values():
         api.wrk(url, 10, 2, scr)  # warm-up
@@ -163,7 +181,8 @@ def _leituras(stack: Stack, runs: int, seconds: int, gravador) -> dict:
 
 def _cpu(stack: Stack, cenario: str) -> dict[str, float]:
     """CPU seconds so far of the web workers serving ``cenario``, the store and Redis."""
-    web = children(stack.procs["hello" if cenario == "hello" else "web"].pid)
+    nome = "hello" if cenario == "hello" else "nocache" if cenario.endswith(NAO_CACHEADA) else "web"
+    web = children(stack.procs[nome].pid)
     return {"web": sum(cpu_s(p) for p in web), "store": cpu_s(stack.mongo_proc.pid),
             "redis": cpu_s(stack.redis_proc.pid)}  # fmt: skip
 
@@ -226,7 +245,7 @@ def _metas(d: dict) -> list[str]:
            f"{os.cpu_count()} cores, wrk included); the web tier's least for a read is the anonymous fast path's "
            f"{piso_web:.2f} ms.", "", "| target | measured | met |", "|---|---|---|"]  # fmt: skip
     for nome, r in leituras.items():
-        if r.get("comandos") is None:
+        if r.get("comandos") is None or nome.endswith(NAO_CACHEADA):  # for comparison only
             continue
         por_que = f"; its MongoDB command alone: {r['store_ms']:.2f} ms of the store's CPU" if r["comandos"] else ""
         out.append(f"| {nome} >= 45% of hello, p99 <= 60 ms | {r['rps'] / hello:.0%}, p99 {r['p99']:.0f} ms{por_que} | "

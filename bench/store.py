@@ -118,7 +118,7 @@ def resumo(comandos: list[Comando], unidades: int = 1) -> dict:
 
 
 # -- the units of work ---------------------------------------------------------------------
-def _app(stack, tmp):
+def _app(stack, tmp, **extra):
     """Ponte's Flask app in this process, on the stack's stores (fast read path included)."""
     from webapp import create_app
 
@@ -129,7 +129,7 @@ def _app(stack, tmp):
         "METRICS_DIR": str(tmp / "metrics-inproc"),
         "LOG_LEVEL": "WARNING",
     }
-    return create_app(cfg)
+    return create_app(cfg | extra)
 
 
 def unidades_api(stack, gravador: Gravador, email: str, senha: str, chave: str) -> dict[str, list[Comando]]:
