@@ -31,7 +31,12 @@ def obter(ctx: Contexto, cliente_id: str) -> Carrinho:
 
 def precificado(ctx: Contexto, carrinho: Carrinho) -> CarrinhoPrecificado:
     """``carrinho`` at its products' current prices (``ver``'s second half)."""
-    produtos = ctx.produtos.varios([item.produto_id for item in carrinho.itens])
+    return com_produtos(carrinho, ctx.produtos.varios([item.produto_id for item in carrinho.itens]))
+
+
+def com_produtos(carrinho: Carrinho, produtos: dict) -> CarrinhoPrecificado:
+    """``carrinho`` priced with ``produtos``: each line's product id -> the product, or
+    None when hidden or unknown, in the cart's order."""
     linhas, total = precificar(carrinho, produtos)
     indisponiveis = [pid for pid, p in produtos.items() if p is None]
     return CarrinhoPrecificado(carrinho.cliente_id, linhas, total, indisponiveis)

@@ -100,7 +100,15 @@ class LeituraAutenticada(FastPath):
             # A pure function of the cached bytes, as in webapp.leitura_rapida.
             return self.render("produtos.ProdutoPorId", carregar(raw), True)
 
+        @lru_cache(maxsize=2048)
+        def render_carrinho(cliente_id: str, raw: bytes, produtos_raw: tuple[bytes, ...]) -> tuple[None, bytes]:
+            # A pure function of the cart's cached lines and its products' cache entries.
+            carrinho = carrinho_load(cliente_id, raw)
+            produtos = {i.produto_id: carregar(p) for i, p in zip(carrinho.itens, produtos_raw, strict=True)}
+            return self.render("carrinhos.MeuCarrinho", carrinhos.com_produtos(carrinho, produtos), False)
+
         self._render_cache = render_cache
+        self._render_carrinho = render_carrinho
         self._pronto = True
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -200,6 +208,12 @@ class LeituraAutenticada(FastPath):
         ctx = self.ctx(ident)
         if raw:
             carrinho = carrinho_load(ident.id, raw)
+            cache = self.res.produto_cache
+            if cache is not None:  # every product cached, as ``varios`` would read them: rendered once
+                chaves = [cache.chave_produto(item.produto_id) for item in carrinho.itens]
+                produtos_raw = tuple(self.res.redis.client.mget(chaves)) if chaves else ()
+                if all(produtos_raw):
+                    return self._render_carrinho(ident.id, raw, produtos_raw)
         else:
             carrinho = carrinhos.obter(ctx, ident.id)
             self.res.read_cache.store(CARRINHO, ident.id, geracao, carrinho_dump(carrinho))

@@ -90,6 +90,17 @@ def test_a_cached_cart_is_priced_at_each_read(par, compra, client):
     assert rapido.test_client().get("/carrinhos/me", headers=auth).get_json()["total"] == 77
 
 
+def test_a_cached_cart_shows_a_product_hidden_since_as_unavailable(par, compra, client):
+    rapido, lento = par
+    auth, produto = compra["auth"], compra["produto"]
+    _iguais(rapido, lento, "/carrinhos/me", auth)
+    _iguais(rapido, lento, "/carrinhos/me", auth)  # its lines and its product both cached now
+    assert client.delete(f"/produtos/{produto['id']}").status_code == 204
+    _iguais(rapido, lento, "/carrinhos/me", auth)
+    corpo = rapido.test_client().get("/carrinhos/me", headers=auth).get_json()
+    assert (corpo["itens"], corpo["indisponiveis"]) == ([], [produto["id"]])
+
+
 def test_an_order_moved_by_staff_or_a_worker_is_seen_at_once(par, compra, client):
     rapido, lento = par
     auth, pedido = compra["auth"], compra["pedido"]
