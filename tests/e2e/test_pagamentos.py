@@ -23,6 +23,7 @@ class Loja:
         self.produto = self.staff.post("/produtos", json={"nome": "Caneca", "preco": 25, "estoque": estoque}).get_json()
         self.db = MongoClient(pipeline.mongo_uri)[pipeline.db_name]
         self.n = 0
+        self.clientes = {}  # order id -> its customer's client
 
     def comprar(self, metodo: str, token: str | None = None, quantidade: int = 2) -> dict:
         self.n += 1
@@ -38,7 +39,13 @@ class Loja:
         body = {"pagamento_metodo": metodo} | ({"cartao_token": token} if token else {})
         resp = c.post("/pedidos", json=body)
         assert resp.status_code == 201, resp.get_data(as_text=True)
+        self.clientes[resp.get_json()["id"]] = c
         return resp.get_json()
+
+    def visto_pelo_cliente(self, pedido_id: str) -> str:
+        """The order's status as its customer reads it: the authenticated fast path, from the
+        customer read cache once read (``adapters.read_cache``)."""
+        return self.clientes[pedido_id].get(f"/pedidos/{pedido_id}").get_json()["status"]
 
     def status(self, pedido_id: str) -> tuple[str, str]:
         pedido = self.staff.get(f"/pedidos/{pedido_id}").get_json()
@@ -92,11 +99,13 @@ def test_boleto_confirmed_and_boleto_expired(pipeline):
     vencido = loja.comprar("boleto")
     loja.esperar(pago["id"], ("pendente", "aguardando_confirmacao"))
     loja.esperar(vencido["id"], ("pendente", "aguardando_confirmacao"))
+    assert [loja.visto_pelo_cliente(p["id"]) for p in (pago, vencido) for _ in range(2)] == ["pendente"] * 4  # cached
     pagamento = loja.staff.get(f"/pedidos/{pago['id']}/pagamento").get_json()
     assert loja.staff.post(f"/pagamentos/{pagamento['id']}/confirmacao").status_code == 200
     # A repeated callback answers as the first did, and changes nothing.
     assert loja.staff.post(f"/pagamentos/{pagamento['id']}/confirmacao").status_code == 200
     assert loja.status(pago["id"]) == ("confirmado", "processado")
+    assert loja.visto_pelo_cliente(pago["id"]) == "confirmado"  # the API's write invalidated it
     assert loja.db.envios.count_documents({"pedido_id": pago["id"]}) <= 1
     # The beat job: the unpaid one expires (it is older than PAGAMENTO_EXPIRA_S by now).
     produtor = celery_produtor(pipeline.redis_url)
@@ -106,6 +115,7 @@ def test_boleto_confirmed_and_boleto_expired(pipeline):
         return loja.status(vencido["id"]) == ("cancelado", "expirado")
 
     pipeline.wait(expirou, timeout=60, what="expired")
+    assert loja.visto_pelo_cliente(vencido["id"]) == "cancelado"  # a worker's write invalidated it too
     assert loja.estoque() == 4 - 2  # the paid order keeps its units, the expired one released them
 
 
