@@ -39,11 +39,37 @@ end
 return 0
 """
 
+# A cart's entry, its generation, then the product cache's entry of each of its lines: what
+# rendering it takes, in the fast path's one round trip. Only on a standalone Redis (the
+# product keys are not declared), which is what Ponte runs on (docs/operations.md).
+_CARRINHO = """
+local carrinho = redis.call('GET', KEYS[1])
+local out = {carrinho, redis.call('GET', KEYS[2])}
+if carrinho then
+    for _, item in ipairs(cjson.decode(carrinho)['itens']) do
+        out[#out + 1] = redis.call('GET', ARGV[1] .. item[1])
+    end
+end
+return out
+"""
+
 
 class ReadCache:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int):
         self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
         self._set = client.register_script(_SET_IF_GENERATION)
+        self._carrinho_sha: str | None = None
+
+    def load_scripts(self) -> None:
+        """Load the cart's read script (again after a Redis restart: ``NoScriptError``)."""
+        self._carrinho_sha = self.client.script_load(_CARRINHO)
+
+    def carrinho_com_produtos(self, pipe, cliente_id: str, produto_prefixo: str) -> None:
+        """Queue on ``pipe``, as a plain ``EVALSHA`` (a script object would add a round trip),
+        ``[entry, generation, product entry per line...]`` of this customer's cart."""
+        if self._carrinho_sha is None:
+            self.load_scripts()
+        pipe.evalsha(self._carrinho_sha, 2, *self.keys(CARRINHO, cliente_id), produto_prefixo)
 
     def keys(self, kind: str, entity_id: str) -> tuple[str, str]:
         """The entry's key and its generation's, to ``MGET`` together."""

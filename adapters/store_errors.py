@@ -20,3 +20,5 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError,)
 TRANSIENT: tuple[type[Exception], ...] = (
     ConnectionFailure, ExecutionTimeout, WTimeoutError, redis.ConnectionError, redis.TimeoutError
 )  # fmt: skip
+# Redis lost a script this process loaded (a restart, SCRIPT FLUSH): load it again.
+SCRIPT_PERDIDO: tuple[type[Exception], ...] = (redis.exceptions.NoScriptError,)

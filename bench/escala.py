@@ -91,8 +91,10 @@ def carga_inicial(tmp: Path, produtos: int, limite_s: float, engine: str = "sqli
         else:
             feitos = stack.db.produtos.estimated_document_count()
         took = time.monotonic() - t0
+        # A failed batch is retried event by event: the load completes, slowly (issue #19's $in).
+        erros = sum('"level": "ERROR"' in linha for linha in (tmp / "worker.log").open(errors="replace"))
         return {"produtos": produtos, "feitos": feitos, "s": took, "rps": feitos / took, "completo": feitos >= produtos,
-                "curva": curva}  # fmt: skip
+                "curva": curva, "erros": erros}  # fmt: skip
     finally:
         stack.close()
 

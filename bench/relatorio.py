@@ -67,6 +67,8 @@ def padrao(flood: dict | None, carga: dict | None) -> list[str]:
         if carga.get("curva"):
             linhas[-1] += " Products stored, minute by minute: " + ", ".join(
                 f"{n:,} at {t} s" for t, n in carga["curva"]) + "."  # fmt: skip
+        if "erros" in carga:  # a batch that failed goes one by one: fast enough to hide it
+            linhas[-1] += f" Error lines in the worker's log: {carga['erros']:,}."
     return linhas
 
 

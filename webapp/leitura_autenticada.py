@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from adapters.read_cache import CARRINHO, CLIENTE, PEDIDO, carrinho_dump, carrinho_load
-from adapters.store_errors import MONGO_DOWN, REDIS_ERRORS
+from adapters.store_errors import MONGO_DOWN, REDIS_ERRORS, SCRIPT_PERDIDO
 from domain.errors import DomainError
 from domain.seguranca import Identidade
 from services import carrinhos, chaves, clientes, pedidos, produtos
@@ -107,6 +107,7 @@ class LeituraAutenticada(FastPath):
             produtos = {i.produto_id: carregar(p) for i, p in zip(carrinho.itens, produtos_raw, strict=True)}
             return self.render("carrinhos.MeuCarrinho", carrinhos.com_produtos(carrinho, produtos), False)
 
+        self.res.read_cache.load_scripts()  # (Redis down: raises, Flask answers, tried again next time)
         self._render_cache = render_cache
         self._render_carrinho = render_carrinho
         self._pronto = True
@@ -155,12 +156,17 @@ class LeituraAutenticada(FastPath):
             raise Recusa
         if claims is not None:
             pipe.mget(tokens.chaves_revogacao(claims))
-            if self.res.read_cache.ttl_s > 0:  # the read itself, if cached (a miss: its generation)
-                pipe.mget(self.res.read_cache.keys(rota.cache, arg or str(claims["sub"])))
+            self._ler_cache(pipe, rota, arg or str(claims["sub"]))
         else:  # a staff key: its generation, and the product from the cache if there
             pipe.get(tokens.chave_geracao)
             pipe.get(self.res.produto_cache.chave_produto(arg) if self.res.produto_cache else "-")
-        resultados = pipe.execute()
+        try:
+            resultados = pipe.execute()
+        except SCRIPT_PERDIDO:  # Redis restarted: counted, so uncount; Flask answers
+            if chave:
+                cliente.decr(chave)
+            self.res.read_cache.load_scripts()
+            raise Recusa from None
         if not self.contador.dentro(chave, resultados[0] if chave else None):
             raise Recusa  # Flask counts it too and answers 429 with its Retry-After
         lidos = resultados[2:] if chave else resultados
@@ -176,6 +182,17 @@ class LeituraAutenticada(FastPath):
         if etag:
             headers.append(("ETag", etag))
         return finish(environ, self.rotas[rota.endpoint], inicio, "200 OK", headers + self.cabecalhos, body)
+
+    def _ler_cache(self, pipe, rota: Rota, entity_id: str) -> None:
+        """Queue the read itself, if cached (on a miss, the generation to store under); a
+        cart with its products' cache entries."""
+        leituras, produtos = self.res.read_cache, self.res.produto_cache
+        if leituras.ttl_s <= 0:
+            return
+        if rota.cache == CARRINHO and produtos is not None:
+            leituras.carrinho_com_produtos(pipe, entity_id, produtos.chave_produto(""))
+        else:
+            pipe.mget(leituras.keys(rota.cache, entity_id))
 
     def ctx(self, ident: Identidade):
         return self.res.contexto(ident.ator)
@@ -204,16 +221,13 @@ class LeituraAutenticada(FastPath):
     def carrinho(self, ident: Identidade, lido) -> tuple[str | None, bytes]:
         """The cart's lines from the cache entry, else MongoDB; priced at each read (its
         products' own cache), as ``carrinhos.ver``."""
-        raw, geracao = lido or (None, None)
+        raw, geracao, *produtos_raw = lido or (None, None)
         ctx = self.ctx(ident)
         if raw:
             carrinho = carrinho_load(ident.id, raw)
-            cache = self.res.produto_cache
-            if cache is not None:  # every product cached, as ``varios`` would read them: rendered once
-                chaves = [cache.chave_produto(item.produto_id) for item in carrinho.itens]
-                produtos_raw = tuple(self.res.redis.client.mget(chaves)) if chaves else ()
-                if all(produtos_raw):
-                    return self._render_carrinho(ident.id, raw, produtos_raw)
+            # Every product cached, as ``varios`` would read them: rendered once per version.
+            if self.res.produto_cache is not None and len(produtos_raw) == len(carrinho.itens) and all(produtos_raw):
+                return self._render_carrinho(ident.id, raw, tuple(produtos_raw))
         else:
             carrinho = carrinhos.obter(ctx, ident.id)
             self.res.read_cache.store(CARRINHO, ident.id, geracao, carrinho_dump(carrinho))

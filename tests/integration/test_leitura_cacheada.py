@@ -155,3 +155,24 @@ def test_with_the_cache_off_nothing_is_stored(app_config, compra, ttl):
         assert not _guardada(app, CLIENTE, compra["cliente"]["id"])
     finally:
         app.extensions["ponte"].close()
+
+
+def test_a_redis_that_lost_the_carts_script_costs_one_read_through_flask(app_config, redis_proprio, anon):
+    """A Redis restart or ``SCRIPT FLUSH`` forgets the cart's script: that read is Flask's,
+    counted once, and the script is loaded again for the next."""
+    from webapp import create_app
+
+    porta = redis_proprio.connection_pool.connection_kwargs["port"]
+    app = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{porta}/0", "RATELIMIT_DEFAULT": "5 per minute"})
+    try:
+        c = app.test_client()
+        _, auth = novo_cliente(c)
+        assert c.get("/carrinhos/me", headers=auth).status_code == 200  # stored
+        redis_proprio.script_flush()
+        visitas = _flask_visitas(app)
+        assert [c.get("/carrinhos/me", headers=auth).status_code for _ in range(3)] == [200] * 3
+        assert visitas == ["/carrinhos/me"]
+        assert c.get("/carrinhos/me", headers=auth).status_code == 200  # the 5th of 5
+        assert c.get("/carrinhos/me", headers=auth).status_code == 429
+    finally:
+        app.extensions["ponte"].close()
