@@ -19,6 +19,7 @@ import logging.config
 import os
 import re
 import socket
+import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -249,12 +250,29 @@ def _formatter(cfg: Mapping[str, Any]) -> dict:
     }
 
 
+class StdoutHandler(logging.StreamHandler):
+    """The console handler: ``sys.stdout`` as configured (or the stream given), and the
+    process's own stdout once that stream is closed. A CLI runner or a test swaps stdout,
+    configures logging inside and closes its stream; without this, every later record is a
+    "Logging error" traceback in whatever stderr is then (the next command's output)."""
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(stream if stream is not None else sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.__stdout__ if getattr(self._stream, "closed", False) else self._stream
+
+    @stream.setter
+    def stream(self, value) -> None:
+        self._stream = value
+
+
 def _handlers(cfg: Mapping[str, Any], role: str) -> dict[str, dict]:
     level = str(cfg["LOG_LEVEL"]).upper()
     handlers: dict[str, dict] = {
         "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            "()": StdoutHandler,
             "formatter": "ponte",
             "filters": ["context"],
             "level": str(cfg.get("LOG_STDOUT_LEVEL") or level).upper(),

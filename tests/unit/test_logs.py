@@ -248,3 +248,27 @@ def test_log_stdout_level_defaults_to_log_level_and_is_checked():
         settings.load({"LOG_STDOUT_LEVEL": "chatty"})
     with pytest.raises(settings.ConfigError):
         settings.load({"ACCESS_LOG": "sometimes"})
+
+
+def test_the_console_survives_a_stdout_that_was_swapped_and_closed(monkeypatch):
+    """A CLI runner swaps stdout, configures logging inside, and closes its stream: later
+    lines go to the process's own stdout, not to a closed stream ("Logging error")."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    cfg = settings.load({}, {"PONTE_ENV": "test"})
+    try:
+        velho = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", velho)
+        logging.config.dictConfig(logs.dict_config(cfg, "unit"))
+        logging.getLogger("ponte.teste").warning("antes")
+        assert json.loads(velho.getvalue())["message"] == "antes"
+        velho.close()
+        processo, outro, erros = io.StringIO(), io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "__stdout__", processo)
+        monkeypatch.setattr(sys, "stdout", outro)  # the next runner's: not the logs' place
+        monkeypatch.setattr(sys, "stderr", erros)
+        logging.getLogger("ponte.teste").warning("depois da troca")
+        assert (erros.getvalue(), outro.getvalue()) == ("", "")
+        assert json.loads(processo.getvalue())["message"] == "depois da troca"
+    finally:
+        root.handlers[:], root.level = saved
