@@ -31,7 +31,8 @@ from domain.produtos import Produto
 
 logger = logging.getLogger(__name__)
 
-_SET_IF_GENERATION = """
+# Store KEYS[1] = ARGV[2] for ARGV[3] s only if the generation KEYS[2] is still ARGV[1] ('' for none).
+SET_IF_GENERATION = """
 local current = redis.call('GET', KEYS[2])
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
     redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
@@ -69,7 +70,7 @@ def _from_dict(data: dict) -> Produto:
 class ProdutoCache:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int):
         self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
-        self._set = client.register_script(_SET_IF_GENERATION)
+        self._set = client.register_script(SET_IF_GENERATION)
         self._get_page = client.register_script(_GET_PAGE)
         self._catalogo = f"{prefix}:cache:catalogo:gen"
 

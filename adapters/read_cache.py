@@ -23,6 +23,7 @@ from datetime import datetime
 import redis
 import simplejson
 
+from adapters.cache import SET_IF_GENERATION
 from domain.carrinhos import Carrinho, ItemCarrinho
 
 logger = logging.getLogger(__name__)
@@ -30,18 +31,9 @@ logger = logging.getLogger(__name__)
 CLIENTE, CARRINHO, PEDIDO = "cliente", "carrinho", "pedido"
 GERACAO_TTL_S = 86_400
 
-_SET_IF_GENERATION = """
-local current = redis.call('GET', KEYS[2])
-if (current == false and ARGV[1] == '') or current == ARGV[1] then
-    redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
-    return 1
-end
-return 0
-"""
-
 # A cart's entry, its generation, then the product cache's entry of each of its lines: what
-# rendering it takes, in the fast path's one round trip. Only on a standalone Redis (the
-# product keys are not declared), which is what Ponte runs on (docs/operations.md).
+# rendering it takes, in the fast path's one round trip. The product keys are not declared:
+# right on one Redis (or a Sentinel-managed master, docs/operations.md), not on a Cluster.
 _CARRINHO = """
 local carrinho = redis.call('GET', KEYS[1])
 local out = {carrinho, redis.call('GET', KEYS[2])}
@@ -57,7 +49,7 @@ return out
 class ReadCache:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int):
         self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
-        self._set = client.register_script(_SET_IF_GENERATION)
+        self._set = client.register_script(SET_IF_GENERATION)
         self._carrinho_sha: str | None = None
 
     def load_scripts(self) -> None:
