@@ -18,6 +18,9 @@ Index records come first, as the application's own ``ensure_indexes`` would crea
 on empty collections (mongoeco builds an index over existing data very slowly). The
 documents are decoded exactly as the wire decodes them, so what is stored is what a
 pymongo insert would have stored.
+
+Before serving it applies ``devstack.mongoeco_patch`` (single inserts no longer compare
+their ``_id`` with every stored document); ``--unpatched`` serves mongoeco as shipped.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import logging
 import signal
 import sys
 from pathlib import Path
+
+from devstack import mongoeco_patch
 
 logger = logging.getLogger("devstack.mongo")
 
@@ -51,13 +56,17 @@ async def seed(client, path: str) -> dict[str, int]:
     return loaded
 
 
-async def serve(host: str, port: int, engine_name: str, path: str | None, seed_path: str | None = None) -> None:
+async def serve(
+    host: str, port: int, engine_name: str, path: str | None, seed_path: str | None = None, patch: bool = True
+) -> None:
     # Imported here so that merely importing devstack costs nothing.
     from mongoeco import AsyncMongoClient
     from mongoeco.engines.memory import MemoryEngine
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
+    if patch:
+        mongoeco_patch.apply()
     if engine_name == "sqlite":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = SQLiteEngine(path)
@@ -92,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("sqlite", "memory"), default="sqlite")
     parser.add_argument("--path", default="var/mongo/ponte.sqlite", help="SQLite file (engine=sqlite)")
     parser.add_argument("--seed", help="BSON records to load before serving (see the module docstring)")
+    parser.add_argument("--unpatched", action="store_true", help="mongoeco as shipped (see devstack.mongoeco_patch)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve(args.host, args.port, args.engine, args.path, args.seed))
+    asyncio.run(serve(args.host, args.port, args.engine, args.path, args.seed, patch=not args.unpatched))
     return 0
 
 

@@ -63,7 +63,13 @@ def redis_binary() -> str:
 
 
 def start_mongo(
-    port: int, *, engine: str = "memory", path: str | None = None, log=None, seed: str | None = None
+    port: int,
+    *,
+    engine: str = "memory",
+    path: str | None = None,
+    log=None,
+    seed: str | None = None,
+    unpatched: bool = False,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``devstack.mongo_server`` and return it with its URI once it accepts clients
     (after loading ``seed``, a file of BSON records, when given)."""
@@ -72,6 +78,8 @@ def start_mongo(
         cmd += ["--path", path]
     if seed:
         cmd += ["--seed", seed]
+    if unpatched:
+        cmd.append("--unpatched")
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
