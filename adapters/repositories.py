@@ -349,8 +349,9 @@ class MongoAuditoriaRepository(MongoRepository):
     Grouping is a storage detail: ``list`` unwinds groups, so readers see one record per
     event, filtered, sorted and paginated the same way. It turns a batch of N audit
     records into one insert and one document (N index entries fewer each time); on the
-    mongoeco stand-in, whose inserts scan the collection, it is what lets a sync batch
-    cost about as much as its ``bulk_write``.
+    mongoeco stand-in, whose inserts scanned the collection before the launcher's patch
+    (``devstack.mongoeco_patch``), it is what let a sync batch cost about as much as its
+    ``bulk_write``.
     """
 
     collection_name = "auditoria"
@@ -372,9 +373,9 @@ class MongoAuditoriaRepository(MongoRepository):
         elif registros:
             itens = [{"_id": ObjectId(), **self._doc(r)} for r in registros]
             # Written as an upsert on the group's own unique key rather than insert_one: one
-            # write on MongoDB either way, but mongoeco checks a wire insert against every
-            # stored document (~30-45 ms per group at 5,000 groups, growing with the trail)
-            # and an upsert through a unique index at a constant ~3 ms.
+            # write on MongoDB either way, and on a mongoeco served without the launcher's
+            # patch an insert is checked against every stored document (~30-45 ms per group
+            # at 5,000 groups) where this upsert goes through the unique index (~3 ms).
             grupo = {"em": max(r.em for r in registros), "itens": itens}
             self.col.update_one({"grupo": uuid4().hex}, {"$setOnInsert": grupo}, upsert=True)
 

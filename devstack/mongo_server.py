@@ -6,9 +6,10 @@ The application reaches it through pymongo over ``MONGO_URI`` exactly as it woul
 real MongoDB. SIGINT/SIGTERM close it cleanly (SQLite data is flushed and kept).
 
 ``--seed FILE`` loads data before the server says it is ready (the benchmarks' large
-data sets). mongoeco answers a wire ``insert`` one document at a time, each checked
-against every stored document (10,000 products take ~5 minutes that way); its own
-``insert_many`` checks a batch against its indexes only (~5 s). FILE is a stream of
+data sets). mongoeco answers a wire ``insert`` one document at a time, each through
+every check of a single insert (as shipped, a comparison with every stored document:
+10,000 products took ~5 minutes that way); its own ``insert_many`` checks a batch
+against its indexes only (~5 s). FILE is a stream of
 BSON records, applied in order::
 
     {"ns": "db.coll", "indexes": [<createIndexes specs>]}   # through the command path

@@ -79,7 +79,7 @@ def test_sync_batches_are_listed_per_event_through_the_api(app, client):
 
 
 def test_a_group_is_written_by_an_upsert_on_its_own_unique_key(mongo_uri, db_name):
-    """Not an insert: on the mongoeco stand-in an insert is checked against every stored
+    """Not an insert: on the mongoeco stand-in as shipped an insert is checked against every stored
     document, so a sync batch's audit write would grow with the whole trail
     (``bench/notes.md``); an upsert through the unique ``grupo`` index does not."""
 
