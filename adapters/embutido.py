@@ -1,8 +1,8 @@
 """The embedded default's limits: what mongoeco on SQLite (``make run`` without ``MONGO_URI``)
 carries, as measured by ``make bench`` (docs/performance.md), and whether a store is it.
 
-Past ``LIMITE_PRODUTOS`` a CRM burst and checkouts slow to a crawl there (every write reads
-the whole collection): the launcher says so at start-up and ``/metrics`` shows it.
+Past ``LIMITE_PRODUTOS`` a CRM burst and checkouts slow to a crawl there (every conditional
+update reads the whole collection): the launcher says so at start-up and ``/metrics`` shows it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ STORED = 300
 @pytest.fixture
 def patched(monkeypatch):
     """The patch applied in this process, undone afterwards."""
-    for module_name, class_name, method_name in mongoeco_patch.TARGETS:
+    for _, class_name, method_name in mongoeco_patch.TARGETS:
         cls = {"MemoryEngine": MemoryEngine, "SQLiteEngine": SQLiteEngine}[class_name]
         monkeypatch.setattr(cls, method_name, getattr(cls, method_name))
     assert mongoeco_patch.apply() == [f"{c}.{m}" for _, c, m in mongoeco_patch.TARGETS]
