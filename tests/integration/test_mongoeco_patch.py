@@ -62,10 +62,17 @@ def test_applying_twice_wraps_once(patched):
     assert MemoryEngine._ensure_unique_indexes is metodo
 
 
-@pytest.mark.parametrize("engine", ["memory", "sqlite"])
-def test_the_launcher_still_refuses_every_duplicate(engine, tmp_path):
+def test_a_mongoeco_without_the_method_is_served_unpatched_with_a_warning(monkeypatch, caplog):
+    monkeypatch.setattr(mongoeco_patch, "TARGETS", (("mongoeco.engines.memory", "MemoryEngine", "_sumiu"),))
+    assert mongoeco_patch.apply() == []
+    assert "MemoryEngine._sumiu not patched" in caplog.text
+
+
+@pytest.mark.parametrize(("engine", "unpatched"), [("memory", False), ("sqlite", False), ("memory", True)])
+def test_the_launcher_still_refuses_every_duplicate(engine, unpatched, tmp_path):
+    """Patched as ``make run`` serves it, and as shipped (``--unpatched``) for comparison."""
     path = str(tmp_path / "ponte.sqlite") if engine == "sqlite" else None
-    proc, uri = procs.start_mongo(procs.free_port(), engine=engine, path=path)
+    proc, uri = procs.start_mongo(procs.free_port(), engine=engine, path=path, unpatched=unpatched)
     try:
         col = MongoClient(uri).teste.c
         col.create_index("email", unique=True, partialFilterExpression={"email": {"$exists": True}})
