@@ -49,6 +49,13 @@ def fatias(valores: list, tamanho: int = IN_MAX):
         yield valores[inicio : inicio + tamanho]
 
 
+def any_of(valores: list):
+    """The filter value matching any of ``valores``: an equality for a single one. MongoDB
+    serves both from the index; mongoeco serves only an equality from it, and answers an
+    ``$in`` by matching every document (one id among 10,000 products: ~57 ms against ~0.5)."""
+    return valores[0] if len(valores) == 1 else {"$in": valores}
+
+
 INDEXES: dict[str, list[IndexModel]] = {
     "produtos": [
         # The CRM id's uniqueness lives on its string form: mongoeco checks a unique index on

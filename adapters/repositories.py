@@ -20,7 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.cache import ProdutoCache
-from adapters.mongo import fatias
+from adapters.mongo import any_of, fatias
 from adapters.read_cache import CLIENTE, ReadCache
 from domain.auditoria import AuditoriaFiltro, RegistroAuditoria
 from domain.clientes import Cliente, ClienteFiltro, Endereco, normalizar_email
@@ -198,7 +198,7 @@ class MongoProdutoRepository(MongoRepository):
         faltam = {oid: pid for pid, p in produtos.items() if p is None and (oid := parse_oid(pid)) is not None}
         if not faltam:
             return produtos
-        docs = (d for parte in fatias(list(faltam)) for d in self.col.find({"_id": {"$in": parte}, **self.visible}))
+        docs = (d for parte in fatias(list(faltam)) for d in self.col.find({"_id": any_of(parte), **self.visible}))
         for doc in docs:
             pid = faltam[doc["_id"]]
             produtos[pid] = self.to_entity(doc)

@@ -22,7 +22,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.cache import IdsCompartilhados, ProdutoCache
-from adapters.mongo import fatias
+from adapters.mongo import any_of, fatias
 from adapters.read_cache import ReadCache
 from adapters.repositories import MongoClienteRepository, MongoProdutoRepository, chave_java
 from domain.eventos import EventoInvalido, Regra, Resultado
@@ -258,7 +258,7 @@ class MongoProdutoSync:
         return {
             d["nome_busca"]
             for parte in fatias(sorted(nomes))
-            for d in self.col.find({"nome_busca": {"$in": parte}, "pendente_vinculo": True}, {"nome_busca": 1})
+            for d in self.col.find({"nome_busca": any_of(parte), "pendente_vinculo": True}, {"nome_busca": 1})
         }
 
     def _descartar_pendentes_de(self, criados: list[dict]) -> None:
@@ -284,7 +284,7 @@ class MongoProdutoSync:
         docs = (
             d
             for parte in fatias(novos)
-            for d in self.col.find({"java_id": {"$in": parte}}, {"java_id": 1, "sync_seq": 1})
+            for d in self.col.find({"java_id": any_of(parte)}, {"java_id": 1, "sync_seq": 1})
         )
         for doc in docs:
             lidos[doc["java_id"]] = str(doc["_id"])
@@ -301,7 +301,7 @@ class MongoProdutoSync:
         java_ids = sorted({eventos[i].java_id for i in escritos})
         projecao = {"java_id": 1, "sync_marcas": 1}
         docs = {
-            d["java_id"]: d for parte in fatias(java_ids) for d in self.col.find({"java_id": {"$in": parte}}, projecao)
+            d["java_id"]: d for parte in fatias(java_ids) for d in self.col.find({"java_id": any_of(parte)}, projecao)
         }
         for i in escritos:
             ev = eventos[i]

@@ -120,3 +120,25 @@ def test_carrinho_e_checkout_de_tres_itens(app, client, compra, db_name):
         r = cliente.post("/pedidos", json={"pagamento_metodo": "boleto"}, headers={"Idempotency-Key": "k3"})
     assert r.status_code == 201 and r.get_json()["total"] == 21
     assert len(c.mongo) <= 8 + 2, c.resumo()
+
+
+def test_um_produto_fora_do_cache_e_lido_por_igualdade(app, client, compra, db_name):
+    """A checkout's products missed by the cache (each reservation invalidates its own):
+    one is read by ``_id`` equality, several by one ``$in``. mongoeco serves only the
+    equality from an index; an ``$in`` of one id read all 10,000 products of the bench."""
+    from bson import ObjectId
+
+    from webapp.deps import build_contexto
+
+    produto, _ = compra
+    outro = client.post("/produtos", json={"nome": "Outro", "preco": 1, "estoque": 1}).get_json()
+    with app.app_context():
+        ctx = build_contexto(app, "sistema:teste")
+        for ids in ([produto["id"]], [produto["id"], outro["id"]]):
+            ctx.produtos.cache.invalidar(*ids)
+            with contar(db_name) as c:
+                assert all(ctx.produtos.varios(ids).values())
+            [(nome, colecao, filtro)] = c.mongo
+            assert (nome, colecao) == ("find", "produtos"), c.resumo()
+            esperado = ObjectId(ids[0]) if len(ids) == 1 else {"$in": [ObjectId(i) for i in ids]}
+            assert filtro["_id"] == esperado, c.resumo()
